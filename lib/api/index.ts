@@ -1,0 +1,84 @@
+/**
+ * The contract between Maestro and the code users write: reconcilers, their results and
+ * the status conditions they report. Mirrors the original `api` package.
+ *
+ * @module
+ */
+import type { KubernetesObject } from '@kubernetes/client-node';
+import type { Context } from '../context/index.js';
+import type { Client } from '../client/client.js';
+
+/**
+ * What a reconciler asks of the runtime after it ran (controller-runtime's `reconcile.Result`).
+ * An empty result means "done until something changes".
+ *
+ * @example
+ * ```ts
+ * return {};                        // done
+ * return { requeueAfter: 30_000 };  // look again in 30 s
+ * return { requeue: true };         // look again soon (rate limited)
+ * ```
+ */
+export interface Result {
+  /** Reconcile again soon, through the work queue's rate limiter. */
+  requeue?: boolean;
+  /** Reconcile again after this many milliseconds (takes precedence over `requeue`). */
+  requeueAfter?: number;
+}
+
+/** The status of a condition, as in `metav1.ConditionStatus`. */
+export type ConditionStatus = 'True' | 'False' | 'Unknown';
+
+/**
+ * A status condition, shaped exactly like Kubernetes' `metav1.Condition`.
+ * `lastTransitionTime` is when `status` last changed (second precision on the wire).
+ */
+export interface Condition {
+  /** CamelCase type, e.g. `Ready` or `example.com/Synced`. */
+  type: string;
+  status: ConditionStatus;
+  /** CamelCase, machine-readable reason for the last transition. */
+  reason: string;
+  /** Human-readable details (may be empty). */
+  message: string;
+  /** The `metadata.generation` the condition was computed from. */
+  observedGeneration?: number;
+  lastTransitionTime: Date;
+}
+
+/**
+ * A condition to record with `State.addCondition`: `message` may be omitted,
+ * `observedGeneration` defaults to the parent's generation and `lastTransitionTime`
+ * to now (when the status changes).
+ */
+export interface NewCondition {
+  type: string;
+  status: ConditionStatus;
+  reason: string;
+  message?: string;
+  observedGeneration?: number;
+  lastTransitionTime?: Date | string;
+}
+
+/**
+ * One step of reconciling a parent resource and its children. A conductor runs its
+ * reconcilers in order; each reports conditions through the per-reconcile `State`
+ * (`fetchState(ctx)`) and returns a {@link Result}. Throwing stops the conduct.
+ *
+ * @example
+ * ```ts
+ * class PodReconciler implements Reconciler<V1Deployment> {
+ *   async reconcile(ctx: Context, client: Client, parent: V1Deployment): Promise<Result> {
+ *     fetchState(ctx).addCondition({ type: 'PodReconciled', status: 'True', reason: 'PodsReconciled' });
+ *     return {};
+ *   }
+ * }
+ * ```
+ */
+export interface Reconciler<P extends KubernetesObject = KubernetesObject> {
+  reconcile(ctx: Context, client: Client, parent: P): Promise<Result>;
+}
+
+export type { KubernetesObject };
+export type { Client } from '../client/client.js';
+export type { Context } from '../context/index.js';
