@@ -8,7 +8,8 @@
  */
 import 'reflect-metadata';
 
-export type { Condition, ConditionStatus, NewCondition, Reconciler, Result } from './api/index.js';
+export type { Cleaner, Condition, ConditionStatus, HandlesStatusConditions, NewCondition, Reconciler, Result } from './api/index.js';
+export { TerminalError, isTerminal } from './api/index.js';
 export { Context, ContextCanceledError, ContextKey, DeadlineExceededError } from './context/index.js';
 export { MaestroError } from './errors/index.js';
 export { Logger, loggerFrom, noopLogger, withLogger } from './log/index.js';

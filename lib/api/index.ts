@@ -7,6 +7,7 @@
 import type { KubernetesObject } from '@kubernetes/client-node';
 import type { Context } from '../context/index.js';
 import type { Client } from '../client/client.js';
+import { MaestroError } from '../errors/index.js';
 
 /**
  * What a reconciler asks of the runtime after it ran (controller-runtime's `reconcile.Result`).
@@ -77,6 +78,61 @@ export interface NewCondition {
  */
 export interface Reconciler<P extends KubernetesObject = KubernetesObject> {
   reconcile(ctx: Context, client: Client, parent: P): Promise<Result>;
+}
+
+/**
+ * The cleanup step of a parent (a class decorated with `@Finalizer(name)`): called when
+ * the parent is being deleted; the finalizer is removed once it resolves. Throwing
+ * retries it with backoff, and the parent stays until it succeeds.
+ *
+ * @example
+ * ```ts
+ * @Parent(StaticSite) @Finalizer('example.com/cleanup')
+ * class SiteCleanup implements Cleaner<StaticSite> {
+ *   async cleanup(ctx: Context, client: Client, site: StaticSite): Promise<Result> { return {}; }
+ * }
+ * ```
+ */
+export interface Cleaner<P extends KubernetesObject = KubernetesObject> {
+  cleanup(ctx: Context, client: Client, parent: P): Promise<Result>;
+}
+
+/**
+ * A class that persists the conditions of each conduct on the parent (decorated with
+ * `@StatusConditions()`), replacing the runtime's default handler.
+ */
+export interface HandlesStatusConditions<P extends KubernetesObject = KubernetesObject> {
+  handleStatusConditions(ctx: Context, client: Client, parent: P, conditions: Condition[]): Promise<void>;
+}
+
+/**
+ * An error that retrying cannot fix (controller-runtime's `reconcile.TerminalError`), such
+ * as invalid user input. The conduct stops, `Ready=False` carries `reason` and the
+ * message, and the runtime does not requeue until the parent changes.
+ *
+ * @example
+ * ```ts
+ * if (!site.spec.image) throw new TerminalError('MissingImage', 'spec.image is required');
+ * ```
+ */
+export class TerminalError extends MaestroError {
+  readonly code = 'Terminal';
+  constructor(
+    /** CamelCase reason for the `Ready=False` condition. */
+    readonly reason: string,
+    message: string,
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+  }
+}
+
+/** Whether `err` is (or was caused by) a {@link TerminalError}. */
+export function isTerminal(err: unknown): boolean {
+  for (let e: unknown = err, depth = 0; e instanceof Error && depth < 8; e = e.cause, depth++) {
+    if (e instanceof TerminalError) return true;
+  }
+  return false;
 }
 
 export type { KubernetesObject };

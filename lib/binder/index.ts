@@ -38,10 +38,13 @@ export class InvalidBindingError extends MaestroError {
  */
 export class StaticBindable<T> {
   readonly #key: ContextKey<T>;
+  /** The dependency-injection token of this binder's value (see the `@Bound` decorator). */
+  readonly token: symbol;
 
   /** @param name names the binder in errors and logs. */
   constructor(readonly name: string = 'StaticBindable') {
     this.#key = new ContextKey<T>(name);
+    this.token = Symbol(`binder:${name}`);
   }
 
   /** A context derived from `ctx` that carries `value` in this binder's slot. */

@@ -135,13 +135,17 @@ export class Conductor<P extends KubernetesObject> {
     private readonly errorConditionType: string | null,
   ) {}
 
-  /** Adds a reconciler after those already registered. Chainable. */
-  register(reconciler: Reconciler<P>): this {
+  /**
+   * Adds a reconciler after those already registered. Chainable. `options.name` names
+   * it in errors and logs (default: its class name).
+   */
+  register(reconciler: Reconciler<P>, options: { name?: string } = {}): this {
     if (!reconciler || typeof reconciler.reconcile !== 'function') {
       throw new ConductorConfigurationError('register() needs an object with a reconcile(ctx, client, parent) method');
     }
+    const name = options.name ?? nameOf(reconciler, this.#reconcilers.length);
     // Copy-on-write: a conduct in flight keeps the list it started with.
-    this.#reconcilers = [...this.#reconcilers, { reconciler, name: nameOf(reconciler, this.#reconcilers.length) }];
+    this.#reconcilers = [...this.#reconcilers, { reconciler, name }];
     return this;
   }
 
@@ -150,8 +154,13 @@ export class Conductor<P extends KubernetesObject> {
     return this.#reconcilers.map((r) => r.reconciler);
   }
 
-  /** Runs every registered reconciler against `parent`; see the class documentation for the semantics. */
-  async conduct(ctx: Context, parent: P): Promise<Result> {
+  /**
+   * Runs every registered reconciler against `parent`; see the class documentation for
+   * the semantics. `options.client` replaces the builder's client for this conduct (the
+   * operator runtime passes one bound to the parent, so `apply` can set owner references).
+   */
+  async conduct(ctx: Context, parent: P, options: { client?: Client } = {}): Promise<Result> {
+    const client = options.client ?? this.client;
     if (parent === null || typeof parent !== 'object') {
       throw new InvalidParentError(`conduct() needs a parent ${this.parentType.name} object, got ${parent === null ? 'null' : typeof parent}`);
     }
@@ -167,7 +176,7 @@ export class Conductor<P extends KubernetesObject> {
       const stepContext = state.context;
       stepContext.throwIfAborted();
       try {
-        const returned: unknown = await reconciler.reconcile(stepContext, this.client, parent);
+        const returned: unknown = await reconciler.reconcile(stepContext, client, parent);
         result = mergeResults(result, checkResult(returned, name));
       } catch (cause) {
         // Cancellation is not a failure of the reconciler: report it as such.
@@ -177,7 +186,7 @@ export class Conductor<P extends KubernetesObject> {
         log.error({ err: cause, reconciler: name }, error.message);
         this.recordFailure(state, name, cause);
         try {
-          await this.handle(state, parent);
+          await this.handle(state, client, parent);
         } catch (handlerError) {
           error.handlerError = handlerError;
           log.error({ err: handlerError }, `status conditions handler failed while recording the failure of ${name}`);
@@ -186,7 +195,7 @@ export class Conductor<P extends KubernetesObject> {
       }
     }
     try {
-      await this.handle(state, parent);
+      await this.handle(state, client, parent);
     } catch (cause) {
       if (state.context.aborted) throw state.context.err();
       throw new StatusConditionsHandlerError(cause);
@@ -197,16 +206,19 @@ export class Conductor<P extends KubernetesObject> {
   private recordFailure(state: State, reconciler: string, cause: unknown): void {
     if (this.errorConditionType === null) return;
     const reason = (cause as { reason?: unknown })?.reason;
+    const ownReason = typeof reason === 'string' && REASON.test(reason) && reason.length <= 1024;
+    // An error with its own reason (TerminalError, ApiError) describes itself; others get
+    // the reconciler's name so the condition says where it failed.
     state.addCondition({
       type: this.errorConditionType,
       status: 'False',
-      reason: typeof reason === 'string' && REASON.test(reason) && reason.length <= 1024 ? reason : 'ReconcileError',
-      message: `${reconciler}: ${describeError(cause)}`.slice(0, 32768),
+      reason: ownReason ? reason : 'ReconcileError',
+      message: (ownReason ? describeError(cause) : `${reconciler}: ${describeError(cause)}`).slice(0, 32768),
     });
   }
 
-  private async handle(state: State, parent: P): Promise<void> {
-    if (this.handler) await this.handler(state.context, this.client, parent, state.conditions());
+  private async handle(state: State, client: Client, parent: P): Promise<void> {
+    if (this.handler) await this.handler(state.context, client, parent, state.conditions());
   }
 }
 

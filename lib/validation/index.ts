@@ -1,0 +1,99 @@
+/**
+ * Validation of custom resources against the class-validator constraints on their class,
+ * run before any reconciler so that invalid input becomes a clear condition instead of
+ * a failure deep inside a reconciler.
+ *
+ * @module
+ */
+import { plainToInstance } from 'class-transformer';
+import { getMetadataStorage, validate, type ValidationError } from 'class-validator';
+import type { KubernetesObject } from '@kubernetes/client-node';
+import type { Reconciler, Result } from '../api/index.js';
+import { TerminalError } from '../api/index.js';
+import type { ResourceClass } from '../resources/index.js';
+
+/** One violated constraint: where (`spec.replicas`), which constraint (`max`) and why. */
+export interface Violation {
+  path: string;
+  constraint: string;
+  message: string;
+}
+
+const BUILT_IN_TYPES: ReadonlySet<Function> = new Set([Object, String, Number, Boolean, Array, Date, Map, Set, Promise, Function]);
+
+function validatedProperties(type: Function): string[] {
+  const metadata = getMetadataStorage().getTargetValidationMetadatas(type, '', true, false);
+  return [...new Set(metadata.map((m) => m.propertyName))];
+}
+
+/** Whether a class carries class-validator constraints (directly or through a base class). */
+export function hasValidation(type: Function): boolean {
+  return validatedProperties(type).length > 0;
+}
+
+function isPlainObject(value: unknown): value is Record<string, unknown> {
+  return value !== null && typeof value === 'object' && Object.getPrototypeOf(value) === Object.prototype;
+}
+
+/**
+ * Turns a plain object into an instance of `type`, nested objects included: properties
+ * typed with a class (`spec!: SiteSpec`) become instances of it even without
+ * class-transformer's `@Type`, so users do not have to repeat the type.
+ */
+function instantiate<T>(type: new () => T, plain: unknown): T {
+  const instance = plainToInstance(type, plain) as Record<string, unknown>;
+  for (const property of validatedProperties(type)) {
+    const declared: unknown = Reflect.getMetadata('design:type', type.prototype as object, property);
+    const value = instance[property];
+    if (typeof declared === 'function' && !BUILT_IN_TYPES.has(declared) && isPlainObject(value)) {
+      instance[property] = instantiate(declared as new () => unknown, value);
+    }
+  }
+  return instance as T;
+}
+
+function flatten(errors: ValidationError[], prefix: string, out: Violation[]): Violation[] {
+  for (const error of errors) {
+    const path = prefix ? (/^\d+$/.test(error.property) ? `${prefix}[${error.property}]` : `${prefix}.${error.property}`) : error.property;
+    for (const [constraint, message] of Object.entries(error.constraints ?? {})) out.push({ path, constraint, message });
+    if (error.children?.length) flatten(error.children, path, out);
+  }
+  return out;
+}
+
+/**
+ * Validates a Kubernetes object against the constraints of its class; an empty array
+ * means valid.
+ *
+ * @example
+ * ```ts
+ * const violations = await validateResource(StaticSite, site);
+ * // [{ path: 'spec.replicas', constraint: 'max', message: 'replicas must not be greater than 10' }]
+ * ```
+ */
+export async function validateResource(type: ResourceClass, obj: KubernetesObject): Promise<Violation[]> {
+  const instance = instantiate(type as unknown as new () => object, obj);
+  const errors = await validate(instance, { forbidUnknownValues: false, validationError: { target: false, value: false } });
+  return flatten(errors, '', []);
+}
+
+/** `spec.replicas (max): replicas must not be greater than 10; ...`. */
+export function describeViolations(violations: Violation[]): string {
+  return violations.map((v) => `${v.path} (${v.constraint}): ${v.message}`).join('; ');
+}
+
+/**
+ * The step the runtime runs before the user's reconcilers when the parent class has
+ * constraints: an invalid parent stops the conduct with a {@link TerminalError}
+ * (`Ready=False`, reason `InvalidSpec`, one entry per violation), which is not retried
+ * until the parent changes.
+ */
+export class SpecValidation<P extends KubernetesObject> implements Reconciler<P> {
+  constructor(private readonly type: ResourceClass<P>) {}
+
+  async reconcile(_ctx: unknown, _client: unknown, parent: P): Promise<Result> {
+    const violations = await validateResource(this.type, parent);
+    if (violations.length > 0) throw new TerminalError('InvalidSpec', describeViolations(violations));
+    return {};
+  }
+}

@@ -1,0 +1,282 @@
+import 'reflect-metadata';
+import { expect } from 'chai';
+import { container as globalContainer, inject, injectable, type DependencyContainer } from 'tsyringe';
+import { V1ConfigMap, V1ObjectMeta } from '@kubernetes/client-node';
+import { IsInt, IsString, Matches, Max, Min, ValidateNested } from 'class-validator';
+import {
+  Client, Context, Logger, ReconcilerError, StaticBindable, State, TerminalError, fetchState, noopLogger,
+  type Condition, type Reconciler, type Result,
+} from '../../lib/index.js';
+import { Bound, Finalizer, Owns, Parent, Reconciles, Resource, Scoped, StatusConditions, discoveredComponents } from '../../decorators/index.js';
+import { OperatorConfigurationError, assemble, type ParentConductor } from '../../lib/operator/assembly.js';
+import { MemoryClient } from '../support/memory-client.js';
+
+// A custom resource used as parent throughout this file.
+class GadgetSpec {
+  @IsString() @Matches(/^[a-z0-9.:/-]+$/) image!: string;
+  @IsInt() @Min(1) @Max(10) replicas!: number;
+}
+@Resource({ group: 'test.maestro.dev', version: 'v1', kind: 'Gadget' })
+class Gadget {
+  apiVersion?: string;
+  kind?: string;
+  metadata?: V1ObjectMeta;
+  @ValidateNested() spec!: GadgetSpec;
+  status?: { conditions?: Condition[] };
+}
+
+const gadget = (name: string, spec: Partial<GadgetSpec> = { image: 'nginx', replicas: 1 }): Gadget => ({
+  apiVersion: 'test.maestro.dev/v1', kind: 'Gadget', metadata: { name, namespace: 'default', generation: 1 }, spec: spec as GadgetSpec,
+});
+
+function deferred(): { promise: Promise<void>; resolve: () => void } {
+  let resolve!: () => void;
+  const promise = new Promise<void>((r) => { resolve = r; });
+  return { promise, resolve };
+}
+
+const trace: string[] = [];
+const gates = new Map<string, ReturnType<typeof deferred>>();
+
+@Scoped()
+class GadgetPlan {
+  owner = '';
+  static created = 0;
+  disposed = false;
+  constructor() { GadgetPlan.created++; }
+  dispose(): void { this.disposed = true; }
+}
+
+const labelBinder = new StaticBindable<string>('label');
+
+@injectable()
+class Counter { count = 0; }
+
+@Parent(Gadget) @Reconciles(30)
+class ThirdStep implements Reconciler<Gadget> {
+  constructor(private readonly plan: GadgetPlan, @Bound(labelBinder) private readonly label: string, private readonly counter: Counter) {}
+  async reconcile(ctx: Context, _client: Client, parent: Gadget): Promise<Result> {
+    trace.push(`third:${parent.metadata!.name}:${this.plan.owner}:${this.label}`);
+    this.counter.count++;
+    fetchState(ctx).addCondition({ type: 'Ready', status: 'True', reason: 'Done', message: this.plan.owner });
+    return {};
+  }
+}
+
+@Parent(Gadget) @Reconciles(10)
+class FirstStep implements Reconciler<Gadget> {
+  constructor(
+    private readonly plan: GadgetPlan,
+    private readonly state: State,
+    private readonly parent: Gadget,
+    private readonly log: Logger,
+    private readonly client: Client,
+    private readonly context: Context,
+  ) {}
+  async reconcile(ctx: Context, client: Client, parent: Gadget): Promise<Result> {
+    expect(this.state).to.equal(fetchState(ctx));
+    expect(this.parent).to.equal(parent);
+    expect(this.client).to.equal(client);
+    expect(this.context).to.equal(ctx);
+    expect(this.log).to.be.an.instanceOf(Object);
+    this.plan.owner = parent.metadata!.name!;
+    trace.push(`first:${parent.metadata!.name}`);
+    await gates.get(parent.metadata!.name!)?.promise;
+    fetchState(ctx).updateContext(labelBinder.bindToContext(ctx, `label-of-${parent.metadata!.name}`));
+    return {};
+  }
+}
+
+@Parent(Gadget) @Reconciles(20) @Owns(V1ConfigMap)
+class SecondStep implements Reconciler<Gadget> {
+  constructor(private readonly plan: GadgetPlan) {}
+  async reconcile(_ctx: Context, _client: Client, parent: Gadget): Promise<Result> {
+    trace.push(`second:${parent.metadata!.name}:${this.plan.owner}`);
+    return { requeueAfter: 1000 };
+  }
+}
+
+@Parent(Gadget) @Finalizer('test.maestro.dev/cleanup')
+class GadgetCleanup {
+  constructor(private readonly plan: GadgetPlan) {}
+  async cleanup(_ctx: Context, _client: Client, parent: Gadget): Promise<Result> {
+    trace.push(`cleanup:${parent.metadata!.name}:${this.plan instanceof GadgetPlan}`);
+    return {};
+  }
+}
+
+const written: Record<string, Condition[]> = {};
+@Parent(Gadget) @StatusConditions()
+class GadgetConditions {
+  constructor(private readonly counter: Counter) {}
+  async handleStatusConditions(_ctx: Context, _client: Client, parent: Gadget, conditions: Condition[]): Promise<void> {
+    written[parent.metadata!.name!] = conditions;
+  }
+}
+
+describe('Decorator-based assembly (createOperator building blocks)', () => {
+  let root: DependencyContainer;
+  let client: MemoryClient;
+  let assembled: ParentConductor<Gadget>;
+  const request = () => ({ client, logger: noopLogger });
+
+  beforeEach(() => {
+    trace.length = 0;
+    gates.clear();
+    for (const key of Object.keys(written)) delete written[key];
+    root = globalContainer.createChildContainer();
+    root.registerSingleton(Counter);
+    client = new MemoryClient();
+    const parents = assemble([ThirdStep, GadgetCleanup, SecondStep, FirstStep, GadgetConditions], { container: root, client, logger: noopLogger });
+    expect(parents).to.have.length(1);
+    assembled = parents[0] as unknown as ParentConductor<Gadget>;
+  });
+
+  it('runs the reconcilers of a parent in @Reconciles order, whatever order they were listed in', async () => {
+    const result = await assembled.conduct(Context.background(), gadget('a'), request());
+    expect(trace).to.deep.equal(['first:a', 'second:a:a', 'third:a:a:label-of-a']);
+    expect(result).to.deep.equal({ requeueAfter: 1000 });
+    expect(assembled.conductor.reconcilers()).to.have.length(4); // spec validation + 3
+  });
+
+  it('collects finalizers, owned kinds and the status-conditions class of the parent', async () => {
+    expect(assembled.finalizers).to.deep.equal(['test.maestro.dev/cleanup']);
+    expect(assembled.owns.map((o) => o.type)).to.deep.equal([V1ConfigMap]);
+    expect(assembled.customStatusHandler).to.equal(true);
+    await assembled.conduct(Context.background(), gadget('a'), request());
+    expect(written.a?.map((c) => [c.type, c.message])).to.deep.equal([['Ready', 'a']]);
+  });
+
+  it('gives two concurrent reconciles their own scoped services and binder values', async () => {
+    gates.set('a', deferred());
+    gates.set('b', deferred());
+    const a = assembled.conduct(Context.background(), gadget('a'), request());
+    const b = assembled.conduct(Context.background(), gadget('b'), request());
+    // Both are now inside FirstStep; release them in the opposite order.
+    gates.get('b')!.resolve();
+    await b;
+    gates.get('a')!.resolve();
+    await a;
+    expect(trace.filter((t) => t.startsWith('third'))).to.deep.equal(['third:b:b:label-of-b', 'third:a:a:label-of-a']);
+    expect(trace.filter((t) => t.startsWith('second'))).to.deep.equal(['second:b:b', 'second:a:a']);
+  });
+
+  it('creates one scoped instance per reconcile, shared by its reconcilers, and disposes it afterwards', async () => {
+    const before = GadgetPlan.created;
+    const instances: GadgetPlan[] = [];
+    const original = GadgetPlan.prototype.dispose;
+    GadgetPlan.prototype.dispose = function (this: GadgetPlan) { instances.push(this); original.call(this); };
+    try {
+      await assembled.conduct(Context.background(), gadget('a'), request());
+      await assembled.conduct(Context.background(), gadget('a'), request());
+    } finally {
+      GadgetPlan.prototype.dispose = original;
+    }
+    expect(GadgetPlan.created - before).to.equal(2);
+    expect(instances).to.have.length(2);
+    expect(instances[0]).not.to.equal(instances[1]);
+    expect(instances.every((p) => p.disposed)).to.equal(true);
+  });
+
+  it('keeps the singletons the user registered as singletons', async () => {
+    await assembled.conduct(Context.background(), gadget('a'), request());
+    await assembled.conduct(Context.background(), gadget('b'), request());
+    expect(root.resolve(Counter).count).to.equal(2);
+  });
+
+  it('validates the spec before any reconciler: an invalid spec sets Ready=False/InvalidSpec listing each violation and runs nothing', async () => {
+    const err = await assembled.conduct(Context.background(), gadget('bad', { image: 'UPPER case', replicas: 50 }), request())
+      .then(() => undefined, (e: unknown) => e);
+    expect(trace).to.deep.equal([]);
+    expect(err).to.be.instanceOf(ReconcilerError);
+    expect((err as ReconcilerError).cause).to.be.instanceOf(TerminalError);
+    const ready = written.bad?.find((c) => c.type === 'Ready');
+    expect(ready).to.include({ status: 'False', reason: 'InvalidSpec' });
+    expect(ready!.message).to.contain('spec.image (matches)').and.contain('spec.replicas (max)').and.contain('replicas must not be greater than 10');
+  });
+
+  it('reports a missing spec field as a violation too', async () => {
+    await assembled.conduct(Context.background(), gadget('partial', { image: 'nginx' }), request()).catch(() => undefined);
+    expect(written.partial?.find((c) => c.type === 'Ready')?.message).to.match(/spec\.replicas \((isInt|min|max)\)/);
+  });
+
+  it('resolves the cleanup class of a finalizer with the same injection', async () => {
+    await assembled.cleanup(Context.background(), gadget('gone'), 'test.maestro.dev/cleanup', request());
+    expect(trace).to.deep.equal(['cleanup:gone:true']);
+  });
+
+  it('discovers decorated classes in the order their modules declared them', () => {
+    const found = discoveredComponents();
+    const mine = found.filter((c) => [FirstStep, SecondStep, ThirdStep, GadgetCleanup, GadgetConditions].includes(c as never));
+    expect(mine).to.deep.equal([ThirdStep, FirstStep, SecondStep, GadgetCleanup, GadgetConditions]);
+  });
+});
+
+describe('Operator configuration errors (reported at assembly, before any reconcile)', () => {
+  const options = () => ({ container: globalContainer.createChildContainer(), client: new MemoryClient(), logger: noopLogger });
+  const problemsOf = (classes: Function[]): string[] => {
+    try {
+      assemble(classes, options());
+    } catch (err) {
+      expect(err).to.be.instanceOf(OperatorConfigurationError).and.have.property('code', 'OperatorConfiguration');
+      return (err as OperatorConfigurationError).problems;
+    }
+    throw new Error('expected an OperatorConfigurationError');
+  };
+
+  it('rejects @Reconciles without @Parent', () => {
+    @Reconciles(1) class Orphan { async reconcile() { return {}; } }
+    expect(problemsOf([Orphan])).to.deep.equal(['Orphan has @Reconciles(1) but no @Parent(Type)']);
+  });
+
+  it('rejects two reconcilers of one parent with the same order, naming both', () => {
+    @Parent(Gadget) @Reconciles(7) class One { async reconcile() { return {}; } }
+    @Parent(Gadget) @Reconciles(7) class Two { async reconcile() { return {}; } }
+    expect(problemsOf([One, Two])).to.deep.equal(['One and Two both reconcile Gadget at order 7; give each a distinct @Reconciles order']);
+  });
+
+  it('rejects a class that is not a Maestro component', () => {
+    class Plain { async reconcile() { return {}; } }
+    expect(problemsOf([Plain])[0]).to.match(/^Plain is not a Maestro component/);
+  });
+
+  it('rejects a class that is not injectable because its type metadata is missing', () => {
+    class NoMetadata { constructor(readonly dep: unknown) {} async reconcile() { return {}; } }
+    Reconciles(3)(NoMetadata);
+    Parent(Gadget)(NoMetadata);
+    expect(problemsOf([NoMetadata])[0]).to.match(/^NoMetadata is not injectable: its constructor takes 1 parameter\(s\) but has no type metadata/);
+  });
+
+  it('rejects a parent type with no known group/version/kind', () => {
+    class NotAResource { metadata?: V1ObjectMeta; }
+    @Parent(NotAResource) @Reconciles(1) class Reconciling { async reconcile() { return {}; } }
+    expect(problemsOf([Reconciling])[0]).to.match(/^parent NotAResource of Reconciling: NotAResource is not a known Kubernetes resource/);
+  });
+
+  it('names the class and parameter of a constructor dependency nobody provides', () => {
+    interface Mailer { send(): void }
+    class Unregistered { constructor(readonly url: string) {} }
+    @Parent(Gadget) @Reconciles(1) class NeedsThings {
+      constructor(readonly mailer: Mailer, readonly other: Unregistered, @inject('db') readonly db: object) {}
+      async reconcile() { return {}; }
+    }
+    expect(problemsOf([NeedsThings])).to.deep.equal([
+      'NeedsThings constructor parameter #0 (Object) has no provider: interfaces and primitive types carry no runtime type; inject a class, or use @inject(token) / @Bound(binder)',
+      'Unregistered is not injectable: its constructor takes 1 parameter(s) but has no type metadata (decorate it, and compile with tsc and emitDecoratorMetadata: esbuild-based runners drop the metadata)',
+      'NeedsThings constructor parameter #2 (db) has no provider: register the token in the container passed to createOperator()',
+    ]);
+  });
+
+  it('accepts a dependency the user registered in the container', () => {
+    @Parent(Gadget) @Reconciles(1) class UsesDb { constructor(@inject('db') readonly db: object) {} async reconcile() { return {}; } }
+    const container = globalContainer.createChildContainer();
+    container.register('db', { useValue: {} });
+    expect(assemble([UsesDb], { container, client: new MemoryClient(), logger: noopLogger })).to.have.length(1);
+  });
+
+  it('lists every problem at once', () => {
+    @Reconciles(1) class A { async reconcile() { return {}; } }
+    @Reconciles(2) class B { async reconcile() { return {}; } }
+    expect(problemsOf([A, B])).to.have.length(2);
+  });
+});
