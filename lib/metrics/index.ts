@@ -1,0 +1,13 @@
+/**
+ * Prometheus metrics with controller-runtime's names: work queues, controllers and leader
+ * election, in a registry of their own.
+ *
+ * @module
+ */
+export { Metrics } from './metrics.js';
+export { RECONCILE_TIME_BUCKETS } from './controller.js';
+export type { ControllerMetrics, ReconcileResult } from './controller.js';
+export type { LeaderElectionMetrics } from './leader-election.js';
+export { WORKQUEUE_DURATION_BUCKETS } from './workqueue.js';
+export { InvalidReconcileResultError, MetricConflictError } from './errors.js';
+export type { QueueMetrics } from '../queue/index.js';
