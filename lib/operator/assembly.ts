@@ -1,6 +1,6 @@
 import type { DependencyContainer, InjectionToken } from 'tsyringe';
 import type { KubernetesObject } from '@kubernetes/client-node';
-import type { Cleaner, HandlesStatusConditions, Reconciler, Result } from '../api/index.js';
+import type { Cleaner, Condition, HandlesStatusConditions, Reconciler, Result } from '../api/index.js';
 import type { StaticBindable } from '../binder/index.js';
 import { Client } from '../client/client.js';
 import { forParent, type Conductor, type StatusConditionsHandler } from '../conductor/conductor.js';
@@ -18,6 +18,24 @@ export class OperatorConfigurationError extends MaestroError {
   readonly code = 'OperatorConfiguration';
   constructor(readonly problems: string[]) {
     super(`the operator is misconfigured:\n  - ${problems.join('\n  - ')}`);
+  }
+}
+
+/**
+ * The step that adds the parent's finalizers (with optimistic concurrency) before any
+ * reconciler could create something that needs cleaning up. It updates the parent in
+ * place, so later writes of the same reconcile use the new resourceVersion.
+ */
+export class EnsureFinalizers implements Reconciler<KubernetesObject> {
+  constructor(readonly finalizers: readonly string[]) {}
+
+  async reconcile(_ctx: Context, client: Client, parent: KubernetesObject): Promise<Result> {
+    const metadata = parent.metadata ?? {};
+    const missing = this.finalizers.filter((f) => !metadata.finalizers?.includes(f));
+    if (missing.length === 0) return {};
+    const updated = await client.patch(parent, { metadata: { resourceVersion: metadata.resourceVersion, finalizers: [...(metadata.finalizers ?? []), ...missing] } });
+    parent.metadata = { ...metadata, finalizers: updated.metadata?.finalizers, resourceVersion: updated.metadata?.resourceVersion };
+    return {};
   }
 }
 
@@ -94,7 +112,9 @@ export interface AssembleOptions {
   /** The base context of every conduct. */
   context?: Context;
   /** Persists conditions for parents without a `@StatusConditions` class. */
-  defaultStatusHandler?: <P extends KubernetesObject>(parent: ResourceInfo) => StatusConditionsHandler<P> | undefined;
+  defaultStatusHandler?: (parent: ResourceInfo) => StatusConditionsHandler<KubernetesObject> | undefined;
+  /** Told the conditions of each conduct after they were persisted (e.g. to record Events for transitions). */
+  observeConditions?: (parent: KubernetesObject, conditions: Condition[]) => void;
 }
 
 const PRIMITIVES: ReadonlySet<unknown> = new Set([Object, String, Number, Boolean, Symbol, Array, Function, Promise, undefined]);
@@ -218,13 +238,20 @@ export function assemble(classes: readonly Function[], options: AssembleOptions)
     reconcilers.sort((a, b) => a.order - b.order);
 
     const handlerType = handlers[0] as InjectableClass<HandlesStatusConditions<KubernetesObject>> | undefined;
-    const handler: StatusConditionsHandler<KubernetesObject> | undefined = handlerType
+    const persist: StatusConditionsHandler<KubernetesObject> | undefined = handlerType
       ? async (ctx, client, parent, conditions) => {
         const scope = ReconcileScope.from(ctx);
         if (!scope) throw new OperatorConfigurationError([`${handlerType.name} runs only inside the operator's reconcile scope`]);
         await scope.resolve(handlerType, ctx).handleStatusConditions(ctx, client, parent, conditions);
       }
       : options.defaultStatusHandler?.(resource);
+    const observe = options.observeConditions;
+    const handler: StatusConditionsHandler<KubernetesObject> | undefined = persist && observe
+      ? async (ctx, client, parent, conditions) => {
+        await persist(ctx, client, parent, conditions);
+        observe(parent, conditions);
+      }
+      : persist;
     const builder = forParent(parentType as ResourceClass<KubernetesObject>)
       .withClient(options.client)
       .withLogger(options.logger)
@@ -232,6 +259,8 @@ export function assemble(classes: readonly Function[], options: AssembleOptions)
     if (handler) builder.withStatusConditionsHandler(handler);
     const conductor = builder.build();
     if (hasValidation(parentType)) conductor.register(new SpecValidation(parentType), { name: 'SpecValidation' });
+    // After validation (an invalid object gets no finalizer), before anything that needs cleaning up.
+    if (cleaners.length > 0) conductor.register(new EnsureFinalizers(cleaners.map((c) => c.finalizer)), { name: 'EnsureFinalizers' });
     for (const r of reconcilers) conductor.register(new InjectedReconciler(r.type), { name: r.type.name });
     assembled.push(new ParentConductor(parentType, resource, conductor, cleaners, [...owns.values()], handlerType !== undefined, options.container, binders));
   }

@@ -25,8 +25,9 @@ class Gadget {
   status?: { conditions?: Condition[] };
 }
 
-const gadget = (name: string, spec: Partial<GadgetSpec> = { image: 'nginx', replicas: 1 }): Gadget => ({
-  apiVersion: 'test.maestro.dev/v1', kind: 'Gadget', metadata: { name, namespace: 'default', generation: 1 }, spec: spec as GadgetSpec,
+// Gadgets carry their finalizer already, so the EnsureFinalizers step has nothing to write.
+const gadget = (name: string, spec: Partial<GadgetSpec> = { image: 'nginx', replicas: 1 }, finalizers = ['test.maestro.dev/cleanup']): Gadget => ({
+  apiVersion: 'test.maestro.dev/v1', kind: 'Gadget', metadata: { name, namespace: 'default', generation: 1, finalizers }, spec: spec as GadgetSpec,
 });
 
 function deferred(): { promise: Promise<void>; resolve: () => void } {
@@ -136,7 +137,7 @@ describe('Decorator-based assembly (createOperator building blocks)', () => {
     const result = await assembled.conduct(Context.background(), gadget('a'), request());
     expect(trace).to.deep.equal(['first:a', 'second:a:a', 'third:a:a:label-of-a']);
     expect(result).to.deep.equal({ requeueAfter: 1000 });
-    expect(assembled.conductor.reconcilers()).to.have.length(4); // spec validation + 3
+    expect(assembled.conductor.reconcilers()).to.have.length(5); // spec validation + finalizers + 3
   });
 
   it('collects finalizers, owned kinds and the status-conditions class of the parent', async () => {
@@ -198,6 +199,18 @@ describe('Decorator-based assembly (createOperator building blocks)', () => {
   it('reports a missing spec field as a violation too', async () => {
     await assembled.conduct(Context.background(), gadget('partial', { image: 'nginx' }), request()).catch(() => undefined);
     expect(written.partial?.find((c) => c.type === 'Ready')?.message).to.match(/spec\.replicas \((isInt|min|max)\)/);
+  });
+
+  it('adds missing finalizers after validation and before the first reconciler, updating the parent in place', async () => {
+    const stored = await client.create(gadget('fresh', undefined, []));
+    client.calls.length = 0;
+    await assembled.conduct(Context.background(), stored, request());
+    expect(client.calls[0]).to.equal('patch Gadget/default/fresh');
+    expect((await client.get(Gadget, { namespace: 'default', name: 'fresh' })).metadata?.finalizers).to.deep.equal(['test.maestro.dev/cleanup']);
+    expect(trace[0]).to.equal('first:fresh');
+    client.calls.length = 0;
+    await assembled.conduct(Context.background(), gadget('bad', { image: 'BAD', replicas: 1 }, []), request()).catch(() => undefined);
+    expect(client.calls, 'an invalid parent gets no finalizer').to.deep.equal([]);
   });
 
   it('resolves the cleanup class of a finalizer with the same injection', async () => {

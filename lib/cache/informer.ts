@@ -1,0 +1,353 @@
+import { Watch, type KubeConfig, type KubernetesObject } from '@kubernetes/client-node';
+import { ApiError, isGone } from '../client/errors.js';
+import { fromWire } from '../client/serialization.js';
+import { collectionPath, type ApiTransport, type RequestObserver } from '../client/transport.js';
+import { describeError } from '../errors/index.js';
+import { noopLogger, type Logger } from '../log/index.js';
+import { describe as describeResource, type ResourceInfo } from '../resources/index.js';
+import type { LabelSelector } from './selector.js';
+
+/** Callbacks for changes an {@link Informer} observes. They must be quick (e.g. enqueue a key). */
+export interface InformerHandler<T extends KubernetesObject> {
+  onAdd?(obj: T): void;
+  onUpdate?(oldObj: T, newObj: T): void;
+  onDelete?(obj: T): void;
+}
+
+/** Options of an {@link Informer}. */
+export interface InformerOptions {
+  kubeConfig: KubeConfig;
+  transport: ApiTransport;
+  resource: ResourceInfo;
+  /** Watch one namespace only (default: all namespaces). */
+  namespace?: string;
+  logger?: Logger;
+  /** Objects per list page (default 500). */
+  pageSize?: number;
+  /** Observes the watch requests (lists go through the transport, which observes them itself). */
+  onRequest?: RequestObserver;
+}
+
+/** Counters describing an informer's connection history (for tests and diagnostics). */
+export interface InformerStats {
+  /** Complete lists (the first one, and every re-list after `410 Gone`). */
+  lists: number;
+  /** Watch requests opened. */
+  watches: number;
+  /** Watches or lists that failed with an error other than a normal end. */
+  errors: number;
+  /** Re-lists forced by an expired resourceVersion (`410 Gone`). */
+  expired: number;
+}
+
+class GoneError extends ApiError {
+  constructor(message: string) {
+    super(410, message, { reason: 'Expired', code: 410 });
+  }
+}
+
+const BACKOFF_START_MS = 800;
+const BACKOFF_MAX_MS = 30_000;
+
+/**
+ * A cached list+watch of one kind (client-go's reflector + store): it lists, then
+ * watches from the list's resourceVersion with bookmarks; re-lists when the
+ * resourceVersion expired (`410 Gone`); and reconnects with backoff after any error or
+ * dropped connection. It never stops on its own: only {@link stop} ends it.
+ *
+ * Cached objects have client-node's model shape and no `managedFields` (to save memory).
+ * They are shared: callers must copy before changing them.
+ */
+export class Informer<T extends KubernetesObject = KubernetesObject> {
+  readonly resource: ResourceInfo;
+  readonly namespace: string | undefined;
+  readonly stats: InformerStats = { lists: 0, watches: 0, errors: 0, expired: 0 };
+
+  readonly #options: InformerOptions;
+  readonly #log: Logger;
+  readonly #handlers: InformerHandler<T>[] = [];
+  readonly #objects = new Map<string, Map<string, T>>();
+  readonly #watch: Watch;
+  #resourceVersion = '';
+  #synced = false;
+  #syncWaiters: Array<() => void> = [];
+  #running: Promise<void> | undefined;
+  #stopped = false;
+  #abort = new AbortController();
+  #watchController: AbortController | undefined;
+
+  constructor(options: InformerOptions) {
+    this.#options = options;
+    this.resource = options.resource;
+    this.namespace = options.namespace;
+    this.#log = (options.logger ?? noopLogger).child({ informer: `${options.resource.plural}.${options.resource.group || 'core'}`, namespace: options.namespace ?? '*' });
+    this.#watch = new Watch(options.kubeConfig);
+  }
+
+  /** Adds change callbacks. Objects already cached are announced as adds. */
+  addHandler(handler: InformerHandler<T>): void {
+    this.#handlers.push(handler);
+    if (handler.onAdd) for (const obj of this.list()) this.#call(() => handler.onAdd!(obj));
+  }
+
+  /** Starts listing and watching in the background (idempotent). */
+  start(): void {
+    if (this.#running) return;
+    this.#stopped = false;
+    this.#running = this.#run();
+  }
+
+  /** Stops watching; resolves once the background loop has ended. */
+  async stop(): Promise<void> {
+    this.#stopped = true;
+    this.#abort.abort();
+    this.#watchController?.abort();
+    await this.#running;
+    this.#running = undefined;
+    this.#abort = new AbortController();
+  }
+
+  /** Whether the first complete list has been loaded. */
+  get synced(): boolean {
+    return this.#synced;
+  }
+
+  /** Resolves once the first list is loaded (or rejects when `signal` aborts first). */
+  waitForSync(signal?: AbortSignal): Promise<void> {
+    if (this.#synced) return Promise.resolve();
+    return new Promise((resolve, reject) => {
+      const done = () => {
+        signal?.removeEventListener('abort', onAbort);
+        resolve();
+      };
+      const onAbort = () => {
+        this.#syncWaiters = this.#syncWaiters.filter((w) => w !== done);
+        reject(signal?.reason ?? new Error('aborted'));
+      };
+      this.#syncWaiters.push(done);
+      signal?.addEventListener('abort', onAbort, { once: true });
+    });
+  }
+
+  /** The resourceVersion the cache is at. */
+  get resourceVersion(): string {
+    return this.#resourceVersion;
+  }
+
+  /** The cached object, or `undefined`. Shared: do not modify it. */
+  get(name: string, namespace?: string): T | undefined {
+    return this.#objects.get(namespace ?? '')?.get(name);
+  }
+
+  /** Cached objects, optionally of one namespace and matching a label selector. Shared: do not modify them. */
+  list(namespace?: string, selector?: LabelSelector): T[] {
+    const result: T[] = [];
+    const buckets = namespace === undefined ? [...this.#objects.values()] : [this.#objects.get(namespace) ?? new Map<string, T>()];
+    for (const bucket of buckets) {
+      for (const obj of bucket.values()) {
+        if (!selector || selector.matches(obj.metadata?.labels)) result.push(obj);
+      }
+    }
+    return result;
+  }
+
+  /** How many objects are cached. */
+  get size(): number {
+    let size = 0;
+    for (const bucket of this.#objects.values()) size += bucket.size;
+    return size;
+  }
+
+  async #run(): Promise<void> {
+    let backoff = BACKOFF_START_MS;
+    while (!this.#stopped) {
+      try {
+        if (!this.#resourceVersion) await this.#relist();
+        const started = performance.now();
+        const delivered = await this.#watchOnce();
+        if (delivered) backoff = BACKOFF_START_MS;
+        else if (performance.now() - started < 1000 && !this.#stopped) {
+          // A watch that ends at once with nothing delivered would otherwise spin.
+          await this.#sleep(backoff);
+          backoff = Math.min(backoff * 2, BACKOFF_MAX_MS);
+        }
+      } catch (err) {
+        if (this.#stopped) break;
+        if (isGone(err)) {
+          // The resourceVersion is too old (compaction): start over from a fresh list.
+          this.stats.expired++;
+          this.#resourceVersion = '';
+          this.#log.info({ err: describeError(err) }, 'watch expired; re-listing');
+          continue;
+        }
+        this.stats.errors++;
+        const delay = Math.round(backoff * (0.5 + Math.random()));
+        this.#log.warn({ err: describeError(err), retryInMs: delay }, `watch of ${describeResource(this.resource)} failed; reconnecting`);
+        await this.#sleep(delay);
+        backoff = Math.min(backoff * 2, BACKOFF_MAX_MS);
+      }
+    }
+  }
+
+  async #relist(): Promise<void> {
+    const path = collectionPath(this.resource, this.namespace);
+    const items: T[] = [];
+    let continueToken: string | undefined;
+    let resourceVersion = '';
+    do {
+      const page = await this.#options.transport.send<{ metadata?: { resourceVersion?: string; continue?: string }; items?: KubernetesObject[] }>(
+        'GET', path, { query: { limit: String(this.#options.pageSize ?? 500), continue: continueToken }, raw: true, signal: this.#abort.signal },
+      );
+      for (const raw of page.items ?? []) items.push(this.#decode(raw));
+      continueToken = page.metadata?.continue || undefined;
+      resourceVersion = page.metadata?.resourceVersion ?? '';
+    } while (continueToken && !this.#stopped);
+    if (this.#stopped) return;
+    this.stats.lists++;
+    this.#replace(items);
+    this.#resourceVersion = resourceVersion;
+    if (!this.#synced) {
+      this.#synced = true;
+      for (const waiter of this.#syncWaiters.splice(0)) waiter();
+      this.#log.debug({ objects: items.length }, 'cache synced');
+    }
+  }
+
+  /** Replaces the cache with a complete list, announcing what changed while we were not watching. */
+  #replace(items: T[]): void {
+    const seen = new Map<string, Set<string>>();
+    for (const obj of items) {
+      const namespace = obj.metadata?.namespace ?? '';
+      const name = obj.metadata?.name ?? '';
+      let names = seen.get(namespace);
+      if (!names) seen.set(namespace, (names = new Set()));
+      names.add(name);
+      const existing = this.get(name, namespace);
+      if (existing?.metadata?.resourceVersion === obj.metadata?.resourceVersion && existing) continue;
+      this.#store(obj);
+      if (existing) this.#emit((h) => h.onUpdate?.(existing, obj));
+      else this.#emit((h) => h.onAdd?.(obj));
+    }
+    for (const [namespace, bucket] of this.#objects) {
+      for (const [name, obj] of bucket) {
+        if (seen.get(namespace)?.has(name)) continue;
+        bucket.delete(name);
+        this.#emit((h) => h.onDelete?.(obj));
+      }
+      if (bucket.size === 0) this.#objects.delete(namespace);
+    }
+  }
+
+  /** One watch request; resolves when it ends normally, with whether it delivered anything. */
+  #watchOnce(): Promise<boolean> {
+    const path = collectionPath(this.resource, this.namespace);
+    return new Promise<boolean>((resolve, reject) => {
+      let delivered = false;
+      let failure: Error | undefined;
+      const started = performance.now();
+      this.stats.watches++;
+      const onEvent = (type: string, raw: KubernetesObject & { code?: number; message?: string; reason?: string }) => {
+        if (this.#stopped) return;
+        delivered = true;
+        switch (type) {
+          case 'ADDED':
+          case 'MODIFIED': {
+            const obj = this.#decode(raw);
+            const existing = this.get(obj.metadata?.name ?? '', obj.metadata?.namespace);
+            this.#store(obj);
+            this.#resourceVersion = obj.metadata?.resourceVersion ?? this.#resourceVersion;
+            if (existing) this.#emit((h) => h.onUpdate?.(existing, obj));
+            else this.#emit((h) => h.onAdd?.(obj));
+            break;
+          }
+          case 'DELETED': {
+            const obj = this.#decode(raw);
+            const namespace = obj.metadata?.namespace ?? '';
+            const existing = this.#objects.get(namespace)?.get(obj.metadata?.name ?? '');
+            this.#objects.get(namespace)?.delete(obj.metadata?.name ?? '');
+            this.#resourceVersion = obj.metadata?.resourceVersion ?? this.#resourceVersion;
+            this.#emit((h) => h.onDelete?.(existing ?? obj));
+            break;
+          }
+          case 'BOOKMARK':
+            this.#resourceVersion = raw.metadata?.resourceVersion ?? this.#resourceVersion;
+            break;
+          case 'ERROR':
+            failure = raw.code === 410
+              ? new GoneError(raw.message ?? 'resourceVersion too old')
+              : new ApiError(raw.code ?? 500, raw.message ?? 'watch error', raw);
+            this.#watchController?.abort();
+            break;
+          default:
+            this.#log.warn({ type }, 'unknown watch event type');
+        }
+      };
+      const onDone = (err: unknown) => {
+        this.#watchController = undefined;
+        this.#options.onRequest?.({ method: 'WATCH', path, statusCode: failure instanceof ApiError ? failure.statusCode : err ? 0 : 200, seconds: (performance.now() - started) / 1000 });
+        if (failure) return reject(failure);
+        if (this.#stopped) return resolve(delivered);
+        const name = (err as { name?: string } | null)?.name;
+        // client-node ends an idle watch after 30 s of silence: reconnect at once from where we are.
+        if (!err || name === 'TimeoutError') return resolve(delivered);
+        const statusCode = (err as { statusCode?: number }).statusCode;
+        reject(statusCode ? new ApiError(statusCode, describeError(err), undefined, { verb: 'WATCH', path }) : err);
+      };
+      const query = {
+        resourceVersion: this.#resourceVersion,
+        allowWatchBookmarks: true,
+        // Like client-go: a random server-side timeout of 5-10 minutes spreads reconnects.
+        timeoutSeconds: Math.floor(300 + Math.random() * 300),
+      };
+      this.#watch.watch(path, query, onEvent, onDone).then(
+        (controller) => {
+          if (this.#stopped || failure) controller.abort();
+          else this.#watchController = controller;
+        },
+        (err: unknown) => reject(err instanceof Error ? err : new Error(String(err))),
+      );
+    });
+  }
+
+  #decode(raw: KubernetesObject): T {
+    // Lists omit apiVersion/kind on items; managedFields are large and unused by controllers.
+    raw.apiVersion = this.resource.apiVersion;
+    raw.kind = this.resource.kind;
+    if (raw.metadata?.managedFields) delete raw.metadata.managedFields;
+    return fromWire<T>(raw);
+  }
+
+  #store(obj: T): void {
+    const namespace = obj.metadata?.namespace ?? '';
+    let bucket = this.#objects.get(namespace);
+    if (!bucket) this.#objects.set(namespace, (bucket = new Map()));
+    bucket.set(obj.metadata?.name ?? '', obj);
+  }
+
+  #emit(call: (handler: InformerHandler<T>) => void): void {
+    for (const handler of this.#handlers) this.#call(() => call(handler));
+  }
+
+  #call(fn: () => void): void {
+    try {
+      fn();
+    } catch (err) {
+      // A failing handler must not stop the cache.
+      this.#log.error({ err: describeError(err) }, 'informer event handler threw');
+    }
+  }
+
+  #sleep(ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      const timer = setTimeout(done, ms);
+      timer.unref();
+      const signal = this.#abort.signal;
+      function done() {
+        clearTimeout(timer);
+        signal.removeEventListener('abort', done);
+        resolve();
+      }
+      signal.addEventListener('abort', done, { once: true });
+    });
+  }
+}

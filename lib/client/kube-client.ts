@@ -1,0 +1,254 @@
+import { createHash } from 'node:crypto';
+import type { KubernetesObject, V1OwnerReference } from '@kubernetes/client-node';
+import { parseLabelSelector } from '../cache/selector.js';
+import type { CacheReader } from '../cache/index.js';
+import { MaestroError } from '../errors/index.js';
+import { resourceOf, type ResourceClass, type ResourceInfo } from '../resources/index.js';
+import {
+  Client, StatusClient,
+  type ApplyOptions, type DeleteOptions, type JsonPatchOperation, type ListOptions, type ObjectKey, type PatchOptions,
+  type PatchType, type WriteOptions,
+} from './client.js';
+import { ApiError } from './errors.js';
+import { fromWire, toWire } from './serialization.js';
+import { collectionPath, objectPath, type ApiTransport } from './transport.js';
+
+/** An object cannot be sent as given (missing name, namespace, kind...). */
+export class InvalidObjectError extends MaestroError {
+  readonly code = 'InvalidObject';
+}
+
+/** `apply` would make the parent the controller of an object another controller owns. */
+export class AlreadyOwnedError extends MaestroError {
+  readonly code = 'AlreadyOwned';
+}
+
+const PATCH_CONTENT_TYPES: Record<PatchType, string> = {
+  merge: 'application/merge-patch+json',
+  strategic: 'application/strategic-merge-patch+json',
+  json: 'application/json-patch+json',
+};
+const APPLY_CONTENT_TYPE = 'application/apply-patch+yaml';
+const APPLIED_LIMIT = 100_000;
+
+/** Options of a {@link KubeClient}. */
+export interface KubeClientOptions {
+  transport: ApiTransport;
+  /** The field manager of writes and server-side applies (the operator's name). */
+  fieldManager: string;
+  /** Serves reads of cached kinds; others are read from the API. */
+  cache?: CacheReader;
+}
+
+interface Applied {
+  digest: string;
+  resourceVersion: string;
+}
+
+/** What the client remembers of its own applies, shared by every per-parent client. */
+class AppliedState {
+  readonly entries = new Map<string, Applied>();
+  remember(key: string, applied: Applied): void {
+    this.entries.delete(key);
+    this.entries.set(key, applied);
+    // Oldest first: bounded, because entries of deleted objects are never looked up again.
+    if (this.entries.size > APPLIED_LIMIT) this.entries.delete(this.entries.keys().next().value!);
+  }
+}
+
+const copy = <T>(obj: T): T => structuredClone(obj);
+
+/**
+ * The runtime's {@link Client}: reads of cached kinds come from the informer cache (as
+ * deep copies), everything else goes to the API server.
+ *
+ * `apply` skips the request when this operator applied the identical configuration
+ * before and the cached object has not changed since (same resourceVersion): the
+ * server-side apply would be a no-op. A changed configuration, an edited or a deleted
+ * object is always applied.
+ */
+export class KubeClient extends Client {
+  readonly #transport: ApiTransport;
+  readonly #fieldManager: string;
+  readonly #cache: CacheReader | undefined;
+  readonly #parent: KubernetesObject | undefined;
+  readonly #applied: AppliedState;
+
+  constructor(options: KubeClientOptions, parent?: KubernetesObject, applied?: AppliedState) {
+    super();
+    this.#transport = options.transport;
+    this.#fieldManager = options.fieldManager;
+    this.#cache = options.cache;
+    this.#parent = parent;
+    this.#applied = applied ?? new AppliedState();
+  }
+
+  /** A client for reconciling `parent`: `apply` makes it the controller owner, and it is the default namespace. */
+  forParent(parent: KubernetesObject): KubeClient {
+    return new KubeClient({ transport: this.#transport, fieldManager: this.#fieldManager, cache: this.#cache }, parent, this.#applied);
+  }
+
+  /** The parent this client is bound to, if any. */
+  get parent(): KubernetesObject | undefined {
+    return this.#parent;
+  }
+
+  #namespaceFor(resource: ResourceInfo, namespace: string | undefined, what: string): string | undefined {
+    if (!resource.namespaced) return undefined;
+    const resolved = namespace ?? this.#parent?.metadata?.namespace;
+    if (!resolved) throw new InvalidObjectError(`${what}: ${resource.kind} is namespaced; give metadata.namespace`);
+    return resolved;
+  }
+
+  /** The object with apiVersion/kind filled in from its class, and its resource. */
+  #typed<T extends KubernetesObject>(obj: T, verb: string): { body: T; resource: ResourceInfo; namespace: string | undefined; name: string } {
+    if (!obj || typeof obj !== 'object') throw new InvalidObjectError(`${verb}: expected a Kubernetes object, got ${obj === null ? 'null' : typeof obj}`);
+    const resource = resourceOf(obj);
+    const body = (obj.apiVersion && obj.kind ? obj : { ...obj, apiVersion: resource.apiVersion, kind: resource.kind }) as T;
+    const name = obj.metadata?.name ?? '';
+    const namespace = this.#namespaceFor(resource, obj.metadata?.namespace, `${verb} ${resource.kind} ${name}`);
+    return { body, resource, namespace, name };
+  }
+
+  #named(verb: string, resource: ResourceInfo, name: string): void {
+    if (!name) throw new InvalidObjectError(`${verb} ${resource.kind}: metadata.name is required`);
+  }
+
+  async get<T extends KubernetesObject>(type: ResourceClass<T>, key: ObjectKey): Promise<T> {
+    const resource = resourceOf(type);
+    const namespace = this.#namespaceFor(resource, key.namespace, `get ${resource.kind} ${key.name}`);
+    this.#named('get', resource, key.name);
+    if (this.#cache?.covers(resource, namespace)) {
+      const cached = this.#cache.get<T>(resource, key.name, namespace);
+      if (cached) return copy(cached);
+      // Not cached means not found (the cache is the operator's view of the cluster).
+      throw new ApiError(404, `${resource.plural} "${key.name}" not found`, { reason: 'NotFound', code: 404, details: { name: key.name, kind: resource.plural } });
+    }
+    return this.#transport.send<T>('GET', objectPath(resource, namespace, key.name));
+  }
+
+  /** Reads the current state of `obj` from the API server, bypassing the cache (e.g. after a conflict). */
+  async readLive<T extends KubernetesObject>(obj: T): Promise<T> {
+    const { resource, namespace, name } = this.#typed(obj, 'read');
+    this.#named('read', resource, name);
+    return this.#transport.send<T>('GET', objectPath(resource, namespace, name));
+  }
+
+  async list<T extends KubernetesObject>(type: ResourceClass<T>, options: ListOptions = {}): Promise<T[]> {
+    const resource = resourceOf(type);
+    const selector = options.labelSelector === undefined ? undefined : parseLabelSelector(options.labelSelector);
+    const namespace = resource.namespaced ? options.namespace : undefined;
+    if (this.#cache?.covers(resource, namespace)) {
+      return this.#cache.list<T>(resource, namespace, selector).map(copy);
+    }
+    const items: T[] = [];
+    let continueToken: string | undefined;
+    do {
+      const page = await this.#transport.send<{ metadata?: { continue?: string }; items?: KubernetesObject[] }>('GET', collectionPath(resource, namespace), {
+        query: { labelSelector: selector?.toString(), limit: '500', continue: continueToken },
+        raw: true,
+      });
+      for (const raw of page.items ?? []) items.push(fromWire<T>({ ...raw, apiVersion: resource.apiVersion, kind: resource.kind }));
+      continueToken = page.metadata?.continue || undefined;
+    } while (continueToken);
+    return items;
+  }
+
+  #query(options: WriteOptions = {}, extra: Record<string, string | undefined> = {}): Record<string, string | undefined> {
+    return { fieldManager: options.fieldManager ?? this.#fieldManager, dryRun: options.dryRun ? 'All' : undefined, ...extra };
+  }
+
+  async create<T extends KubernetesObject>(obj: T, options?: WriteOptions): Promise<T> {
+    const { body, resource, namespace } = this.#typed(obj, 'create');
+    return this.#transport.send<T>('POST', collectionPath(resource, namespace), { body: toWire(body), query: this.#query(options) });
+  }
+
+  async update<T extends KubernetesObject>(obj: T, options?: WriteOptions): Promise<T> {
+    const { body, resource, namespace, name } = this.#typed(obj, 'update');
+    this.#named('update', resource, name);
+    return this.#transport.send<T>('PUT', objectPath(resource, namespace, name), { body: toWire(body), query: this.#query(options) });
+  }
+
+  async patch<T extends KubernetesObject>(obj: T, patch: object | JsonPatchOperation[], options: PatchOptions = {}): Promise<T> {
+    const { resource, namespace, name } = this.#typed(obj, 'patch');
+    this.#named('patch', resource, name);
+    return this.#transport.send<T>('PATCH', objectPath(resource, namespace, name), {
+      body: patch, contentType: PATCH_CONTENT_TYPES[options.type ?? 'merge'], query: this.#query(options),
+    });
+  }
+
+  async delete(obj: KubernetesObject, options: DeleteOptions = {}): Promise<void> {
+    const { resource, namespace, name } = this.#typed(obj, 'delete');
+    this.#named('delete', resource, name);
+    const body: Record<string, unknown> = { apiVersion: 'v1', kind: 'DeleteOptions' };
+    if (options.propagationPolicy) body.propagationPolicy = options.propagationPolicy;
+    if (options.gracePeriodSeconds !== undefined) body.gracePeriodSeconds = options.gracePeriodSeconds;
+    if (options.preconditions) body.preconditions = options.preconditions;
+    await this.#transport.send('DELETE', objectPath(resource, namespace, name), { body, query: { dryRun: options.dryRun ? 'All' : undefined } });
+  }
+
+  async apply<T extends KubernetesObject>(obj: T, options: ApplyOptions = {}): Promise<T> {
+    const typed = this.#typed(obj, 'apply');
+    const { resource, namespace, name } = typed;
+    this.#named('apply', resource, name);
+    const object = { ...typed.body, metadata: { ...typed.body.metadata, name, ...(namespace ? { namespace } : {}) } } as T;
+    if (options.owned !== false && this.#parent) this.#setControllerReference(object, resource);
+    const body = toWire(object);
+    const force = options.force ?? true;
+    const fieldManager = options.fieldManager ?? this.#fieldManager;
+    const key = `${resource.apiVersion}/${resource.kind}/${namespace ?? ''}/${name}`;
+    const digest = createHash('sha1').update(`${fieldManager}\n${force}\n${JSON.stringify(body)}`).digest('base64');
+    const cacheCovers = !options.dryRun && this.#cache?.covers(resource, namespace);
+    if (cacheCovers) {
+      const live = this.#cache!.get<T>(resource, name, namespace);
+      const applied = this.#applied.entries.get(key);
+      if (live && applied && applied.digest === digest && applied.resourceVersion === live.metadata?.resourceVersion) return copy(live);
+    }
+    const result = await this.#transport.send<T>('PATCH', objectPath(resource, namespace, name), {
+      body, contentType: APPLY_CONTENT_TYPE, query: { ...this.#query({ ...options, fieldManager }), force: force ? 'true' : undefined },
+    });
+    if (cacheCovers && result.metadata?.resourceVersion) this.#applied.remember(key, { digest, resourceVersion: result.metadata.resourceVersion });
+    return result;
+  }
+
+  #setControllerReference(body: KubernetesObject, resource: ResourceInfo): void {
+    const parent = this.#parent!;
+    const parentResource = resourceOf(parent);
+    const parentNamespace = parent.metadata?.namespace;
+    // Kubernetes forbids cluster-scoped objects owned by namespaced ones, and cross-namespace owners.
+    if (parentResource.namespaced && (!resource.namespaced || body.metadata?.namespace !== parentNamespace)) return;
+    if (!parent.metadata?.uid || !parent.metadata.name) return;
+    const reference: V1OwnerReference = {
+      apiVersion: parentResource.apiVersion,
+      kind: parentResource.kind,
+      name: parent.metadata.name,
+      uid: parent.metadata.uid,
+      controller: true,
+      blockOwnerDeletion: true,
+    };
+    const existing = body.metadata?.ownerReferences ?? [];
+    const otherController = existing.find((r) => r.controller && r.uid !== reference.uid);
+    if (otherController) {
+      throw new AlreadyOwnedError(`${resource.kind} ${body.metadata?.name} is already controlled by ${otherController.kind} ${otherController.name}`);
+    }
+    body.metadata = { ...body.metadata, ownerReferences: [...existing.filter((r) => r.uid !== reference.uid), reference] };
+  }
+
+  status(): StatusClient {
+    const client = this;
+    return new (class extends StatusClient {
+      async update<T extends KubernetesObject>(obj: T, options?: WriteOptions): Promise<T> {
+        const { body, resource, namespace, name } = client.#typed(obj, 'update status of');
+        client.#named('update status of', resource, name);
+        return client.#transport.send<T>('PUT', objectPath(resource, namespace, name, 'status'), { body: toWire(body), query: client.#query(options) });
+      }
+      async patch<T extends KubernetesObject>(obj: T, patch: object | JsonPatchOperation[], options: PatchOptions = {}): Promise<T> {
+        const { resource, namespace, name } = client.#typed(obj, 'patch status of');
+        client.#named('patch status of', resource, name);
+        return client.#transport.send<T>('PATCH', objectPath(resource, namespace, name, 'status'), {
+          body: patch, contentType: PATCH_CONTENT_TYPES[options.type ?? 'merge'], query: client.#query(options),
+        });
+      }
+    })();
+  }
+}
