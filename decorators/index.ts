@@ -15,7 +15,7 @@ import { defineResource, type ResourceClass, type ResourceDeclaration } from '..
 import { record, rememberBinder, type OwnsOptions } from './metadata.js';
 
 export { componentMetadata, discoveredComponents, boundBinders } from './metadata.js';
-export type { ComponentMetadata, Constructor, OwnedKind, OwnsOptions } from './metadata.js';
+export type { ComponentMetadata, Constructor, OwnedKind, OwnsOptions, UsedKind } from './metadata.js';
 
 /** A decorator was used with invalid arguments. */
 export class DecoratorError extends MaestroError {
@@ -108,6 +108,24 @@ export function Owns(type: ResourceClass, options: OwnsOptions = {}): ClassDecor
   return (target) => {
     if (typeof type !== 'function') throw new DecoratorError(`@Owns on ${target.name} needs a class such as V1ConfigMap, got ${String(type)}`);
     record(target).owns.push({ type, verbs: Object.freeze([...(options.verbs ?? DEFAULT_OWNED_VERBS)]) });
+  };
+}
+
+/**
+ * Declares a kind a component reads or writes without owning it (it is not watched):
+ * generated RBAC grants `verbs` on it. Reads of unwatched kinds go to the API server.
+ *
+ * @example
+ * ```ts
+ * @Parent(StaticSite) @Finalizer('example.com/cleanup') @Uses(V1Namespace, { verbs: ['get', 'patch'] })
+ * export class SiteCleanup implements Cleaner<StaticSite> { ... }
+ * ```
+ */
+export function Uses(type: ResourceClass, options: { verbs: string[]; subresources?: string[] }): ClassDecorator {
+  return (target) => {
+    if (typeof type !== 'function') throw new DecoratorError(`@Uses on ${target.name} needs a class such as V1Namespace, got ${String(type)}`);
+    if (!Array.isArray(options?.verbs) || options.verbs.length === 0) throw new DecoratorError(`@Uses(${type.name}) on ${target.name} needs verbs, e.g. { verbs: ['get', 'patch'] }`);
+    record(target).uses.push({ type, verbs: Object.freeze([...options.verbs]), subresources: Object.freeze([...(options.subresources ?? [])]) });
   };
 }
 

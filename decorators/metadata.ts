@@ -24,6 +24,14 @@ export interface OwnedKind {
   verbs: readonly string[];
 }
 
+/** A kind a component reads or writes without owning it, declared with `@Uses` (for RBAC). */
+export interface UsedKind {
+  type: ResourceClass;
+  verbs: readonly string[];
+  /** Subresources the verbs also apply to (e.g. `status`). */
+  subresources: readonly string[];
+}
+
 /** Everything the decorators recorded about one component class. */
 export interface ComponentMetadata {
   /** `@Parent(type)`. */
@@ -36,6 +44,8 @@ export interface ComponentMetadata {
   statusConditions?: boolean;
   /** `@Owns(type)`, in declaration order. */
   owns: OwnedKind[];
+  /** `@Uses(type)`, in declaration order. */
+  uses: UsedKind[];
 }
 
 const components = new Map<Function, ComponentMetadata>();
@@ -45,7 +55,7 @@ const binders = new Set<StaticBindable<unknown>>();
 export function record(target: Function): ComponentMetadata {
   let metadata = components.get(target);
   if (!metadata) {
-    metadata = { owns: [] };
+    metadata = { owns: [], uses: [] };
     components.set(target, metadata);
   }
   return metadata;

@@ -10,7 +10,7 @@ import { Logger } from '../log/index.js';
 import { resourceOf, tryResourceOf, type ResourceClass, type ResourceInfo } from '../resources/index.js';
 import { State } from '../state/index.js';
 import { SpecValidation, hasValidation } from '../validation/index.js';
-import { boundBinders, componentMetadata, type OwnedKind } from '../../decorators/metadata.js';
+import { boundBinders, componentMetadata, type OwnedKind, type UsedKind } from '../../decorators/metadata.js';
 import { InjectedReconciler, ReconcileScope, type InjectableClass } from './scope.js';
 
 /** The operator's classes do not fit together; `problems` lists every issue found. */
@@ -63,6 +63,8 @@ export class ParentConductor<P extends KubernetesObject = KubernetesObject> {
     readonly cleaners: ReadonlyArray<{ type: InjectableClass<Cleaner<P>>; finalizer: string }>,
     /** Owned (watched) child kinds. */
     readonly owns: readonly OwnedKind[],
+    /** Kinds used without being owned (`@Uses`), for RBAC. */
+    readonly uses: readonly UsedKind[],
     /** Whether a user `@StatusConditions` class handles conditions. */
     readonly customStatusHandler: boolean,
     private readonly container: DependencyContainer,
@@ -210,6 +212,7 @@ export function assemble(classes: readonly Function[], options: AssembleOptions)
     const cleaners: Array<{ type: InjectableClass<Cleaner<KubernetesObject>>; finalizer: string }> = [];
     const handlers: Function[] = [];
     const owns = new Map<Function, OwnedKind>();
+    const uses: UsedKind[] = [];
     for (const type of members) {
       const metadata = componentMetadata(type)!;
       const prototype = type.prototype as Record<string, unknown>;
@@ -231,6 +234,10 @@ export function assemble(classes: readonly Function[], options: AssembleOptions)
       for (const owned of metadata.owns) {
         if (!tryResourceOf(owned.type)) problems.push(`${type.name} @Owns(${owned.type.name}), which is not a known Kubernetes resource: decorate it with @Resource`);
         else if (!owns.has(owned.type)) owns.set(owned.type, owned);
+      }
+      for (const used of metadata.uses) {
+        if (!tryResourceOf(used.type)) problems.push(`${type.name} @Uses(${used.type.name}), which is not a known Kubernetes resource: decorate it with @Resource`);
+        else uses.push(used);
       }
       checkInjectable(type, provided, options.container, problems);
     }
@@ -262,7 +269,7 @@ export function assemble(classes: readonly Function[], options: AssembleOptions)
     // After validation (an invalid object gets no finalizer), before anything that needs cleaning up.
     if (cleaners.length > 0) conductor.register(new EnsureFinalizers(cleaners.map((c) => c.finalizer)), { name: 'EnsureFinalizers' });
     for (const r of reconcilers) conductor.register(new InjectedReconciler(r.type), { name: r.type.name });
-    assembled.push(new ParentConductor(parentType, resource, conductor, cleaners, [...owns.values()], handlerType !== undefined, options.container, binders));
+    assembled.push(new ParentConductor(parentType, resource, conductor, cleaners, [...owns.values()], uses, handlerType !== undefined, options.container, binders));
   }
   if (problems.length > 0) throw new OperatorConfigurationError(problems);
   return assembled;
