@@ -1,0 +1,36 @@
+import { MaestroError } from '../errors/index.js';
+
+/**
+ * Thrown by the {@link LeaderElector} constructor for options client-go would reject: an
+ * empty lease name, namespace or identity, a non-positive duration, a lease duration not
+ * longer than the renew deadline, or a renew deadline not longer than
+ * `retryPeriodMs × 1.2` (the retry jitter).
+ *
+ * @example
+ * ```ts
+ * try { new LeaderElector(kc, { leaseName: 'x', namespace: 'ns', leaseDurationMs: 5_000, renewDeadlineMs: 5_000 }); }
+ * catch (err) { if (err instanceof LeaderElectionConfigError) console.error(err.message); }
+ * ```
+ */
+export class LeaderElectionConfigError extends MaestroError {
+  readonly code = 'LeaderElectionConfig';
+}
+
+/**
+ * Thrown by {@link LeaderElector.start} when the elector was already started or stopped.
+ * An elector runs one election in its lifetime (like client-go's); create a new one to
+ * compete again.
+ *
+ * @example
+ * ```ts
+ * await elector.stop();
+ * elector = new LeaderElector(kubeConfig, options);
+ * elector.start(callbacks);
+ * ```
+ */
+export class LeaderElectorReuseError extends MaestroError {
+  readonly code = 'LeaderElectorReuse';
+  constructor(readonly lease: string) {
+    super(`the leader elector of lease ${lease} was already started or stopped; an elector runs once`);
+  }
+}
