@@ -24,7 +24,7 @@ export {
 } from './client/errors.js';
 export type { ApiStatus } from './client/errors.js';
 export {
-  defineResource, InvalidResourceError, knownResources, resourceOf, tryResourceOf, UnknownResourceError,
+  customResources, defineResource, InvalidResourceError, knownResources, resourceOf, tryResourceOf, UnknownResourceError,
 } from './resources/index.js';
 export type { ResourceClass, ResourceDeclaration, ResourceInfo } from './resources/index.js';
 export { KubeClient, AlreadyOwnedError, InvalidObjectError } from './client/kube-client.js';

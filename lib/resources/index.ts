@@ -61,6 +61,9 @@ export class InvalidResourceError extends MaestroError {
 
 const byClass = new Map<Function, ResourceInfo>();
 const byGroupVersionKind = new Map<string, ResourceInfo>();
+/** Built-in model classes by name: a second copy of client-node (a duplicate install) still resolves. */
+const builtInByName = new Map<string, ResourceInfo>();
+const builtInClasses = new Set<Function>();
 
 const gvkKey = (apiVersion: string, kind: string) => `${apiVersion}/${kind}`;
 
@@ -159,7 +162,7 @@ export function resourceOf(typeOrObject: ResourceClass | KubernetesObject): Reso
 
 /** Like {@link resourceOf}, but `undefined` instead of throwing. */
 export function tryResourceOf(typeOrObject: ResourceClass | KubernetesObject): ResourceInfo | undefined {
-  if (typeof typeOrObject === 'function') return byClass.get(typeOrObject);
+  if (typeof typeOrObject === 'function') return byClass.get(typeOrObject) ?? builtInModel(typeOrObject);
   if (typeOrObject === null || typeof typeOrObject !== 'object') return undefined;
   const { apiVersion, kind } = typeOrObject;
   if (apiVersion && kind) {
@@ -169,9 +172,19 @@ export function tryResourceOf(typeOrObject: ResourceClass | KubernetesObject): R
   return byClass.get(typeOrObject.constructor);
 }
 
+function builtInModel(type: Function): ResourceInfo | undefined {
+  const isModel = typeof (type as { getAttributeTypeMap?: unknown }).getAttributeTypeMap === 'function';
+  return isModel ? builtInByName.get(type.name) : undefined;
+}
+
 /** Every declared resource (built-in and custom). */
 export function knownResources(): ResourceInfo[] {
   return [...byGroupVersionKind.values()];
+}
+
+/** The custom resources declared so far (with `@Resource` or {@link defineResource}), with their classes. */
+export function customResources(): Array<{ type: ResourceClass; resource: ResourceInfo }> {
+  return [...byClass.entries()].filter(([type]) => !builtInClasses.has(type)).map(([type, resource]) => ({ type: type as ResourceClass, resource }));
 }
 
 // Built-in kinds of @kubernetes/client-node, in one place.
@@ -214,5 +227,6 @@ const builtIns: Array<[ResourceClass, string, string, string, string, boolean]> 
   [V1MutatingWebhookConfiguration, 'admissionregistration.k8s.io', 'v1', 'MutatingWebhookConfiguration', 'mutatingwebhookconfigurations', false],
 ];
 for (const [type, group, version, kind, plural, namespaced] of builtIns) {
-  defineResource(type, { group, version, kind, plural, namespaced });
+  builtInByName.set(type.name, defineResource(type, { group, version, kind, plural, namespaced }));
+  builtInClasses.add(type);
 }

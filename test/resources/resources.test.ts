@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import { V1ConfigMap, V1Deployment, V1Namespace, V1ObjectMeta } from '@kubernetes/client-node';
-import { InvalidResourceError, UnknownResourceError, defineResource, resourceOf } from '../../lib/index.js';
+import { InvalidResourceError, UnknownResourceError, customResources, defineResource, resourceOf } from '../../lib/index.js';
 import { defaultPlural } from '../../lib/resources/index.js';
 
 describe('resources', () => {
@@ -39,6 +39,21 @@ describe('resources', () => {
     expect(() => resourceOf(Unknown)).to.throw(UnknownResourceError, /@Resource/).with.property('code', 'UnknownResource');
     expect(() => resourceOf({ apiVersion: 'x.dev/v1', kind: 'Nope' })).to.throw(UnknownResourceError, /Nope \(x.dev\/v1\)/);
     expect(() => resourceOf({})).to.throw(UnknownResourceError, /without apiVersion and kind/);
+  });
+
+  it('recognises a built-in model class from a second copy of client-node by its name', () => {
+    class V1ConfigMap { static getAttributeTypeMap() { return []; } }
+    expect(resourceOf(V1ConfigMap).plural).to.equal('configmaps');
+    class V1Pod {}
+    expect(() => resourceOf(V1Pod), 'a look-alike that is not a model').to.throw(UnknownResourceError);
+  });
+
+  it('lists the custom resources declared so far, without the built-ins', () => {
+    class Thing {}
+    defineResource(Thing, { group: 'test.maestro.dev', version: 'v1', kind: 'Thing' });
+    const custom = customResources();
+    expect(custom.map((c) => c.type)).to.include(Thing);
+    expect(custom.map((c) => c.resource.kind)).not.to.include('Deployment');
   });
 
   it('derives plurals the way CRD authors do', () => {

@@ -1,0 +1,13 @@
+// Runs the StaticSite operator against the cluster of KUBECONFIG (or in-cluster).
+//   node dist/samples/static-site/main.js
+import 'reflect-metadata';
+import { createOperator } from 'maestro-operator';
+import { staticSiteComponents } from './reconcilers.js';
+
+const operator = createOperator({
+  name: 'static-site-operator',
+  reconcilers: staticSiteComponents,
+  leaderElection: process.env.LEADER_ELECTION === 'true',
+  maxConcurrentReconciles: Number(process.env.MAX_CONCURRENT_RECONCILES ?? 2),
+});
+await operator.start(); // SIGTERM / SIGINT stop it gracefully

@@ -1,0 +1,151 @@
+// The StaticSite operator: plan → ConfigMap → Deployment → Service → readiness, and a
+// finalizer that undoes the one side effect Kubernetes cannot garbage-collect for us.
+import { createHash } from 'node:crypto';
+import { V1ConfigMap, V1Deployment, V1Namespace, V1Service } from '@kubernetes/client-node';
+import {
+  Bound, Client, Context, Finalizer, Logger, Owns, Parent, Reconciles, Scoped, StaticBindable, Uses, fetchState,
+  type Cleaner, type Reconciler, type Result,
+} from 'maestro-operator';
+import { StaticSite } from './site.js';
+
+/** What every later step needs, computed once per reconcile. */
+export interface SitePlan {
+  name: string;
+  namespace: string;
+  labels: Record<string, string>;
+  contentHash: string;
+  url: string;
+}
+
+/** Shares the plan between the reconcilers of one reconcile. */
+export const sitePlan = new StaticBindable<SitePlan>('sitePlan');
+
+/** What the reconcilers observed, shared within one reconcile (a fresh instance each time). */
+@Scoped()
+export class Observed {
+  deployment?: V1Deployment;
+}
+
+/** The namespace annotation that lists a site: the side effect the finalizer removes. */
+export const registrationKey = (site: string) => `sites.maestro.dev/${site}`;
+
+@Parent(StaticSite) @Reconciles(10)
+export class PlanSite implements Reconciler<StaticSite> {
+  async reconcile(ctx: Context, _client: Client, site: StaticSite): Promise<Result> {
+    const { name, namespace } = site.metadata as { name: string; namespace: string };
+    const plan: SitePlan = {
+      name,
+      namespace,
+      labels: { 'app.kubernetes.io/name': 'static-site', 'app.kubernetes.io/instance': name },
+      contentHash: createHash('sha256').update(site.spec.content).digest('hex').slice(0, 16),
+      url: `http://${name}.${namespace}.svc`,
+    };
+    fetchState(ctx).updateContext(sitePlan.bindToContext(ctx, plan));
+    return {};
+  }
+}
+
+@Parent(StaticSite) @Reconciles(20) @Owns(V1ConfigMap)
+export class ApplyContent implements Reconciler<StaticSite> {
+  constructor(@Bound(sitePlan) private readonly plan: SitePlan) {}
+
+  async reconcile(_ctx: Context, client: Client, site: StaticSite): Promise<Result> {
+    await client.apply<V1ConfigMap>({
+      apiVersion: 'v1', kind: 'ConfigMap',
+      metadata: { name: `${this.plan.name}-content`, labels: this.plan.labels },
+      data: { 'index.html': site.spec.content },
+    });
+    return {};
+  }
+}
+
+@Parent(StaticSite) @Reconciles(30) @Owns(V1Deployment)
+export class ApplyDeployment implements Reconciler<StaticSite> {
+  constructor(@Bound(sitePlan) private readonly plan: SitePlan, private readonly observed: Observed) {}
+
+  async reconcile(_ctx: Context, client: Client, site: StaticSite): Promise<Result> {
+    const { name, labels, contentHash } = this.plan;
+    this.observed.deployment = await client.apply<V1Deployment>({
+      apiVersion: 'apps/v1', kind: 'Deployment',
+      metadata: { name, labels },
+      spec: {
+        replicas: site.spec.replicas,
+        selector: { matchLabels: labels },
+        template: {
+          // A new hash rolls the pods when the content changes.
+          metadata: { labels, annotations: { 'sites.maestro.dev/content-hash': contentHash } },
+          spec: {
+            containers: [{
+              name: 'web',
+              image: site.spec.image,
+              ports: [{ name: 'http', containerPort: 80 }],
+              volumeMounts: [{ name: 'content', mountPath: '/usr/share/nginx/html', readOnly: true }],
+            }],
+            volumes: [{ name: 'content', configMap: { name: `${name}-content` } }],
+          },
+        },
+      },
+    });
+    return {};
+  }
+}
+
+@Parent(StaticSite) @Reconciles(40) @Owns(V1Service)
+export class ApplyService implements Reconciler<StaticSite> {
+  constructor(@Bound(sitePlan) private readonly plan: SitePlan) {}
+
+  async reconcile(_ctx: Context, client: Client): Promise<Result> {
+    await client.apply<V1Service>({
+      apiVersion: 'v1', kind: 'Service',
+      metadata: { name: this.plan.name, labels: this.plan.labels },
+      spec: { selector: this.plan.labels, ports: [{ name: 'http', port: 80, targetPort: 'http' }] },
+    });
+    return {};
+  }
+}
+
+@Parent(StaticSite) @Reconciles(50) @Uses(V1Namespace, { verbs: ['get', 'patch'] })
+export class RegisterSite implements Reconciler<StaticSite> {
+  constructor(@Bound(sitePlan) private readonly plan: SitePlan) {}
+
+  async reconcile(_ctx: Context, client: Client): Promise<Result> {
+    // An external side effect: the namespace lists its sites (not garbage-collected).
+    const ns = await client.get(V1Namespace, { name: this.plan.namespace });
+    if (ns.metadata?.annotations?.[registrationKey(this.plan.name)] !== this.plan.url) {
+      await client.patch(ns, { metadata: { annotations: { [registrationKey(this.plan.name)]: this.plan.url } } });
+    }
+    return {};
+  }
+}
+
+@Parent(StaticSite) @Reconciles(60)
+export class ReportReadiness implements Reconciler<StaticSite> {
+  constructor(@Bound(sitePlan) private readonly plan: SitePlan, private readonly observed: Observed, private readonly log: Logger) {}
+
+  async reconcile(ctx: Context, _client: Client, site: StaticSite): Promise<Result> {
+    const state = fetchState(ctx);
+    state.addCondition({ type: 'Ready', status: 'True', reason: 'Reconciled', message: `serving ${this.plan.url}` });
+    // The Deployment is owned, hence watched: when its pods come up, this runs again.
+    const available = this.observed.deployment?.status?.availableReplicas ?? 0;
+    const wanted = site.spec.replicas;
+    state.addCondition(available >= wanted
+      ? { type: 'Available', status: 'True', reason: 'ReplicasAvailable', message: `${available}/${wanted} replicas available` }
+      : { type: 'Available', status: 'False', reason: 'ReplicasUnavailable', message: `${available}/${wanted} replicas available` });
+    this.log.debug({ available, wanted }, 'readiness reported');
+    return {};
+  }
+}
+
+@Parent(StaticSite) @Finalizer('sites.maestro.dev/registration') @Uses(V1Namespace, { verbs: ['get', 'patch'] })
+export class UnregisterSite implements Cleaner<StaticSite> {
+  async cleanup(_ctx: Context, client: Client, site: StaticSite): Promise<Result> {
+    const ns = await client.get(V1Namespace, { name: site.metadata!.namespace! });
+    if (ns.metadata?.annotations?.[registrationKey(site.metadata!.name!)] !== undefined) {
+      await client.patch(ns, { metadata: { annotations: { [registrationKey(site.metadata!.name!)]: null } } });
+    }
+    return {};
+  }
+}
+
+/** Every component of the operator, for createOperator({ reconcilers }). */
+export const staticSiteComponents = [PlanSite, ApplyContent, ApplyDeployment, ApplyService, RegisterSite, ReportReadiness, UnregisterSite];
