@@ -46,4 +46,5 @@ export type { LeaderElectionOptions, LeaderCallbacks } from './leader/index.js';
 export { SpecValidation, describeViolations, hasValidation, validateResource } from './validation/index.js';
 export type { Violation } from './validation/index.js';
 export * from './operator/index.js';
+export * from './generate/index.js';
 export * from '../decorators/index.js';

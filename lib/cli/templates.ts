@@ -1,0 +1,147 @@
+// The files `maestro-operator init` writes besides the copied sample sources.
+
+export interface ProjectTemplate {
+  /** npm package name of the new project. */
+  packageName: string;
+  /** The operator's name (field manager, Lease, Events). */
+  operatorName: string;
+  /** npm version spec of maestro-operator, e.g. `^0.1.0` or `file:/path/to/maestro`. */
+  maestroSpec: string;
+  /** Exact versions of the libraries the project uses directly, kept in step with Maestro's own. */
+  versions: Record<string, string>;
+}
+
+export function packageJson(t: ProjectTemplate): string {
+  const v = (name: string) => t.versions[name] ?? 'latest';
+  return `${JSON.stringify({
+    name: t.packageName,
+    version: '0.1.0',
+    private: true,
+    type: 'module',
+    engines: { node: '>=22.19.0' },
+    scripts: {
+      build: 'tsc -p .',
+      test: 'tsc -p . && mocha',
+      start: 'node dist/src/main.js',
+      'generate:crd': 'tsc -p . && maestro-operator generate crd dist/src/site.js --out deploy/crd.yaml',
+      'generate:rbac': `tsc -p . && maestro-operator generate rbac dist/src/reconcilers.js --name ${t.operatorName} --service-account ${t.operatorName}/${t.operatorName} --leader-election ${t.operatorName} --out deploy/rbac.yaml`,
+    },
+    dependencies: {
+      '@kubernetes/client-node': v('@kubernetes/client-node'),
+      'class-validator': v('class-validator'),
+      'maestro-operator': t.maestroSpec,
+      'reflect-metadata': v('reflect-metadata'),
+    },
+    devDependencies: {
+      '@types/chai': v('@types/chai'),
+      '@types/mocha': v('@types/mocha'),
+      '@types/node': v('@types/node'),
+      chai: v('chai'),
+      mocha: v('mocha'),
+      typescript: v('typescript'),
+    },
+  }, null, 2)}\n`;
+}
+
+export const tsconfig = `${JSON.stringify({
+  compilerOptions: {
+    target: 'es2023',
+    lib: ['es2023'],
+    module: 'nodenext',
+    moduleResolution: 'nodenext',
+    types: ['node', 'mocha'],
+    rootDir: '.',
+    outDir: 'dist',
+    strict: true,
+    experimentalDecorators: true,
+    emitDecoratorMetadata: true,
+    useDefineForClassFields: false,
+    skipLibCheck: true,
+    sourceMap: true,
+  },
+  include: ['src', 'test'],
+}, null, 2)}\n`;
+
+export const mocharc = `${JSON.stringify({ spec: ['dist/test/**/*.test.js'], timeout: 120000 }, null, 2)}\n`;
+
+export const gitignore = 'node_modules/\ndist/\n';
+
+export function readme(t: ProjectTemplate): string {
+  return `# ${t.packageName}
+
+A Kubernetes operator written with [Maestro](https://www.npmjs.com/package/maestro-operator),
+scaffolded from its static-site sample: a \`StaticSite\` custom resource served by nginx.
+
+\`\`\`sh
+npm install
+npm test            # starts a local kube-apiserver + etcd, runs the operator against it
+npm run generate:crd   # deploy/crd.yaml from the StaticSite class
+npm run generate:rbac  # deploy/rbac.yaml, least privilege from the decorators
+npm start           # runs the operator against the cluster of KUBECONFIG
+\`\`\`
+
+- \`src/site.ts\`: the resource class; its class-validator constraints are checked before
+  any reconciler runs, and become the CRD's schema.
+- \`src/reconcilers.ts\`: the reconcilers, in \`@Reconciles\` order, and the finalizer.
+- \`src/main.ts\`: \`createOperator()\`.
+- \`test/site.test.ts\`: an integration test on a local control plane (\`maestro-operator/testing\`).
+
+Node.js 22.19 or newer is required. The first \`npm test\` on a machine builds the control
+plane binaries (kube-apiserver, etcd) with Go, or uses \`KUBEBUILDER_ASSETS\` when set.
+`;
+}
+
+export const siteTest = `import 'reflect-metadata';
+import { expect } from 'chai';
+import { CoreV1Api, KubernetesObjectApi } from '@kubernetes/client-node';
+import { createOperator, generateCRD, type Operator } from 'maestro-operator';
+import { eventually, startControlPlane, type ControlPlane } from 'maestro-operator/testing';
+import { StaticSite } from '../src/site.js';
+import { staticSiteComponents } from '../src/reconcilers.js';
+
+describe('the StaticSite operator', function () {
+  let plane: ControlPlane;
+  let operator: Operator;
+  let namespace: string;
+
+  before(async () => {
+    plane = await startControlPlane();
+    await plane.installCRDs([generateCRD(StaticSite)]);
+    namespace = await plane.createNamespace('sites');
+    operator = createOperator({
+      kubeConfig: plane.kubeConfig, reconcilers: staticSiteComponents, namespaces: [namespace], server: false, logLevel: 'warn',
+    });
+    await operator.start({ handleSignals: false });
+  });
+  after(async () => {
+    await operator?.stop();
+    await plane?.stop();
+  });
+
+  const site = (name: string, spec: StaticSite['spec']) =>
+    ({ apiVersion: 'sites.maestro.dev/v1', kind: 'StaticSite', metadata: { name, namespace }, spec });
+  const readyOf = async (name: string) => {
+    const api = KubernetesObjectApi.makeApiClient(plane.kubeConfig);
+    const current = (await api.read(site(name, undefined as never))) as StaticSite;
+    return current.status?.conditions?.find((c) => c.type === 'Ready');
+  };
+
+  it('applies a ConfigMap, a Deployment and a Service and reports Ready', async () => {
+    const api = KubernetesObjectApi.makeApiClient(plane.kubeConfig);
+    await api.create(site('hello', { image: 'nginx:1.27', replicas: 1, content: '<h1>Hello</h1>' }));
+    const ready = await eventually(async () => ((await readyOf('hello'))?.status === 'True' ? readyOf('hello') : undefined));
+    expect(ready?.reason).to.equal('Reconciled');
+    const core = plane.kubeConfig.makeApiClient(CoreV1Api);
+    const content = await core.readNamespacedConfigMap({ name: 'hello-content', namespace });
+    expect(content.data?.['index.html']).to.equal('<h1>Hello</h1>');
+    await core.readNamespacedService({ name: 'hello', namespace });
+  });
+
+  it('reports an invalid spec as InvalidSpec instead of reconciling it', async () => {
+    const api = KubernetesObjectApi.makeApiClient(plane.kubeConfig);
+    // The CRD schema rejects this one outright: class-validator constraints become OpenAPI rules.
+    const rejected = await api.create(site('bad', { image: 'nginx', replicas: 50, content: '' })).then(() => undefined, (err: unknown) => err);
+    expect((rejected as { code?: number }).code).to.equal(422);
+  });
+});
+`;

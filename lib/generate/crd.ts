@@ -1,0 +1,240 @@
+/**
+ * CustomResourceDefinitions from `@Resource` classes: a structural schema derived from
+ * the class (see `./schema.ts` for the mapping), the status subresource, printer columns
+ * for the Ready condition, and the names from `@Resource`.
+ *
+ * @module
+ */
+import type { V1CustomResourceColumnDefinition, V1CustomResourceDefinition } from '@kubernetes/client-node';
+import { ObjectSerializer } from '@kubernetes/client-node/dist/serializer.js';
+import { resourceOf, type ResourceClass, type ResourceInfo } from '../resources/index.js';
+import { CRDGenerationError } from './errors.js';
+import { classOverrideOf, describedProperties, propertySchemaOf, type OpenAPISchema } from './schema.js';
+import { toYAML } from './yaml.js';
+
+/** An extra column of `kubectl get` (`additionalPrinterColumns`). */
+export interface PrinterColumn {
+  name: string;
+  type: 'string' | 'integer' | 'number' | 'boolean' | 'date';
+  /** A JSONPath into the object, e.g. `.spec.replicas`. */
+  jsonPath: string;
+  description?: string;
+  /** `int32`, `int64`, `float`, `double`, `byte`, `date`, `date-time` or `password`. */
+  format?: string;
+  /** 0 (default) shows in the standard view; higher only with `-o wide`. */
+  priority?: number;
+}
+
+/** Options of {@link generateCRD}. */
+export interface CRDOptions {
+  /** Columns shown by `kubectl get` between `Reason` and `Age`. */
+  printerColumns?: PrinterColumn[];
+  /** Groups the kind belongs to, e.g. `['all']` for `kubectl get all`. */
+  categories?: string[];
+  /** The singular name (default: the lower-cased kind). */
+  singular?: string;
+  /** The description of the root schema (shown by `kubectl explain`). */
+  description?: string;
+}
+
+/** The standard schema of `metav1.Condition`, as the runtime writes conditions. */
+export const CONDITION_SCHEMA: Readonly<OpenAPISchema> = Object.freeze<OpenAPISchema>({
+  type: 'object',
+  description: 'One aspect of the current state of the object.',
+  properties: {
+    type: {
+      type: 'string',
+      description: 'Type of the condition, in CamelCase or in foo.example.com/CamelCase.',
+      maxLength: 316,
+      pattern: '^([a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*/)?(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])$',
+    },
+    status: { type: 'string', description: 'Status of the condition: True, False or Unknown.', enum: ['True', 'False', 'Unknown'] },
+    observedGeneration: { type: 'integer', format: 'int64', minimum: 0, description: 'The metadata.generation the condition was set from.' },
+    lastTransitionTime: { type: 'string', format: 'date-time', description: 'When the condition last changed from one status to another.' },
+    reason: {
+      type: 'string',
+      description: 'A CamelCase, machine-readable reason for the last transition.',
+      minLength: 1,
+      maxLength: 1024,
+      pattern: '^[A-Za-z]([A-Za-z0-9_,:]*[A-Za-z0-9_])?$',
+    },
+    message: { type: 'string', description: 'Human-readable details about the last transition.', maxLength: 32768 },
+  },
+  required: ['type', 'status', 'lastTransitionTime', 'reason', 'message'],
+});
+
+/** The `status.conditions` and `status.observedGeneration` the runtime writes. */
+function runtimeStatusProperties(): Record<string, OpenAPISchema> {
+  return {
+    conditions: {
+      type: 'array',
+      description: 'The latest observations of the object\'s state.',
+      items: structuredClone(CONDITION_SCHEMA) as OpenAPISchema,
+      'x-kubernetes-list-type': 'map',
+      'x-kubernetes-list-map-keys': ['type'],
+    },
+    observedGeneration: { type: 'integer', format: 'int64', description: 'The metadata.generation the status was computed from.' },
+  };
+}
+
+const STANDARD_FIELDS = new Set(['apiVersion', 'kind', 'metadata', 'status']);
+
+/**
+ * The status schema: the class's status class when it has decorated properties (with the
+ * runtime's `conditions` and `observedGeneration` added, so its writes are not pruned),
+ * otherwise those two plus `x-kubernetes-preserve-unknown-fields` for anything else.
+ */
+function statusSchema(type: ResourceClass): OpenAPISchema {
+  const declared = describedProperties(type).some((p) => p.name === 'status') ? propertySchemaOf(type, 'status') : undefined;
+  if (declared?.type === 'object' && declared.properties) {
+    return { ...declared, properties: { ...declared.properties, ...runtimeStatusProperties() } };
+  }
+  return { type: 'object', properties: runtimeStatusProperties(), 'x-kubernetes-preserve-unknown-fields': true };
+}
+
+function customResourceOf(type: ResourceClass): ResourceInfo {
+  let resource: ResourceInfo;
+  try {
+    resource = resourceOf(type);
+  } catch (err) {
+    throw new CRDGenerationError(`${type.name}: not a custom resource: decorate it with @Resource({ group, version, kind })`, { cause: err });
+  }
+  // client-node models carry a static attributeTypeMap; built-in kinds have no CRD.
+  if (resource.group === '' || 'attributeTypeMap' in type) {
+    throw new CRDGenerationError(`${type.name}: ${resource.kind} (${resource.apiVersion}) is a built-in kind; CRDs are generated only for @Resource classes`);
+  }
+  return resource;
+}
+
+/**
+ * The root `openAPIV3Schema` of a `@Resource` class, with wire names: `apiVersion`,
+ * `kind`, `metadata` as Kubernetes expects them, every described property of the class
+ * (`spec` first of all; a free-form object when the class does not describe it), and
+ * `status` (see {@link generateCRD}); a class-level `@Schema` fragment is merged in.
+ * Properties are required unless `@IsOptional()`: note that class-validator itself does
+ * not require a property that has only `@ValidateNested()` (add `@IsDefined()` for the
+ * operator's validation to agree), while the CRD follows the TypeScript `spec!`.
+ *
+ * @throws {@link CRDGenerationError} for a built-in kind or a class without `@Resource`.
+ * @throws {@link SchemaGenerationError} when a property cannot be mapped.
+ * @example
+ * ```ts
+ * resourceSchema(StaticSite).properties!.spec!.properties!.replicas; // { type: 'integer', minimum: 1, maximum: 10 }
+ * ```
+ */
+export function resourceSchema(type: ResourceClass, description?: string): OpenAPISchema {
+  const resource = customResourceOf(type);
+  const properties: Record<string, OpenAPISchema> = {
+    apiVersion: { type: 'string', description: 'The versioned schema of this representation of an object.' },
+    kind: { type: 'string', description: 'The REST resource this object represents.' },
+    metadata: { type: 'object' },
+  };
+  const required: string[] = [];
+  for (const { name, optional } of describedProperties(type)) {
+    if (STANDARD_FIELDS.has(name)) continue;
+    properties[name] = propertySchemaOf(type, name);
+    if (!optional) required.push(name);
+  }
+  properties.spec ??= { type: 'object', 'x-kubernetes-preserve-unknown-fields': true };
+  properties.status = statusSchema(type);
+  return {
+    type: 'object',
+    description: description ?? `${resource.kind} is the Schema for the ${resource.plural} API.`,
+    properties,
+    ...(required.length > 0 ? { required } : {}),
+    // e.g. CEL rules across spec fields: @Schema({ 'x-kubernetes-validations': [...] }) on the class.
+    ...classOverrideOf(type),
+  };
+}
+
+const READY = '.status.conditions[?(@.type=="Ready")]';
+
+/**
+ * The CRD of a `@Resource` class (one version, served and stored):
+ *
+ * - `openAPIV3Schema` from {@link resourceSchema}: derived from the class's decorated
+ *   properties, structural, so unknown fields are pruned;
+ * - `status`: the class's status class if it has decorated properties, else an object
+ *   with `conditions` (metav1.Condition, a list map keyed by `type`), `observedGeneration`
+ *   and `x-kubernetes-preserve-unknown-fields` for anything else;
+ * - the status subresource, and printer columns Ready, Reason (of the Ready condition),
+ *   `options.printerColumns`, and Age;
+ * - names from `@Resource` (plural, short names, scope), singular, `<Kind>List`.
+ *
+ * The result is a client-node model, as `loadYaml` or a read from the API server would
+ * give it: model names (`x_kubernetes_preserve_unknown_fields`, `_enum`) where the model
+ * is typed, wire names inside untyped fields such as `items`. Send it with client-node
+ * (e.g. `ApiextensionsV1Api.createCustomResourceDefinition`), or write it with
+ * {@link crdYAML}; both produce the wire form.
+ *
+ * @throws {@link CRDGenerationError} for a built-in kind or a class without `@Resource`.
+ * @throws {@link SchemaGenerationError} when a property cannot be mapped.
+ * @example
+ * ```ts
+ * await kc.makeApiClient(ApiextensionsV1Api).createCustomResourceDefinition({ body: generateCRD(StaticSite) });
+ * ```
+ */
+export function generateCRD(type: ResourceClass, options: CRDOptions = {}): V1CustomResourceDefinition {
+  const resource = customResourceOf(type);
+  const printerColumns: PrinterColumn[] = [
+    { name: 'Ready', type: 'string', jsonPath: `${READY}.status`, description: 'Status of the Ready condition' },
+    { name: 'Reason', type: 'string', jsonPath: `${READY}.reason`, description: 'Reason of the Ready condition' },
+    ...(options.printerColumns ?? []),
+    { name: 'Age', type: 'date', jsonPath: '.metadata.creationTimestamp' },
+  ];
+  const wire = {
+    apiVersion: 'apiextensions.k8s.io/v1',
+    kind: 'CustomResourceDefinition',
+    metadata: { name: `${resource.plural}.${resource.group}` },
+    spec: {
+      group: resource.group,
+      scope: resource.namespaced ? 'Namespaced' : 'Cluster',
+      names: {
+        kind: resource.kind,
+        listKind: `${resource.kind}List`,
+        plural: resource.plural,
+        singular: options.singular ?? resource.kind.toLowerCase(),
+        ...(resource.shortNames.length > 0 ? { shortNames: [...resource.shortNames] } : {}),
+        ...(options.categories?.length ? { categories: [...options.categories] } : {}),
+      },
+      versions: [{
+        name: resource.version,
+        served: true,
+        storage: true,
+        schema: { openAPIV3Schema: resourceSchema(type, options.description) },
+        subresources: { status: {} },
+        additionalPrinterColumns: printerColumns satisfies V1CustomResourceColumnDefinition[],
+      }],
+    },
+  };
+  // From the wire form to client-node's model, exactly as client-node reads a CRD.
+  return ObjectSerializer.deserialize(wire, 'V1CustomResourceDefinition') as V1CustomResourceDefinition;
+}
+
+/** {@link generateCRD}'s result in the wire form (what the API server receives), e.g. for JSON output. */
+export function crdWireForm(crd: V1CustomResourceDefinition): Record<string, unknown> {
+  // JSON round trip: the serializer emits every model field, unset ones as undefined.
+  return JSON.parse(JSON.stringify(ObjectSerializer.serialize(crd, 'V1CustomResourceDefinition'))) as Record<string, unknown>;
+}
+
+/**
+ * Multi-document YAML of CRDs (for `kubectl apply -f`), with wire names. Pass classes, or
+ * CRDs from {@link generateCRD} when they need options.
+ *
+ * @throws {@link CRDGenerationError} when two entries define the same CRD (multi-version
+ *   CRDs are not generated).
+ * @example
+ * ```ts
+ * writeFileSync('config/crds.yaml', crdYAML([StaticSite, generateCRD(Gallery, { categories: ['all'] })]));
+ * ```
+ */
+export function crdYAML(types: ReadonlyArray<ResourceClass | V1CustomResourceDefinition>): string {
+  const crds = types.map((t) => (typeof t === 'function' ? generateCRD(t) : t));
+  const seen = new Set<string>();
+  for (const crd of crds) {
+    const name = crd.metadata?.name ?? '';
+    if (seen.has(name)) throw new CRDGenerationError(`CRD ${name} is defined twice; multi-version CRDs are not generated: pass one class per kind`);
+    seen.add(name);
+  }
+  return toYAML(crds);
+}

@@ -1,0 +1,25 @@
+/**
+ * Generators for what an operator needs installed: CRDs for its `@Resource` classes
+ * (structural schemas from the class-validator constraints) and least-privilege RBAC
+ * from what its components declare (`@Parent`, `@Owns`, `@Uses`). Both come as client-node
+ * objects (to create with a client) or as YAML (for `kubectl apply -f`).
+ *
+ * @example
+ * ```ts
+ * import { writeFileSync } from 'node:fs';
+ * writeFileSync('deploy/crds.yaml', crdYAML([StaticSite]));
+ * writeFileSync('deploy/rbac.yaml', rbacYAML([SiteReconciler, SiteCleanup], {
+ *   name: 'site-operator', serviceAccount: { name: 'site-operator', namespace: 'operators' }, leaderElection: true,
+ * }));
+ * ```
+ *
+ * @module
+ */
+export { CONDITION_SCHEMA, crdWireForm, crdYAML, generateCRD, resourceSchema } from './crd.js';
+export type { CRDOptions, PrinterColumn } from './crd.js';
+export { Schema, classSchema } from './schema.js';
+export type { JSONValue, OpenAPISchema, ValidationRule } from './schema.js';
+export { generateRBAC, policyRules, rbacYAML, requiredPermissions } from './rbac.js';
+export type { Permission, RBACObject, RBACOptions, RBACSource } from './rbac.js';
+export { toYAML } from './yaml.js';
+export { CRDGenerationError, RBACGenerationError, SchemaGenerationError } from './errors.js';
