@@ -183,13 +183,14 @@ export class Conductor<P extends KubernetesObject> {
         const aborted = state.context.err() ?? stepContext.err();
         if (aborted) throw aborted;
         const error = new ReconcilerError(name, index, cause);
-        log.error({ err: cause, reconciler: name }, error.message);
+        // The caller gets the error (the runtime logs it once, with its retry decision).
+        log.debug({ err: cause, reconciler: name }, error.message);
         this.recordFailure(state, name, cause);
         try {
           await this.handle(state, client, parent);
         } catch (handlerError) {
           error.handlerError = handlerError;
-          log.error({ err: handlerError }, `status conditions handler failed while recording the failure of ${name}`);
+          log.warn({ err: handlerError }, `status conditions handler failed while recording the failure of ${name}`);
         }
         throw error;
       }

@@ -54,7 +54,7 @@ try {
   await client.create<V1Namespace>({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: namespace } });
   operator = createOperator({
     name: 'static-site-operator', kubeConfig, reconcilers: staticSiteComponents, namespaces: [namespace],
-    logLevel: process.env.LOG_LEVEL ?? 'warn', server: { port: 0, host: '127.0.0.1' },
+    logLevel: process.env.LOG_LEVEL ?? 'error', server: { port: 0, host: '127.0.0.1' },
   });
   await operator.start({ handleSignals: false });
   step(`operator started, watching namespace ${namespace} (metrics: ${operator.url}/metrics)`);
