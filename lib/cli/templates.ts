@@ -102,14 +102,17 @@ import { staticSiteComponents } from '../src/reconcilers.js';
 describe('the StaticSite operator', function () {
   let plane: ControlPlane;
   let operator: Operator;
+  let api: KubernetesObjectApi;
   let namespace: string;
 
   before(async () => {
+    // A real kube-apiserver and etcd on loopback ports, with the CRD generated from the class.
     plane = await startControlPlane();
     await plane.installCRDs([generateCRD(StaticSite)]);
     namespace = await plane.createNamespace('sites');
+    api = KubernetesObjectApi.makeApiClient(plane.kubeConfig);
     operator = createOperator({
-      kubeConfig: plane.kubeConfig, reconcilers: staticSiteComponents, namespaces: [namespace], server: false, logLevel: 'warn',
+      kubeConfig: plane.kubeConfig, reconcilers: staticSiteComponents, namespaces: [namespace], server: false, logLevel: 'error',
     });
     await operator.start({ handleSignals: false });
   });
@@ -118,29 +121,37 @@ describe('the StaticSite operator', function () {
     await plane?.stop();
   });
 
-  const site = (name: string, spec: StaticSite['spec']) =>
+  const site = (name: string, spec: StaticSite['spec']): StaticSite =>
     ({ apiVersion: 'sites.maestro.dev/v1', kind: 'StaticSite', metadata: { name, namespace }, spec });
-  const readyOf = async (name: string) => {
-    const api = KubernetesObjectApi.makeApiClient(plane.kubeConfig);
-    const current = (await api.read(site(name, undefined as never))) as StaticSite;
-    return current.status?.conditions?.find((c) => c.type === 'Ready');
+  const condition = async (name: string, type: string) => {
+    const current = await api.read<StaticSite>({ apiVersion: 'sites.maestro.dev/v1', kind: 'StaticSite', metadata: { name, namespace } });
+    return current.status?.conditions?.find((c) => c.type === type);
   };
 
-  it('applies a ConfigMap, a Deployment and a Service and reports Ready', async () => {
-    const api = KubernetesObjectApi.makeApiClient(plane.kubeConfig);
+  it('applies a ConfigMap, a Deployment and a Service, and reports Ready', async () => {
     await api.create(site('hello', { image: 'nginx:1.27', replicas: 1, content: '<h1>Hello</h1>' }));
-    const ready = await eventually(async () => ((await readyOf('hello'))?.status === 'True' ? readyOf('hello') : undefined));
-    expect(ready?.reason).to.equal('Reconciled');
+    const ready = await eventually(async () => {
+      const c = await condition('hello', 'Ready');
+      return c?.status === 'True' ? c : undefined;
+    }, { message: 'hello is Ready' });
+    expect(ready.reason).to.equal('Reconciled');
     const core = plane.kubeConfig.makeApiClient(CoreV1Api);
     const content = await core.readNamespacedConfigMap({ name: 'hello-content', namespace });
     expect(content.data?.['index.html']).to.equal('<h1>Hello</h1>');
     await core.readNamespacedService({ name: 'hello', namespace });
   });
 
-  it('reports an invalid spec as InvalidSpec instead of reconciling it', async () => {
-    const api = KubernetesObjectApi.makeApiClient(plane.kubeConfig);
-    // The CRD schema rejects this one outright: class-validator constraints become OpenAPI rules.
-    const rejected = await api.create(site('bad', { image: 'nginx', replicas: 50, content: '' })).then(() => undefined, (err: unknown) => err);
+  it("reports a spec that breaks the operator's own policy as InvalidSpec", async () => {
+    await api.create(site('unpinned', { image: 'nginx', replicas: 1, content: '' }));
+    const ready = await eventually(async () => {
+      const c = await condition('unpinned', 'Ready');
+      return c?.reason === 'InvalidSpec' ? c : undefined;
+    }, { message: 'unpinned is InvalidSpec' });
+    expect(ready.message).to.contain('spec.image');
+  });
+
+  it('is protected by the CRD schema generated from the class constraints', async () => {
+    const rejected = await api.create(site('too-big', { image: 'nginx:1.27', replicas: 50, content: '' })).then(() => undefined, (err: unknown) => err);
     expect((rejected as { code?: number }).code).to.equal(422);
   });
 });

@@ -1,34 +1,6 @@
-// Waiting on conditions with deadlines: the only synchronisation integration tests use.
-
-/**
- * Polls `probe` until it returns a value other than `undefined`/`false` (or stops
- * throwing), and returns that value; fails with the last problem at the deadline.
- *
- * @example
- * ```ts
- * const cm = await eventually(() => client.get(V1ConfigMap, key), { timeoutMs: 20_000 });
- * ```
- */
-export async function eventually<T>(
-  probe: () => Promise<T | undefined | false> | T | undefined | false,
-  options: { timeoutMs?: number; intervalMs?: number; message?: string } = {},
-): Promise<T> {
-  const deadline = Date.now() + (options.timeoutMs ?? 30_000);
-  let last: unknown = 'condition not met';
-  for (;;) {
-    try {
-      const value = await probe();
-      if (value !== undefined && value !== false) return value;
-    } catch (err) {
-      last = err;
-    }
-    if (Date.now() > deadline) {
-      const detail = last instanceof Error ? last.message : String(last);
-      throw new Error(`${options.message ?? 'condition'} not met within ${options.timeoutMs ?? 30_000} ms (last: ${detail})`);
-    }
-    await new Promise((resolve) => setTimeout(resolve, options.intervalMs ?? 100));
-  }
-}
+// Waiting on conditions with deadlines (the only synchronisation integration tests use),
+// and reading an operator's metrics.
+export { eventually } from '../../lib/testing/index.js';
 
 /** Parses Prometheus text exposition into `name{labels}` → value. */
 export function parseMetrics(text: string): Map<string, number> {

@@ -1,0 +1,47 @@
+import { expect } from 'chai';
+import { spawn } from 'node:child_process';
+import { mkdtemp, readFile, readdir, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { delimiter, dirname, join } from 'node:path';
+import { runCli } from '../support/cli.js';
+
+/** Runs npm in `cwd` with this Node first in PATH; resolves with the exit code and output. */
+function npm(args: string[], cwd: string): Promise<{ code: number | null; output: string }> {
+  return new Promise((resolve) => {
+    const env: NodeJS.ProcessEnv = { ...process.env, PATH: `${dirname(process.execPath)}${delimiter}${process.env['PATH'] ?? ''}` };
+    // Our own npm script context must not leak into the project's commands.
+    for (const key of Object.keys(env)) if (key.startsWith('npm_')) delete env[key];
+    const child = spawn('npm', args, { cwd, env, stdio: ['ignore', 'pipe', 'pipe'] });
+    let output = '';
+    child.stdout.on('data', (chunk: Buffer) => { output += chunk.toString(); });
+    child.stderr.on('data', (chunk: Buffer) => { output += chunk.toString(); });
+    child.on('exit', (code) => resolve({ code, output }));
+  });
+}
+
+describe('maestro-operator init', function () {
+  this.timeout(600_000);
+  let dir: string;
+  before(async () => { dir = await mkdtemp(join(tmpdir(), 'maestro-init-')); });
+  after(async () => { await rm(dir, { recursive: true, force: true }); });
+
+  it('scaffolds a project whose own npm test passes right after npm install', async () => {
+    const project = join(dir, 'site-operator');
+    const init = await runCli(['init', project]);
+    expect(init.code, init.stderr).to.equal(0);
+    expect(init.stdout).to.contain("operator 'site-operator'");
+    expect((await readdir(project)).sort()).to.deep.equal(['.gitignore', '.mocharc.json', '.npmrc', 'README.md', 'package.json', 'src', 'test', 'tsconfig.json']);
+    expect((await readdir(join(project, 'src'))).sort()).to.deep.equal(['main.ts', 'reconcilers.ts', 'site.ts']);
+    expect(await readFile(join(project, 'src', 'main.ts'), 'utf8')).to.contain("name: 'site-operator'");
+
+    const install = await npm(['install', '--no-audit', '--no-fund'], project);
+    expect(install.code, install.output).to.equal(0);
+    const test = await npm(['test'], project);
+    expect(test.code, test.output).to.equal(0);
+    expect(test.output).to.match(/3 passing/);
+
+    const crd = await npm(['run', 'generate:crd'], project);
+    expect(crd.code, crd.output).to.equal(0);
+    expect(await readFile(join(project, 'deploy', 'crd.yaml'), 'utf8')).to.contain('name: staticsites.sites.maestro.dev');
+  });
+});
