@@ -3,6 +3,7 @@ import 'reflect-metadata';
 import { expect } from 'chai';
 import { container } from 'tsyringe';
 import { CoordinationV1Api, CoreV1Api, CustomObjectsApi, PatchStrategy, setHeaderOptions } from '@kubernetes/client-node';
+import { pino } from 'pino';
 import type { ControlPlane } from '../../lib/testing/index.js';
 import { sharedControlPlane } from '../support/control-plane.js';
 import { Widgets, startOperator, stopOperators } from '../support/operators.js';
@@ -231,6 +232,55 @@ describe('createOperator() on a real API server', function () {
     await widgets.create(widget(ns, 'after'));
     await widgets.waitReady('after');
     expect((await leases.readNamespacedLease({ name: 'widget-operator', namespace: ns })).spec?.holderIdentity).to.equal(follower.identity);
+  });
+
+  it('records an Event for each condition transition', async () => {
+    const ns = await plane.createNamespace('events');
+    const widgets = new Widgets(plane.kubeConfig, ns);
+    await operatorIn(ns);
+    await widgets.create(widget(ns, 'e'));
+    await widgets.waitReady('e');
+    const events = await eventually(async () => {
+      const list = await core.listNamespacedEvent({ namespace: ns });
+      const mine = list.items.filter((e) => e.involvedObject.name === 'e' && e.reason === 'Reconciled');
+      return mine.length > 0 ? mine : undefined;
+    }, { message: 'a Reconciled event' });
+    expect(events[0]).to.include({ type: 'Normal', message: 'Ready: True: message is hello' });
+    expect(events[0]!.source?.component).to.equal('widget-operator');
+    await widgets.patchSpec('e', { message: 'fail' });
+    await eventually(async () => {
+      const list = await core.listNamespacedEvent({ namespace: ns });
+      return list.items.some((x) => x.involvedObject.name === 'e' && x.reason === 'ReconcileError' && x.type === 'Warning'
+        && x.message === 'Ready: True -> False: WidgetConfigMap: boom for e');
+    }, { message: 'a Warning event for Ready turning False' });
+  });
+
+  it('logs every line of a reconcile with controller, namespace, name and reconcileID', async () => {
+    const ns = await plane.createNamespace('logs');
+    const widgets = new Widgets(plane.kubeConfig, ns);
+    const lines: Array<Record<string, unknown>> = [];
+    const logger = pino({ level: 'debug' }, { write: (line: string) => { lines.push(JSON.parse(line) as Record<string, unknown>); } });
+    await operatorIn(ns, { logger });
+    await widgets.create(widget(ns, 'l'));
+    await widgets.waitReady('l');
+    const reconcile = lines.filter((l) => l['name'] === 'l' && l['msg'] === 'reconciled');
+    expect(reconcile.length).to.be.at.least(1);
+    for (const line of reconcile) {
+      expect(line).to.include({ controller: 'widget', namespace: ns, name: 'l' });
+      expect(line['reconcileID']).to.match(/^[0-9a-f-]{36}$/);
+    }
+    const ids = new Set(lines.filter((l) => l['name'] === 'l').map((l) => l['reconcileID']));
+    expect(lines.filter((l) => ids.has(l['reconcileID'])).every((l) => l['controller'] === 'widget' && l['namespace'] === ns)).to.equal(true);
+  });
+
+  it('re-reconciles every parent periodically when asked to (resync)', async () => {
+    const ns = await plane.createNamespace('resync');
+    const widgets = new Widgets(plane.kubeConfig, ns);
+    await operatorIn(ns, { resyncPeriodMs: 300 });
+    await widgets.create(widget(ns, 's'));
+    await widgets.waitReady('s');
+    const before = ledger.count(`${ns}/s`);
+    await eventually(() => ledger.count(`${ns}/s`) >= before + 3, { timeoutMs: 10_000, message: 'three resyncs' });
   });
 
   it('serves /healthz, /readyz and /metrics on one port', async () => {
