@@ -86,10 +86,19 @@ export class MemoryClient extends Client {
     return this.store(next, specChanged) as T;
   }
 
+  /** A resourceVersion in a merge patch is a precondition, as on the API server. */
+  private precondition(existing: Stored, patch: object): void {
+    const wanted = (patch as { metadata?: { resourceVersion?: string } }).metadata?.resourceVersion;
+    if (wanted !== undefined && wanted !== existing.metadata?.resourceVersion) {
+      throw new ApiError(409, 'the object has been modified', { reason: 'Conflict', code: 409 });
+    }
+  }
+
   async patch<T extends KubernetesObject>(obj: T, patch: object | JsonPatchOperation[]): Promise<T> {
     this.record('patch', obj);
     const existing = this.objects.get(this.key(obj));
     if (!existing) throw this.notFound(obj);
+    if (!Array.isArray(patch)) this.precondition(existing, patch);
     const next = merge(clone(existing) as Record<string, unknown>, patch as Record<string, unknown>) as Stored;
     return this.store(next, JSON.stringify(next.spec) !== JSON.stringify(existing.spec)) as T;
   }
@@ -123,6 +132,7 @@ export class MemoryClient extends Client {
         client.record('status-patch', obj);
         const existing = client.objects.get(client.key(obj));
         if (!existing) throw client.notFound(obj);
+        client.precondition(existing, patch);
         const status = merge(clone((existing.status ?? {}) as Record<string, unknown>), ((patch as Stored).status ?? {}) as Record<string, unknown>);
         return client.store({ ...clone(existing), status }, false) as T;
       }

@@ -1,0 +1,135 @@
+import { expect } from 'chai';
+import { V1ClusterRole, V1ConfigMap, V1Secret, type V1ObjectMeta, type V1OwnerReference } from '@kubernetes/client-node';
+import {
+  AlreadyOwnedError, ApiTransport, Cache, InvalidObjectError, KubeClient, isAlreadyExists, isConflict, isNotFound,
+} from '../../lib/index.js';
+import { resourceOf } from '../../lib/resources/index.js';
+import type { ControlPlane } from '../../lib/testing/index.js';
+import { sharedControlPlane } from '../support/control-plane.js';
+import { eventually } from '../support/wait.js';
+
+describe('KubeClient on a real API server', function () {
+  this.timeout(60_000);
+  let plane: ControlPlane;
+  let ns: string;
+  let requests: string[];
+  let cache: Cache;
+  let client: KubeClient;
+  let uncached: KubeClient;
+
+  before(async () => { plane = await sharedControlPlane(); });
+  beforeEach(async () => {
+    ns = await plane.createNamespace('client');
+    requests = [];
+    const transport = ApiTransport.create(plane.kubeConfig, { onRequest: (r) => requests.push(`${r.method} ${r.path}`) });
+    cache = new Cache({ kubeConfig: plane.kubeConfig, transport, namespaces: [ns] });
+    cache.informers(resourceOf(V1ConfigMap));
+    cache.start();
+    await cache.waitForSync();
+    client = new KubeClient({ transport, fieldManager: 'client-test', cache });
+    uncached = new KubeClient({ transport, fieldManager: 'client-test' });
+  });
+  afterEach(() => cache.stop());
+
+  const configMap = (name: string, data: Record<string, string>, extra: Omit<V1ObjectMeta, 'name'> = {}): V1ConfigMap =>
+    ({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name, namespace: ns, ...extra }, data });
+
+  it('returns objects in client-node model shape, from the API and from the cache alike', async () => {
+    const created = await client.create(configMap('shape', { a: '1' }));
+    expect(created.metadata?.creationTimestamp).to.be.instanceOf(Date);
+    const cached = await eventually(async () => client.get(V1ConfigMap, { namespace: ns, name: 'shape' }).catch(() => undefined));
+    expect(cached.metadata?.creationTimestamp).to.be.instanceOf(Date);
+    expect(cached.metadata?.managedFields, 'the cache drops managedFields').to.equal(undefined);
+    expect(cached.kind).to.equal('ConfigMap');
+  });
+
+  it('serves reads of watched kinds from the cache, as copies, and others from the API', async () => {
+    await client.create(configMap('cached', { a: '1' }, { labels: { app: 'x' } }));
+    const first = await eventually(async () => client.get(V1ConfigMap, { namespace: ns, name: 'cached' }).catch(() => undefined));
+    requests.length = 0;
+    first.data!.a = 'changed by the caller';
+    const again = await client.get(V1ConfigMap, { namespace: ns, name: 'cached' });
+    expect(again.data).to.deep.equal({ a: '1' });
+    expect((await client.list(V1ConfigMap, { namespace: ns, labelSelector: 'app=x' })).map((c) => c.metadata?.name)).to.deep.equal(['cached']);
+    expect(await client.list(V1ConfigMap, { namespace: ns, labelSelector: { app: 'y' } })).to.deep.equal([]);
+    expect(requests, 'no request for cached reads').to.deep.equal([]);
+    await client.list(V1Secret, { namespace: ns });
+    expect(requests).to.deep.equal([`GET /api/v1/namespaces/${ns}/secrets`]);
+    const missing = await client.get(V1ConfigMap, { namespace: ns, name: 'nope' }).catch((e: unknown) => e);
+    expect(isNotFound(missing)).to.equal(true);
+  });
+
+  it('maps API failures to typed errors', async () => {
+    const created = await uncached.create(configMap('errors', { a: '1' }));
+    expect(isAlreadyExists(await uncached.create(configMap('errors', {})).catch((e: unknown) => e))).to.equal(true);
+    await uncached.update({ ...created, data: { a: '2' } });
+    expect(isConflict(await uncached.update({ ...created, data: { a: '3' } }).catch((e: unknown) => e)), 'a stale resourceVersion').to.equal(true);
+    await uncached.delete(created);
+    expect(isNotFound(await uncached.delete(created).catch((e: unknown) => e))).to.equal(true);
+    const noNamespace = await uncached.create({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'x' } }).catch((e: unknown) => e);
+    expect(noNamespace).to.be.instanceOf(InvalidObjectError);
+    expect((noNamespace as Error).message).to.contain('namespaced');
+    await uncached.apply(configMap('', {})).then(() => expect.fail('applied without a name'), (e: unknown) => expect(e).to.be.instanceOf(InvalidObjectError));
+  });
+
+  it('patches with merge and JSON patches, and writes status without bumping the generation', async () => {
+    const created = await uncached.create(configMap('patches', { a: '1' }));
+    const merged = await uncached.patch(created, { data: { b: '2' } });
+    expect(merged.data).to.deep.equal({ a: '1', b: '2' });
+    const json = await uncached.patch(created, [{ op: 'remove', path: '/data/a' }], { type: 'json' });
+    expect(json.data).to.deep.equal({ b: '2' });
+  });
+
+  it('makes the parent the controller owner of what it applies in its namespace, and only there', async () => {
+    const parent = await uncached.create(configMap('parent', {}));
+    const child = await client.forParent(parent).apply(configMap('child', { a: '1' }));
+    expect(child.metadata?.ownerReferences).to.deep.equal([{
+      apiVersion: 'v1', kind: 'ConfigMap', name: 'parent', uid: parent.metadata!.uid!, controller: true, blockOwnerDeletion: true,
+    } satisfies V1OwnerReference]);
+    const defaulted = await client.forParent(parent).apply<V1ConfigMap>({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'defaulted' } });
+    expect(defaulted.metadata?.namespace, "the parent's namespace is the default").to.equal(ns);
+    const other = await plane.createNamespace('other');
+    const elsewhere = await client.forParent(parent).apply<V1ConfigMap>({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'elsewhere', namespace: other } });
+    expect(elsewhere.metadata?.ownerReferences ?? []).to.deep.equal([]);
+    const role = await client.forParent(parent).apply<V1ClusterRole>({ apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'ClusterRole', metadata: { name: `${ns}-role` }, rules: [] });
+    expect(role.metadata?.ownerReferences ?? [], 'cluster-scoped objects cannot have namespaced owners').to.deep.equal([]);
+    const unowned = await client.forParent(parent).apply(configMap('unowned', {}), { owned: false });
+    expect(unowned.metadata?.ownerReferences ?? []).to.deep.equal([]);
+    await uncached.delete(role);
+  });
+
+  it('refuses to take over an object another controller owns', async () => {
+    const parent = await uncached.create(configMap('parent2', {}));
+    const foreign = { apiVersion: 'v1', kind: 'Secret', name: 'x', uid: '00000000-0000-0000-0000-000000000000', controller: true };
+    const err = await client.forParent(parent).apply(configMap('taken', {}, { ownerReferences: [foreign] })).catch((e: unknown) => e);
+    expect(err).to.be.instanceOf(AlreadyOwnedError).and.have.property('code', 'AlreadyOwned');
+  });
+
+  it('skips an apply that would change nothing, and applies again after the object was changed by hand or deleted', async () => {
+    const desired = configMap('dedup', { a: '1' });
+    const applies = () => requests.filter((r) => r.startsWith('PATCH')).length;
+    await client.apply(desired);
+    await eventually(() => cache.get(resourceOf(V1ConfigMap), 'dedup', ns));
+    await eventually(async () => cache.get<V1ConfigMap>(resourceOf(V1ConfigMap), 'dedup', ns)?.metadata?.resourceVersion
+      === (await uncached.readLive(desired)).metadata?.resourceVersion);
+    expect(applies()).to.equal(1);
+    const skipped = await client.apply(desired);
+    expect(applies(), 'identical configuration, unchanged object').to.equal(1);
+    expect(skipped.data).to.deep.equal({ a: '1' });
+
+    await client.apply(configMap('dedup', { a: '2' }));
+    expect(applies(), 'a changed configuration is applied').to.equal(2);
+
+    const live = await uncached.readLive(desired);
+    await uncached.update({ ...live, data: { a: 'by hand' } });
+    await eventually(() => cache.get<V1ConfigMap>(resourceOf(V1ConfigMap), 'dedup', ns)?.data?.a === 'by hand');
+    const restored = await client.apply(configMap('dedup', { a: '2' }));
+    expect(restored.data).to.deep.equal({ a: '2' });
+    expect(applies(), 'an edited object is applied again').to.equal(3);
+
+    await uncached.delete(desired);
+    await eventually(() => cache.get(resourceOf(V1ConfigMap), 'dedup', ns) === undefined);
+    await client.apply(configMap('dedup', { a: '2' }));
+    expect(applies(), 'a deleted object is applied again').to.equal(4);
+  });
+});
