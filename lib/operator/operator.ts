@@ -84,6 +84,7 @@ export class Operator {
   #state: State = 'new';
   #address: string | undefined;
   #leading = false;
+  #leaderKnown = false;
   #signalHandler: (() => void) | undefined;
 
   /** @internal Use {@link createOperator}. */
@@ -133,10 +134,10 @@ export class Operator {
     if (options.leaderElection) {
       const le = options.leaderElection === true ? {} : options.leaderElection;
       this.#elector = new LeaderElector(kubeConfig, {
+        ...le,
         leaseName: le.leaseName ?? this.name,
         namespace: le.namespace ?? defaultLeaseNamespace(kubeConfig),
         identity: le.identity ?? this.identity,
-        ...le,
       }, { logger: this.logger, metrics: this.metrics.leaderElection(le.leaseName ?? this.name) });
     }
     if (options.server !== false) {
@@ -149,8 +150,6 @@ export class Operator {
       });
     }
   }
-
-  #leaderKnown = false;
 
   /** The base URL of the HTTP server, once started. */
   get url(): string | undefined {
