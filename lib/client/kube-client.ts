@@ -3,7 +3,7 @@ import type { KubernetesObject, V1OwnerReference } from '@kubernetes/client-node
 import { parseLabelSelector } from '../cache/selector.js';
 import type { CacheReader } from '../cache/index.js';
 import { MaestroError } from '../errors/index.js';
-import { resourceOf, type ResourceClass, type ResourceInfo } from '../resources/index.js';
+import { resourceOf, tryResourceOf, type ResourceClass, type ResourceInfo } from '../resources/index.js';
 import {
   Client, StatusClient,
   type ApplyOptions, type DeleteOptions, type JsonPatchOperation, type ListOptions, type ObjectKey, type PatchOptions,
@@ -38,6 +38,8 @@ export interface KubeClientOptions {
   fieldManager: string;
   /** Serves reads of cached kinds; others are read from the API. */
   cache?: CacheReader;
+  /** Objects per page when listing from the API (default 500). */
+  pageSize?: number;
 }
 
 interface Applied {
@@ -48,6 +50,8 @@ interface Applied {
 /** What the client remembers of its own applies, shared by every per-parent client. */
 class AppliedState {
   readonly entries = new Map<string, Applied>();
+  /** Applies in flight, by key: resolve with the resourceVersion written (or undefined on failure). */
+  readonly pending = new Map<string, Promise<string | undefined>>();
   remember(key: string, applied: Applied): void {
     this.entries.delete(key);
     this.entries.set(key, applied);
@@ -73,9 +77,11 @@ export class KubeClient extends Client {
   readonly #cache: CacheReader | undefined;
   readonly #parent: KubernetesObject | undefined;
   readonly #applied: AppliedState;
+  readonly #pageSize: number;
 
   constructor(options: KubeClientOptions, parent?: KubernetesObject, applied?: AppliedState) {
     super();
+    this.#pageSize = options.pageSize ?? 500;
     this.#transport = options.transport;
     this.#fieldManager = options.fieldManager;
     this.#cache = options.cache;
@@ -85,7 +91,23 @@ export class KubeClient extends Client {
 
   /** A client for reconciling `parent`: `apply` makes it the controller owner, and it is the default namespace. */
   forParent(parent: KubernetesObject): KubeClient {
-    return new KubeClient({ transport: this.#transport, fieldManager: this.#fieldManager, cache: this.#cache }, parent, this.#applied);
+    return new KubeClient({ transport: this.#transport, fieldManager: this.#fieldManager, cache: this.#cache, pageSize: this.#pageSize }, parent, this.#applied);
+  }
+
+  /**
+   * Whether a watched object is the echo of this operator's own apply: its resourceVersion
+   * is the one an `apply` of this client (or of a per-parent client made from it) got back.
+   * A promise while an apply of the object is still in flight (the watch event can arrive
+   * before the apply's response).
+   */
+  isOwnApply(obj: KubernetesObject): boolean | Promise<boolean> {
+    const metadata = obj.metadata;
+    const resource = tryResourceOf(obj);
+    if (!metadata?.resourceVersion || !metadata.name || !resource) return false;
+    const key = `${resource.apiVersion}/${resource.kind}/${metadata.namespace ?? ''}/${metadata.name}`;
+    if (this.#applied.entries.get(key)?.resourceVersion === metadata.resourceVersion) return true;
+    const pending = this.#applied.pending.get(key);
+    return pending ? pending.then((written) => written === metadata.resourceVersion) : false;
   }
 
   /** The parent this client is bound to, if any. */
@@ -145,7 +167,7 @@ export class KubeClient extends Client {
     let continueToken: string | undefined;
     do {
       const page = await this.#transport.send<{ metadata?: { continue?: string }; items?: KubernetesObject[] }>('GET', collectionPath(resource, namespace), {
-        query: { labelSelector: selector?.toString(), limit: '500', continue: continueToken },
+        query: { labelSelector: selector?.toString(), limit: String(this.#pageSize), continue: continueToken },
         raw: true,
       });
       for (const raw of page.items ?? []) items.push(fromWire<T>({ ...raw, apiVersion: resource.apiVersion, kind: resource.kind }));
@@ -204,11 +226,20 @@ export class KubeClient extends Client {
       const applied = this.#applied.entries.get(key);
       if (live && applied && applied.digest === digest && applied.resourceVersion === live.metadata?.resourceVersion) return copy(live);
     }
-    const result = await this.#transport.send<T>('PATCH', objectPath(resource, namespace, name), {
-      body, contentType: APPLY_CONTENT_TYPE, query: { ...this.#query({ ...options, fieldManager }), force: force ? 'true' : undefined },
-    });
-    if (cacheCovers && result.metadata?.resourceVersion) this.#applied.remember(key, { digest, resourceVersion: result.metadata.resourceVersion });
-    return result;
+    let settle!: (resourceVersion: string | undefined) => void;
+    const inFlight = new Promise<string | undefined>((resolve) => { settle = resolve; });
+    if (cacheCovers) this.#applied.pending.set(key, inFlight);
+    try {
+      const result = await this.#transport.send<T>('PATCH', objectPath(resource, namespace, name), {
+        body, contentType: APPLY_CONTENT_TYPE, query: { ...this.#query({ ...options, fieldManager }), force: force ? 'true' : undefined },
+      });
+      if (cacheCovers && result.metadata?.resourceVersion) this.#applied.remember(key, { digest, resourceVersion: result.metadata.resourceVersion });
+      settle(result.metadata?.resourceVersion);
+      return result;
+    } finally {
+      settle(undefined);
+      if (this.#applied.pending.get(key) === inFlight) this.#applied.pending.delete(key);
+    }
   }
 
   #setControllerReference(body: KubernetesObject, resource: ResourceInfo): void {

@@ -1,6 +1,6 @@
 import {
   ApiException, HttpMethod, KubeConfig, KubernetesObjectApi, ServerConfiguration, createConfiguration,
-  type KubernetesObject, type RequestContext, type ResponseContext,
+  type KubernetesObject, type RequestContext, type ResponseContext, type SecurityAuthentication,
 } from '@kubernetes/client-node';
 import type { ResourceInfo } from '../resources/index.js';
 import { ApiError, type ApiStatus } from './errors.js';
@@ -42,6 +42,28 @@ function parseStatus(body: unknown): ApiStatus | undefined {
 }
 
 /**
+ * The kubeconfig's authentication, with one connection pool: client-node's
+ * `KubeConfig.applySecurityAuthentication` creates a new undici Agent, hence a new TCP and
+ * TLS connection, for every request. The first Agent is kept and reused (keep-alive, and
+ * HTTP/2 when the server offers it); headers are still applied per request, so refreshed
+ * tokens are picked up.
+ */
+function sharedDispatcher(kubeConfig: KubeConfig): SecurityAuthentication {
+  let dispatcher: ReturnType<RequestContext['getDispatcher']>;
+  return {
+    getName: () => 'kubeconfig',
+    async applySecurityAuthentication(context: RequestContext): Promise<void> {
+      await kubeConfig.applySecurityAuthentication(context);
+      if (dispatcher) context.setDispatcher(dispatcher);
+      else dispatcher = context.getDispatcher();
+    },
+  };
+}
+
+/** The response type that makes {@link ApiTransport.send} return the parsed JSON untouched. */
+const RAW = 'maestro:raw';
+
+/**
  * HTTP access to the Kubernetes API through @kubernetes/client-node's request machinery
  * (authentication, TLS, middleware, model deserialisation), addressing resources by
  * {@link ResourceInfo} so that no discovery round-trips are needed. Failures become
@@ -55,7 +77,7 @@ export class ApiTransport extends KubernetesObjectApi {
     const userAgent = options.userAgent ?? 'maestro-operator';
     const configuration = createConfiguration({
       baseServer: new ServerConfiguration(cluster.server, {}),
-      authMethods: { default: kubeConfig },
+      authMethods: { default: sharedDispatcher(kubeConfig) },
       promiseMiddleware: [{
         pre: async (context: RequestContext) => {
           context.setHeaderParam('User-Agent', userAgent);
@@ -71,6 +93,17 @@ export class ApiTransport extends KubernetesObjectApi {
   }
 
   private observer: RequestObserver | undefined;
+
+  /**
+   * client-node deserialises even type 'any' responses that carry apiVersion and kind as a
+   * KubernetesObject, re-typing a List's `metadata` as V1ObjectMeta, which drops `continue`
+   * and `remainingItemCount`: paged lists would end after their first page.
+   */
+  protected override async processResponse<T extends KubernetesObject>(response: ResponseContext, type?: string): Promise<T> {
+    if (type !== RAW) return super.processResponse<T>(response, type);
+    if (response.httpStatusCode < 200 || response.httpStatusCode > 299) return super.processResponse<T>(response, 'any');
+    return JSON.parse(await response.body.text()) as T;
+  }
 
   /**
    * Sends one request and returns the deserialised response body (the parsed JSON as is
@@ -92,9 +125,9 @@ export class ApiTransport extends KubernetesObjectApi {
     const started = performance.now();
     let statusCode = 0;
     try {
-      // 'any' makes client-node return the parsed JSON untouched (used for lists, whose
-      // items the cache deserialises one by one).
-      const result = await this.requestPromise<KubernetesObject>(context, options.raw ? 'any' : undefined);
+      // RAW returns the parsed JSON untouched (used for lists, whose items the cache
+      // deserialises one by one): see processResponse.
+      const result = await this.requestPromise<KubernetesObject>(context, options.raw ? RAW : undefined);
       statusCode = method === 'POST' ? 201 : 200;
       return result as T;
     } catch (err) {

@@ -102,10 +102,23 @@ export class Controller {
         this.queue.add(keyOf(this.resource.namespaced ? child.metadata?.namespace : undefined, ref.name));
       }
     };
+    // The echo of our own apply (same resourceVersion as the apply returned) changes
+    // nothing the reconcile that applied it does not know: skip it, or every apply would
+    // reconcile its parent once more (and race that parent's status update in the cache).
+    const unlessOwnApply = (child: KubernetesObject, then: () => void) => {
+      const own = this.#options.client.isOwnApply(child);
+      if (own === false) then();
+      else if (own !== true) void own.then((yes) => { if (!yes) then(); });
+    };
+    const controllerUid = (obj: KubernetesObject) => obj.metadata?.ownerReferences?.find((r) => r.controller)?.uid;
     for (const owned of this.#options.parent.owns) {
       cache.addHandler(resourceOf(owned.type), {
-        onAdd: enqueueOwner,
-        onUpdate: (oldObj, newObj) => { enqueueOwner(oldObj); enqueueOwner(newObj); },
+        onAdd: (child) => unlessOwnApply(child, () => enqueueOwner(child)),
+        onUpdate: (oldObj, newObj) => {
+          // An apply that took the child over from another parent still tells that parent.
+          if (controllerUid(oldObj) !== controllerUid(newObj)) enqueueOwner(oldObj);
+          unlessOwnApply(newObj, () => { enqueueOwner(oldObj); enqueueOwner(newObj); });
+        },
         onDelete: enqueueOwner,
       });
     }

@@ -52,7 +52,8 @@ function rebase(before: Condition[], after: Condition[], fresh: Condition[]): Co
     const original = before.find((c) => c.type === condition.type);
     if (original && same(original, condition)) continue;
     const index = result.findIndex((c) => c.type === condition.type);
-    if (index >= 0) result[index] = condition;
+    // Relative to the fresher object the status may not have changed: keep its transition time.
+    if (index >= 0) result[index] = result[index]!.status === condition.status ? { ...condition, lastTransitionTime: result[index]!.lastTransitionTime } : condition;
     else result.push(condition);
   }
   for (const removed of before.filter((c) => !after.some((a) => a.type === c.type))) {
@@ -97,7 +98,15 @@ export function defaultStatusHandler(resource: ResourceInfo, readLive: LiveReade
       } catch (err) {
         if (!isConflict(err) || attempt >= MAX_ATTEMPTS) throw err;
         current = (await readLive(current)) as WithStatus;
-        desired = rebase(before, conditions, persisted(current));
+        const fresh = persisted(current);
+        desired = rebase(before, conditions, fresh);
+        // What was persisted is what transitions (and Events) are relative to from now on.
+        target.status = current.status;
+        if (sameList(fresh, desired) && (!writeGeneration || generation === undefined || current.status?.observedGeneration === generation)) {
+          // Already written (typically by an earlier reconcile of this parent): nothing to do.
+          if (target.metadata && current.metadata?.resourceVersion) target.metadata.resourceVersion = current.metadata.resourceVersion;
+          return;
+        }
       }
     }
   };

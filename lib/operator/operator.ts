@@ -265,8 +265,14 @@ export class Operator {
     process.once('SIGINT', this.#signalHandler);
   }
 
+  /**
+   * Events for condition changes: a status that changed, or a condition that appears False
+   * or Unknown. A condition appearing True is the expected course and records none (an
+   * Event per new object would double a healthy operator's API writes).
+   */
   #recordTransitions(parent: KubernetesObject, conditions: Parameters<typeof conditionTransitions>[1]): void {
     for (const { condition, previous } of conditionTransitions(parent, conditions)) {
+      if (previous === undefined && condition.status === 'True') continue;
       const warning = condition.status === 'False' && condition.type === 'Ready';
       const from = previous ? `${previous} -> ` : '';
       this.#events.event(parent, warning ? 'Warning' : 'Normal', condition.reason,

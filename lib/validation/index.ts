@@ -89,11 +89,26 @@ export function describeViolations(violations: Violation[]): string {
  * until the parent changes.
  */
 export class SpecValidation<P extends KubernetesObject> implements Reconciler<P> {
-  constructor(private readonly type: ResourceClass<P>) {}
+  /** Generations already found valid, by uid: the spec of a generation never changes. */
+  readonly #valid = new Map<string, number>();
+  readonly #specOnly: boolean;
+
+  constructor(private readonly type: ResourceClass<P>) {
+    this.#specOnly = validatedProperties(type).every((property) => property === 'spec');
+  }
 
   async reconcile(_ctx: unknown, _client: unknown, parent: P): Promise<Result> {
+    const uid = parent.metadata?.uid;
+    const generation = parent.metadata?.generation;
+    const cacheable = this.#specOnly && uid !== undefined && generation !== undefined;
+    if (cacheable && this.#valid.get(uid) === generation) return {};
     const violations = await validateResource(this.type, parent);
     if (violations.length > 0) throw new TerminalError('InvalidSpec', describeViolations(violations));
+    if (cacheable) {
+      this.#valid.delete(uid);
+      this.#valid.set(uid, generation);
+      if (this.#valid.size > 100_000) this.#valid.delete(this.#valid.keys().next().value!);
+    }
     return {};
   }
 }

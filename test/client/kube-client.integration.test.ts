@@ -53,8 +53,12 @@ describe('KubeClient on a real API server', function () {
     expect((await client.list(V1ConfigMap, { namespace: ns, labelSelector: 'app=x' })).map((c) => c.metadata?.name)).to.deep.equal(['cached']);
     expect(await client.list(V1ConfigMap, { namespace: ns, labelSelector: { app: 'y' } })).to.deep.equal([]);
     expect(requests, 'no request for cached reads').to.deep.equal([]);
-    await client.list(V1Secret, { namespace: ns });
-    expect(requests).to.deep.equal([`GET /api/v1/namespaces/${ns}/secrets`]);
+    for (let i = 0; i < 3; i++) await uncached.create<V1Secret>({ apiVersion: 'v1', kind: 'Secret', metadata: { name: `s${i}`, namespace: ns } });
+    requests.length = 0;
+    const paging = new KubeClient({ transport: ApiTransport.create(plane.kubeConfig, { onRequest: (r) => requests.push(`${r.method} ${r.path}`) }), fieldManager: 'client-test', pageSize: 2 });
+    const secrets = await paging.list(V1Secret, { namespace: ns });
+    expect(secrets.map((s) => s.metadata?.name).sort()).to.deep.equal(['s0', 's1', 's2']);
+    expect(requests, 'two pages').to.deep.equal([`GET /api/v1/namespaces/${ns}/secrets`, `GET /api/v1/namespaces/${ns}/secrets`]);
     const missing = await client.get(V1ConfigMap, { namespace: ns, name: 'nope' }).catch((e: unknown) => e);
     expect(isNotFound(missing)).to.equal(true);
   });
