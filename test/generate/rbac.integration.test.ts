@@ -68,12 +68,13 @@ describe('generated RBAC on a real API server', function () {
       expect(cm.data).to.deep.equal({ message: 'privilege' });
       expect(cm.metadata?.ownerReferences?.[0]).to.include({ kind: 'Widget', name: 'least', controller: true, blockOwnerDeletion: true });
       await core.readNamespacedService({ name: 'least', namespace: ns });
-      const events = await eventually(async () => {
+      // A failing widget makes the operator record Events, and count repeats (create and patch).
+      await widgets.create(widget(ns, 'broken', { message: 'fail' }));
+      const repeated = await eventually(async () => {
         const list = await core.listNamespacedEvent({ namespace: ns });
-        const mine = list.items.filter((e) => e.involvedObject.name === 'least' && e.source?.component === name);
-        return mine.length > 0 ? mine : undefined;
-      }, { message: 'an Event recorded by the operator' });
-      expect(events[0]!.reason).to.equal('Reconciled');
+        return list.items.find((e) => e.involvedObject.name === 'broken' && e.source?.component === name && e.reason === 'ReconcileError' && (e.count ?? 0) > 1);
+      }, { message: 'a repeated Event recorded by the operator' });
+      expect(repeated.type).to.equal('Warning');
       const lease = await plane.kubeConfig.makeApiClient(CoordinationV1Api).readNamespacedLease({ name, namespace: ns });
       expect(lease.spec?.holderIdentity).to.equal(operator.identity);
 
