@@ -21,7 +21,10 @@ const step = (line: string) => console.log(`${since()}  ${line}`);
 
 let plane: ControlPlane | undefined;
 let operator: Operator | undefined;
+/** Undoes what the demo created in a cluster of KUBECONFIG (a local plane just goes away). */
+let removeDemoObjects: (() => Promise<void>) | undefined;
 async function cleanup(): Promise<void> {
+  if (!plane) await removeDemoObjects?.().catch((err: unknown) => console.error(`cleanup: ${err instanceof Error ? err.message : String(err)}`));
   await operator?.stop();
   await plane?.stop();
 }
@@ -66,6 +69,13 @@ try {
     site('docs', { image: 'nginx:1.27-alpine', replicas: 2, content: '<h1>Docs</h1>' }),
     site('unpinned', { image: 'nginx', replicas: 1, content: '<h1>Which nginx?</h1>' }),
   ];
+  removeDemoObjects = async () => {
+    // Sites first, while the operator runs: their finalizer must be honoured before the namespace goes.
+    for (const s of sites) await client.delete(s).catch(() => undefined);
+    await until(async () => (await client.list(StaticSite, { namespace })).length === 0, 30_000);
+    await client.delete({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: namespace } });
+    step(`removed namespace ${namespace}`);
+  };
   for (const s of sites) await client.create(s);
   step(`created sites ${sites.map((s) => s.metadata!.name).join(', ')} ('unpinned' breaks a policy the operator checks)`);
   const rejected = await client.create(site('too-big', { image: 'nginx:1.27', replicas: 50, content: '' })).then(() => undefined, (err: unknown) => err);
