@@ -39,9 +39,9 @@ try {
     step(`using the cluster of KUBECONFIG (${kubeConfig.getCurrentCluster()?.server})`);
   } else {
     step('starting a local control plane: etcd, kube-apiserver, kube-controller-manager');
-    plane = await startControlPlane({ controllerManager: true, log: (line) => step(`  ${line}`) });
+    // The plane reports each component's start-up, and finally itself.
+    plane = await startControlPlane({ controllerManager: true, log: (line) => step(line.startsWith('control plane') ? line : `  ${line}`) });
     kubeConfig = plane.kubeConfig;
-    step(`control plane ready in ${(plane.startupMs / 1000).toFixed(1)} s at ${plane.server}`);
   }
 
   const client = new KubeClient({ transport: ApiTransport.create(kubeConfig), fieldManager: 'maestro-demo' });
