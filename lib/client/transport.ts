@@ -1,9 +1,9 @@
 import {
-  ApiException, HttpMethod, KubeConfig, KubernetesObjectApi, ServerConfiguration, createConfiguration,
+  HttpMethod, KubeConfig, KubernetesObjectApi, ServerConfiguration, createConfiguration,
   type KubernetesObject, type RequestContext, type ResponseContext, type SecurityAuthentication,
 } from '@kubernetes/client-node';
 import type { ResourceInfo } from '../resources/index.js';
-import { ApiError, type ApiStatus } from './errors.js';
+import { ApiError, toApiError } from './errors.js';
 
 /** Called after every API request: for request counts and latency metrics. */
 export type RequestObserver = (request: { method: string; path: string; statusCode: number; seconds: number }) => void;
@@ -28,17 +28,6 @@ export function collectionPath(resource: ResourceInfo, namespace?: string): stri
 export function objectPath(resource: ResourceInfo, namespace: string | undefined, name: string, subresource?: string): string {
   const path = `${collectionPath(resource, namespace)}/${encodeURIComponent(name)}`;
   return subresource ? `${path}/${subresource}` : path;
-}
-
-function parseStatus(body: unknown): ApiStatus | undefined {
-  if (typeof body === 'string') {
-    try {
-      return JSON.parse(body) as ApiStatus;
-    } catch {
-      return body ? { message: body } : undefined;
-    }
-  }
-  return body && typeof body === 'object' ? (body as ApiStatus) : undefined;
 }
 
 /**
@@ -131,13 +120,9 @@ export class ApiTransport extends KubernetesObjectApi {
       statusCode = method === 'POST' ? 201 : 200;
       return result as T;
     } catch (err) {
-      if (err instanceof ApiException) {
-        statusCode = err.code;
-        const status = parseStatus(err.body);
-        throw new ApiError(err.code, status?.message ?? `HTTP ${err.code}`, status, { verb: method, path, cause: err });
-      }
-      if (err instanceof ApiError) throw err;
-      throw new ApiError(0, `request failed: ${err instanceof Error ? (err.cause instanceof Error ? err.cause.message : err.message) : String(err)}`, undefined, { verb: method, path, cause: err });
+      const error = toApiError(err, method, path, options.signal);
+      statusCode = error.statusCode;
+      throw error;
     } finally {
       this.observer?.({ method, path, statusCode, seconds: (performance.now() - started) / 1000 });
     }

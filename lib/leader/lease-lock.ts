@@ -1,33 +1,9 @@
 import {
-  ApiException, CoordinationV1Api, Observable,
+  CoordinationV1Api, Observable,
   type KubeConfig, type ObservableMiddleware, type RequestContext, type ResponseContext, type V1Lease,
 } from '@kubernetes/client-node';
-import { ApiError, type ApiStatus } from '../client/errors.js';
-import { describeError } from '../errors/index.js';
+import { ApiError, toApiError } from '../client/errors.js';
 import { leaseSpecFor, type LeaderElectionRecord } from './record.js';
-
-function parseStatus(body: unknown): ApiStatus | undefined {
-  if (typeof body === 'string') {
-    try {
-      return JSON.parse(body) as ApiStatus;
-    } catch {
-      return body ? { message: body } : undefined;
-    }
-  }
-  return body && typeof body === 'object' ? (body as ApiStatus) : undefined;
-}
-
-/** Turns whatever a client-node call threw into an {@link ApiError} (status 0 when no response arrived). */
-function toApiError(err: unknown, verb: string, path: string, signal: AbortSignal): ApiError {
-  if (err instanceof ApiError) return err;
-  if (err instanceof ApiException) {
-    const status = parseStatus(err.body);
-    return new ApiError(err.code, status?.message ?? `HTTP ${err.code}`, status, { verb, path, cause: err });
-  }
-  const why = signal.aborted ? `aborted (${describeError(signal.reason)})`
-    : `request failed: ${err instanceof Error && err.cause instanceof Error ? err.cause.message : describeError(err)}`;
-  return new ApiError(0, why, undefined, { verb, path, cause: err });
-}
 
 /**
  * @internal The Lease a {@link LeaderElector} competes for (client-go's `LeaseLock`): it
