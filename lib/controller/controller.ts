@@ -130,17 +130,20 @@ export class Controller {
     this.#running = true;
     if (this.#queue.shuttingDown) {
       this.#queue = this.#newQueue();
-      for (const obj of this.#options.cache.list(this.resource)) this.#queue.add(keyOf(obj.metadata?.namespace, obj.metadata?.name ?? ''));
+      this.#enqueueAll();
     }
     for (let i = 0; i < this.#concurrency; i++) this.#workers.push(this.#work());
     const period = this.#options.resyncPeriodMs;
     if (period && period > 0) {
-      this.#resync = setInterval(() => {
-        for (const obj of this.#options.cache.list(this.resource)) this.queue.add(keyOf(obj.metadata?.namespace, obj.metadata?.name ?? ''));
-      }, period);
+      this.#resync = setInterval(() => this.#enqueueAll(), period);
       this.#resync.unref();
     }
     this.#log.info({ workers: this.#concurrency }, 'controller started');
+  }
+
+  /** Enqueues every cached parent. */
+  #enqueueAll(): void {
+    for (const obj of this.#options.cache.list(this.resource)) this.#queue.add(keyOf(obj.metadata?.namespace, obj.metadata?.name ?? ''));
   }
 
   /**
