@@ -14,6 +14,7 @@ import {
 } from '../../lib/generate/index.js';
 import { Gizmo } from '../support/generate-gizmo.js';
 import { Widget } from '../support/widget-operator.js';
+import { catchError } from '../support/errors.js';
 
 enum Color { Red = 'red', Green = 'green' }
 enum Level { Low = 1, High = 2 }
@@ -366,12 +367,3 @@ describe('generate: CRDs from @Resource classes', () => {
     expect(catchError(() => crdYAML([Widget, Widget]))).to.be.instanceOf(CRDGenerationError);
   });
 });
-
-function catchError(fn: () => unknown): unknown {
-  try {
-    fn();
-  } catch (err) {
-    return err;
-  }
-  throw new Error('expected an error');
-}

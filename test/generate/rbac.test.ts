@@ -13,6 +13,7 @@ import {
 import { MemoryClient } from '../support/memory-client.js';
 import { gizmoComponents } from '../support/generate-gizmo.js';
 import { widgetReconcilers } from '../support/widget-operator.js';
+import { catchError } from '../support/errors.js';
 
 const serviceAccount = { name: 'widget-operator', namespace: 'operators' };
 const ALL = ['create', 'delete', 'get', 'list', 'patch', 'update', 'watch'];
@@ -185,12 +186,3 @@ describe('generate: RBAC from what the decorators declare', () => {
     });
   });
 });
-
-function catchError(fn: () => unknown): unknown {
-  try {
-    fn();
-  } catch (err) {
-    return err;
-  }
-  throw new Error('expected an error');
-}
