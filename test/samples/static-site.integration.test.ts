@@ -33,7 +33,7 @@ describe('samples/static-site', function () {
   });
 
   it('has a deploy bundle the API server accepts with strict validation', async () => {
-    for (const file of ['crd.yaml', 'operator.yaml', 'rbac.yaml']) {
+    for (const file of ['crd.yaml', 'operator.yaml', 'rbac.yaml', 'metrics-rbac.yaml']) {
       const result = await kubectl(plane, ['apply', '--server-side', '--validate=strict', '--field-manager=maestro-test', '-f', deployFile(file)]);
       expect(result.code, `${file}: ${result.stderr}`).to.equal(0);
     }
