@@ -21,9 +21,60 @@ function IsPinnedImage(): PropertyDecorator {
   });
 }
 
+/**
+ * Where StaticSite images may come from: registries (`ghcr.io`) or repository prefixes
+ * (`docker.io/library`, Docker's official images), matched whole path segments at a time.
+ *
+ * Why: the operator creates a Deployment with the image a StaticSite names, under the
+ * operator's own authority. Without a policy, anyone allowed to create a StaticSite decides
+ * what runs in the cluster (a confused deputy). Set `STATIC_SITE_ALLOWED_IMAGES`
+ * (comma-separated) before the operator starts, or change this list in code.
+ */
+export const allowedImageSources: string[] = (process.env.STATIC_SITE_ALLOWED_IMAGES ?? 'docker.io/library')
+  .split(',').map((s) => s.trim()).filter(Boolean);
+
+/**
+ * The repository an image reference names, normalized as Docker does: `nginx:1.27` →
+ * `docker.io/library/nginx`, `ghcr.io/org/app@sha256:…` → `ghcr.io/org/app`. The first
+ * path component is a registry only if it has a dot or a port, or is `localhost`.
+ */
+export function imageRepository(image: string): string {
+  const name = image.split('@')[0]!.replace(/:[\w][\w.-]*$/, '');
+  const slash = name.indexOf('/');
+  const first = slash < 0 ? '' : name.slice(0, slash);
+  const hasRegistry = first.includes('.') || first.includes(':') || first === 'localhost';
+  let registry = hasRegistry ? first.toLowerCase() : 'docker.io';
+  let path = hasRegistry ? name.slice(slash + 1) : name;
+  if (registry === 'index.docker.io') registry = 'docker.io';
+  if (registry === 'docker.io' && !path.includes('/')) path = `library/${path}`;
+  return `${registry}/${path}`;
+}
+
+/** Whether `image` comes from one of `sources` (registries or repository prefixes). */
+export function isAllowedImage(image: string, sources: readonly string[]): boolean {
+  const repository = imageRepository(image);
+  return sources.some((source) => {
+    const prefix = source.toLowerCase().replace(/\/+$/, '').replace(/^index\.docker\.io(?=\/|$)/, 'docker.io');
+    return repository === prefix || repository.startsWith(`${prefix}/`);
+  });
+}
+
+/** Images must come from an allowed source (checked by the operator before it reconciles). */
+function IsAllowedImageSource(sources: () => readonly string[]): PropertyDecorator {
+  return (target, propertyName) => registerDecorator({
+    name: 'isAllowedImageSource',
+    target: target.constructor,
+    propertyName: String(propertyName),
+    options: { message: () => `image must come from an allowed registry or repository (${sources().join(', ')})` },
+    validator: {
+      validate: (value: unknown) => typeof value === 'string' && isAllowedImage(value, sources()),
+    },
+  });
+}
+
 export class StaticSiteSpec {
   /** The nginx-compatible image that serves the content. */
-  @IsString() @Matches(/^[a-z0-9]+([._\/:@-][a-z0-9]+)*$/) @IsPinnedImage() image!: string;
+  @IsString() @Matches(/^[a-z0-9]+([._\/:@-][a-z0-9]+)*$/) @IsPinnedImage() @IsAllowedImageSource(() => allowedImageSources) image!: string;
   /** How many pods serve the site. */
   @IsInt() @Min(1) @Max(10) replicas!: number;
   /** The page, served as index.html. */

@@ -33,7 +33,7 @@ describe('samples/static-site', function () {
   });
 
   it('has a deploy bundle the API server accepts with strict validation', async () => {
-    for (const file of ['crd.yaml', 'operator.yaml', 'rbac.yaml']) {
+    for (const file of ['crd.yaml', 'operator.yaml', 'rbac.yaml', 'metrics-rbac.yaml']) {
       const result = await kubectl(plane, ['apply', '--server-side', '--validate=strict', '--field-manager=maestro-test', '-f', deployFile(file)]);
       expect(result.code, `${file}: ${result.stderr}`).to.equal(0);
     }
@@ -56,6 +56,7 @@ describe('samples/static-site', function () {
       ((await admin.read(site(name, ''))) as StaticSite).status?.conditions?.find((c) => c.type === 'Ready');
     await admin.create(site('web', 'nginx:1.27'));
     await admin.create(site('unpinned', 'nginx'));
+    await admin.create(site('foreign', 'registry.evil.example/miner:1.0'));
 
     const ready = await eventually(async () => ((await readyOf('web'))?.status === 'True' ? readyOf('web') : undefined), { message: 'web Ready' });
     expect(ready?.message).to.equal(`serving http://web.${namespace}.svc`);
@@ -68,6 +69,10 @@ describe('samples/static-site', function () {
     expect((await core.readNamespace({ name: namespace })).metadata?.annotations?.[registrationKey('web')]).to.equal(`http://web.${namespace}.svc`);
     const invalid = await eventually(async () => ((await readyOf('unpinned'))?.reason === 'InvalidSpec' ? readyOf('unpinned') : undefined), { message: 'unpinned InvalidSpec' });
     expect(invalid?.message).to.equal('spec.image (isPinnedImage): image must pin a tag other than latest, or a digest');
+    // The image allow-list: a foreign image is refused before any reconciler creates a workload.
+    const foreign = await eventually(async () => ((await readyOf('foreign'))?.reason === 'InvalidSpec' ? readyOf('foreign') : undefined), { message: 'foreign InvalidSpec' });
+    expect(foreign?.message).to.equal('spec.image (isAllowedImageSource): image must come from an allowed registry or repository (docker.io/library)');
+    expect(statusOf(await rejectionOf(plane.kubeConfig.makeApiClient(AppsV1Api).readNamespacedDeployment({ name: 'foreign', namespace })))).to.equal(404);
 
     await admin.delete(site('web', ''));
     await eventually(async () => !(await core.readNamespace({ name: namespace })).metadata?.annotations?.[registrationKey('web')], { message: 'registration removed by the finalizer' });

@@ -1,0 +1,143 @@
+/**
+ * Size and depth limits on the objects an operator acts on, checked without recursion so
+ * that no object, however deep, can exhaust the stack.
+ */
+import { TerminalError } from '../api/index.js';
+
+/** Limits an object must stay within to be reconciled. */
+export interface ObjectLimits {
+  /**
+   * The most bytes the object may take as JSON (as `JSON.stringify` writes it, UTF-8).
+   * Default 1 MiB (1,048,576); etcd refuses requests above 1.5 MiB, so a larger object is
+   * almost always abuse or a mistake.
+   */
+  maxBytes?: number;
+  /**
+   * The deepest nesting allowed: the object itself is depth 1, each object or array inside
+   * adds one. Default 100; Kubernetes' own kinds nest about 15 deep (a Pod template inside a
+   * Deployment), and only schemaless fields (`x-kubernetes-preserve-unknown-fields`) go deeper.
+   */
+  maxDepth?: number;
+}
+
+/** The defaults of {@link ObjectLimits}. */
+export const DEFAULT_OBJECT_LIMITS: Readonly<Required<ObjectLimits>> = Object.freeze({ maxBytes: 1_048_576, maxDepth: 100 });
+
+/** Why an object is refused: the `reason` is meant for a `Ready=False` condition. */
+export interface ObjectLimitViolation {
+  reason: 'ObjectTooLarge' | 'ObjectTooDeep';
+  /** The limit that was exceeded (bytes or levels). */
+  limit: number;
+  /** A sentence for the condition's message. */
+  message: string;
+}
+
+/**
+ * Bytes `value` takes in JSON when it is a leaf (not an object or array), or undefined when
+ * JSON omits it (undefined, functions, symbols as object members).
+ */
+function leafBytes(value: unknown): number | undefined {
+  switch (typeof value) {
+    case 'string':
+      // JSON.stringify of a string is not recursive: exact size with escapes, natively.
+      return Buffer.byteLength(JSON.stringify(value), 'utf8');
+    case 'number':
+      return Number.isFinite(value) ? String(value).length : 4; // NaN, Infinity → null
+    case 'boolean':
+      return value ? 4 : 5;
+    case 'bigint':
+      return String(value).length; // JSON.stringify throws on these; count them anyway
+    case 'undefined':
+    case 'function':
+    case 'symbol':
+      return undefined;
+    default:
+      return value === null ? 4 : -1; // -1: a container
+  }
+}
+
+/**
+ * Checks `obj` against size and depth limits in one iterative walk that stops as soon as a
+ * limit is exceeded, so the work is bounded by the limits, not by the input. The size is
+ * what `JSON.stringify(obj)` would produce (Dates and other `toJSON` values as serialized).
+ * Returns the first violation found (depth is checked as the walk goes, size as it adds
+ * up), or `undefined` when the object is within both limits.
+ *
+ * @example
+ * ```ts
+ * const violation = checkObjectLimits(parent, { maxBytes: 512 * 1024 });
+ * if (violation) state.addCondition({ type: 'Ready', status: 'False', reason: violation.reason, message: violation.message });
+ * ```
+ */
+export function checkObjectLimits(obj: unknown, limits: ObjectLimits = {}): ObjectLimitViolation | undefined {
+  const maxBytes = limits.maxBytes ?? DEFAULT_OBJECT_LIMITS.maxBytes;
+  const maxDepth = limits.maxDepth ?? DEFAULT_OBJECT_LIMITS.maxDepth;
+  const tooLarge = (): ObjectLimitViolation => ({
+    reason: 'ObjectTooLarge', limit: maxBytes,
+    message: `the object is larger than ${maxBytes} bytes as JSON; it is not reconciled`,
+  });
+  const tooDeep = (): ObjectLimitViolation => ({
+    reason: 'ObjectTooDeep', limit: maxDepth,
+    message: `the object nests deeper than ${maxDepth} levels; it is not reconciled`,
+  });
+
+  // An explicit stack of [value, depth, inArray]; never the call stack.
+  const stack: Array<[unknown, number, boolean]> = [[obj, 1, false]];
+  let bytes = 0;
+  while (stack.length > 0) {
+    let [value, depth, inArray] = stack.pop()!;
+    if (value !== null && typeof value === 'object' && typeof (value as { toJSON?: unknown }).toJSON === 'function') {
+      // Dates (client-node models carry them) serialize through toJSON; one level suffices.
+      value = (value as { toJSON: () => unknown }).toJSON();
+    }
+    const leaf = leafBytes(value);
+    if (leaf === undefined) {
+      bytes += inArray ? 4 : 0; // arrays write null; object members were skipped by the parent
+    } else if (leaf >= 0) {
+      bytes += leaf;
+    } else {
+      if (depth > maxDepth) return tooDeep();
+      bytes += 2; // the brackets or braces
+      if (Array.isArray(value)) {
+        bytes += Math.max(0, value.length - 1); // commas
+        if (bytes > maxBytes) return tooLarge();
+        for (let i = value.length - 1; i >= 0; i--) stack.push([value[i], depth + 1, true]);
+      } else {
+        let members = 0;
+        for (const key of Object.keys(value as object)) {
+          const member = (value as Record<string, unknown>)[key];
+          if (leafBytes(member) === undefined) continue; // JSON omits these members
+          bytes += Buffer.byteLength(JSON.stringify(key), 'utf8') + 1 + (members > 0 ? 1 : 0); // "key": and a comma
+          members++;
+          if (bytes > maxBytes) return tooLarge();
+          stack.push([member, depth + 1, false]);
+        }
+      }
+    }
+    if (bytes > maxBytes) return tooLarge();
+  }
+  return undefined;
+}
+
+/**
+ * Refusal to reconcile an object above the limits: a {@link TerminalError} (no retry until
+ * the object changes) whose `reason` becomes the `Ready=False` condition's reason.
+ */
+export class ObjectLimitError extends TerminalError {
+  constructor(readonly violation: ObjectLimitViolation) {
+    super(violation.reason, violation.message);
+  }
+}
+
+/**
+ * Throws an {@link ObjectLimitError} when `obj` is above the limits.
+ *
+ * @example
+ * ```ts
+ * assertWithinLimits(parent, options.objectLimits); // before any reconciler runs
+ * ```
+ */
+export function assertWithinLimits(obj: unknown, limits?: ObjectLimits): void {
+  const violation = checkObjectLimits(obj, limits);
+  if (violation) throw new ObjectLimitError(violation);
+}
