@@ -24,3 +24,11 @@ export {
   ControlPlaneAssetsError, ControlPlaneStartError, ControlPlaneStoppedError, CRDInstallError, WaitTimeoutError,
 } from './errors.js';
 export type { ControlPlaneComponent } from './errors.js';
+export { startFaultProxy, FaultProxy, FaultProxyError } from './fault-proxy.js';
+export type { CutMode, FaultMode, FaultProxyOptions, FaultProxyStats, ProxyConnection } from './fault-proxy.js';
+export { startOperatorProcess, OperatorProcess, OperatorProcessExitedError } from './operator-process.js';
+export type { LogMatch, OperatorExit, OperatorLogLine, OperatorProcessOptions } from './operator-process.js';
+export { createApiServerAudit, ApiServerAudit } from './audit.js';
+export type { AuditEvent, AuditFilter } from './audit.js';
+export { runKubectl, KubectlError } from './kubectl.js';
+export type { KubectlOptions, KubectlResult } from './kubectl.js';
