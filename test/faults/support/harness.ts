@@ -4,6 +4,7 @@
 // the processes' output, and the one-line count reports.
 import { appendFileSync } from 'node:fs';
 import { Agent, request } from 'node:https';
+import { setTimeout as delay } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import type { KubeConfig } from '@kubernetes/client-node';
 import {
@@ -122,7 +123,11 @@ export class Replica {
     this.processes.push(proc);
     void proc.exited.then(() => {
       if (this.#stopped || this.#deliberate.has(proc) || !this.options.restart) return;
-      this.#restarting = this.start().then(() => undefined, () => undefined);
+      // Like the kubelet's crash-loop back-off (10 s doubling), scaled down: 0.5 s doubling to 8 s.
+      const restarts = this.unplannedExits;
+      this.#restarting = delay(Math.min(500 * 2 ** (restarts - 1), 8_000))
+        .then(() => (this.#stopped ? undefined : this.start()))
+        .then(() => undefined, () => undefined);
     });
     return proc;
   }
