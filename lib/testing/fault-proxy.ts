@@ -103,6 +103,8 @@ const HIGH_WATER = 1 << 20;
 class Link {
   upstream: Socket | undefined;
   connecting = false;
+  /** One end closed during a black hole; the other learns it once traffic flows. */
+  closing = false;
   closed = false;
   /** Forwarding handlers, removed when a cut (close) detaches the link. */
   readonly detach: Array<() => void> = [];
@@ -317,7 +319,7 @@ export class FaultProxy {
       if (link.closed) return;
       this.#forward(link, link.client, upstream, 'bytesToServer');
       this.#forward(link, upstream, link.client, 'bytesToClient');
-      if (this.#mode === 'pass') this.#release(link);
+      if (this.#mode !== 'blackhole') this.#release(link);
     });
   }
 
@@ -360,11 +362,12 @@ export class FaultProxy {
 
   /** One end closed: close the other, unless the black hole keeps the other end from learning it. */
   #ended(link: Link, by: 'client' | 'server'): void {
-    if (link.closed) return;
+    if (link.closed || link.closing) return;
     if (this.#mode === 'blackhole') {
       // Nothing crosses a black hole, not even a close: the other end learns it on pass().
       const other = by === 'client' ? link.upstream : link.client;
       if (other && !other.destroyed) {
+        link.closing = true;
         const propagate = () => {
           if (this.#mode === 'blackhole' && !this.#closed) return;
           clearInterval(poll);
