@@ -2,10 +2,10 @@
 import { expect } from 'chai';
 import { setTimeout as delay } from 'node:timers/promises';
 import { eventually } from '../../lib/testing/index.js';
-import { faultDuration, faultsPlane, itPending, intervals, Objects, RawApi, Replica, report, type FixtureLine } from './support/harness.js';
+import { faultParameter, faultsPlane, itPending, intervals, Objects, RawApi, Replica, report, type FixtureLine } from './support/harness.js';
 
 const lease = { leaseDurationMs: 4_000, renewDeadlineMs: 3_000, retryPeriodMs: 500 };
-const outageMs = faultDuration('MAESTRO_FAULT_OUTAGE_MS', 6_000);
+const outageMs = faultParameter('MAESTRO_FAULT_OUTAGE_MS', 6_000);
 /** Scheduling slack on a loaded 2-core machine (the elector's timers and our sampling). */
 const slackMs = 1_500;
 

@@ -2,9 +2,9 @@
 import { expect } from 'chai';
 import { eventually } from '../../lib/testing/index.js';
 import { FINALIZER } from './support/task-operator.js';
-import { createMany, faultDuration, faultsPlane, Objects, RawApi, readyOf, Replica, report } from './support/harness.js';
+import { createMany, faultParameter, faultsPlane, Objects, RawApi, readyOf, Replica, report } from './support/harness.js';
 
-const parents = faultDuration('MAESTRO_FAULT_PARENTS', 500);
+const parents = faultParameter('MAESTRO_FAULT_PARENTS', 500);
 const lease = { leaseDurationMs: 4_000, renewDeadlineMs: 3_000, retryPeriodMs: 500 };
 const name = (i: number) => `p-${String(i).padStart(4, '0')}`;
 /** Every tenth parent is deleted just before the kill, so deletions (finalizers) are in progress too. */

@@ -2,14 +2,14 @@
 import { expect } from 'chai';
 import { setTimeout as delay } from 'node:timers/promises';
 import { startFaultProxy, type FaultProxy } from '../../lib/testing/index.js';
-import { faultDuration, faultsPlane, itPending, intervals, Objects, RawApi, Replica, report, type FixtureLine } from './support/harness.js';
+import { faultParameter, faultsPlane, itPending, intervals, Objects, RawApi, Replica, report, type FixtureLine } from './support/harness.js';
 
 /**
  * The issue's 90 s: longer than every client-side timeout in play (the 30 s request
  * deadline, and a watch's idle timeout, which must exceed the API server's ~60 s bookmark
  * interval), so each of them has to fire inside the hole.
  */
-const holeMs = faultDuration('MAESTRO_FAULT_BLACKHOLE_MS', 90_000);
+const holeMs = faultParameter('MAESTRO_FAULT_BLACKHOLE_MS', 90_000);
 /** The default deadline of an API request. */
 const requestDeadlineMs = 30_000;
 /** How soon the watch must deliver again once traffic flows (the 45 s: client-go's 30 s backoff cap, jittered). */

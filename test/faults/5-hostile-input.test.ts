@@ -1,10 +1,10 @@
 // Fault 5 (issue #10): objects that are too deep, too large, or of the wrong types.
 import { expect } from 'chai';
 import { eventually, runKubectl } from '../../lib/testing/index.js';
-import { faultsPlane, itPending, Objects, RawApi, readyOf, Replica, report, type ReadyState } from './support/harness.js';
+import { faultParameter, faultsPlane, itPending, Objects, RawApi, readyOf, Replica, report, type ReadyState } from './support/harness.js';
 
 /** Levels of nesting: the API server accepts up to 10,000. */
-const depth = 6_000;
+const depth = faultParameter('MAESTRO_FAULT_DEPTH', 6_000);
 /** Bytes of a large object's payload (etcd takes up to 1.5 MiB per object). */
 const bigBytes = Math.round(1.4 * 1024 * 1024);
 

@@ -2,10 +2,10 @@
 import { expect } from 'chai';
 import { setTimeout as delay } from 'node:timers/promises';
 import { eventually, type AuditEvent } from '../../lib/testing/index.js';
-import { faultDuration, faultsPlane, itPending, median, Objects, RawApi, Replica, report } from './support/harness.js';
+import { faultParameter, faultsPlane, itPending, median, Objects, RawApi, Replica, report } from './support/harness.js';
 
 /** Longer than the API server's bookmark interval (about a minute): a healthy watch stays open. */
-const idleMs = faultDuration('MAESTRO_FAULT_IDLE_MS', 75_000);
+const idleMs = faultParameter('MAESTRO_FAULT_IDLE_MS', 75_000);
 const informers = 20;
 const received = (e: AuditEvent) => Date.parse(e.requestReceivedTimestamp);
 

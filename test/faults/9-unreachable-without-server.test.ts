@@ -1,9 +1,9 @@
 // Fault 9 (found while building the suite): the API server unreachable, the operator run without its HTTP server.
 import { expect } from 'chai';
 import { setTimeout as delay } from 'node:timers/promises';
-import { faultDuration, faultsPlane, itPending, Objects, RawApi, Replica, report } from './support/harness.js';
+import { faultParameter, faultsPlane, itPending, Objects, RawApi, Replica, report } from './support/harness.js';
 
-const outageMs = faultDuration('MAESTRO_FAULT_OUTAGE_MS', 6_000);
+const outageMs = faultParameter('MAESTRO_FAULT_OUTAGE_MS', 6_000);
 
 describe('fault 9: API server unreachable, no HTTP server', function () {
   this.timeout(180_000);

@@ -22,8 +22,8 @@ const verbose = Boolean(process.env['MAESTRO_TEST_LOG']);
 export const itPending = (title: string, fn: Mocha.Func): Mocha.Test =>
   process.env['MAESTRO_RUN_PENDING_FAULTS'] === '1' ? it(title, fn) : it.skip(title, fn);
 
-/** How long a scenario's fault lasts, from the environment (ms) or the issue's value. */
-export function faultDuration(variable: string, issueValue: number): number {
+/** A scenario's parameter (a fault's duration in ms, a count...): from the environment, else the issue's value. */
+export function faultParameter(variable: string, issueValue: number): number {
   const value = Number(process.env[variable]);
   return Number.isFinite(value) && value > 0 ? value : issueValue;
 }
