@@ -60,7 +60,7 @@ describe('fault 6: two parents claim one child', function () {
       reconcilesOfAAfterB: reconcilesA,
       childController: controller?.name ?? 'none',
       readyOfB: b ? `${b.status}/${b.reason}` : 'none',
-      conflictVisibleAfterMs: conflict ? 'yes' : 'never',
+      conflictVisible: conflict ? 'yes' : 'never',
     });
 
     expect(controller?.uid, 'the child stays controlled by the first parent').to.equal(first.metadata?.uid);
