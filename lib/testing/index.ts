@@ -2,7 +2,10 @@
  * `maestro-operator/testing`: a real local control plane for integration tests, the
  * TypeScript counterpart of controller-runtime's envtest. It runs etcd and kube-apiserver
  * (and optionally kube-controller-manager) from envtest-compatible binaries, with a
- * throw-away CA for admin and per-test user identities.
+ * throw-away CA for admin and per-test user identities. Fault tools: a TCP proxy that
+ * black-holes or cuts connections ({@link startFaultProxy}), operators in child processes
+ * ({@link startOperatorProcess}), the API server's audit log for counting requests
+ * ({@link createApiServerAudit}) and kubectl ({@link runKubectl}).
  *
  * @example
  * ```ts
@@ -24,3 +27,11 @@ export {
   ControlPlaneAssetsError, ControlPlaneStartError, ControlPlaneStoppedError, CRDInstallError, WaitTimeoutError,
 } from './errors.js';
 export type { ControlPlaneComponent } from './errors.js';
+export { startFaultProxy, FaultProxy, FaultProxyError } from './fault-proxy.js';
+export type { CutMode, FaultMode, FaultProxyOptions, FaultProxyStats, ProxyConnection } from './fault-proxy.js';
+export { startOperatorProcess, OperatorProcess, OperatorProcessExitedError } from './operator-process.js';
+export type { LogMatch, OperatorExit, OperatorLogLine, OperatorProcessOptions } from './operator-process.js';
+export { createApiServerAudit, ApiServerAudit } from './audit.js';
+export type { AuditEvent, AuditFilter } from './audit.js';
+export { runKubectl, KubectlError } from './kubectl.js';
+export type { KubectlOptions, KubectlResult } from './kubectl.js';

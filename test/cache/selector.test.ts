@@ -28,6 +28,17 @@ describe('parseLabelSelector', () => {
     });
   }
 
+  it('matches only own labels, never keys every object inherits (constructor, toString...)', () => {
+    for (const key of ['constructor', 'toString', 'hasOwnProperty', 'valueOf']) {
+      expect(parseLabelSelector(key).matches({}), `'${key}' on no labels`).to.equal(false);
+      expect(parseLabelSelector(key).matches({ app: 'web' }), `'${key}' on other labels`).to.equal(false);
+      expect(parseLabelSelector(`!${key}`).matches({}), `'!${key}'`).to.equal(true);
+      expect(parseLabelSelector(`${key} notin (x)`).matches({}), `'${key} notin (x)'`).to.equal(true);
+      expect(parseLabelSelector(`${key}=x`).matches({ [key]: 'x' }), `'${key}=x' on its own label`).to.equal(true);
+    }
+    expect(parseLabelSelector({ constructor: 'Object' } as Record<string, string>).matches({})).to.equal(false);
+  });
+
   it('accepts a map of required labels, and renders it for API requests', () => {
     const selector = parseLabelSelector({ app: 'web', tier: 'fe' });
     expect(selector.matches({ app: 'web', tier: 'fe', extra: '1' })).to.equal(true);

@@ -52,6 +52,9 @@ describe('KubeClient on a real API server', function () {
     expect(again.data).to.deep.equal({ a: '1' });
     expect((await client.list(V1ConfigMap, { namespace: ns, labelSelector: 'app=x' })).map((c) => c.metadata?.name)).to.deep.equal(['cached']);
     expect(await client.list(V1ConfigMap, { namespace: ns, labelSelector: { app: 'y' } })).to.deep.equal([]);
+    // Keys every JavaScript object inherits are not labels.
+    expect(await client.list(V1ConfigMap, { namespace: ns, labelSelector: 'constructor' })).to.deep.equal([]);
+    expect(await client.list(V1ConfigMap, { namespace: ns, labelSelector: 'toString' })).to.deep.equal([]);
     expect(requests, 'no request for cached reads').to.deep.equal([]);
     for (let i = 0; i < 3; i++) await uncached.create<V1Secret>({ apiVersion: 'v1', kind: 'Secret', metadata: { name: `s${i}`, namespace: ns } });
     requests.length = 0;

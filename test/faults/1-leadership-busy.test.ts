@@ -1,0 +1,90 @@
+// Fault 1 (issue #10): leadership lost and regained while busy.
+import { expect } from 'chai';
+import { setTimeout as delay } from 'node:timers/promises';
+import { eventually } from '../../lib/testing/index.js';
+import { faultParameter, faultsPlane, itPending, intervals, Objects, RawApi, Replica, report, type FixtureLine } from './support/harness.js';
+
+const lease = { leaseDurationMs: 4_000, renewDeadlineMs: 3_000, retryPeriodMs: 500 };
+const outageMs = faultParameter('MAESTRO_FAULT_OUTAGE_MS', 6_000);
+/** Scheduling slack on a loaded 2-core machine (the elector's timers and our sampling). */
+const slackMs = 1_500;
+
+describe('fault 1: leadership lost and regained while busy', function () {
+  this.timeout(240_000);
+  let replica: Replica | undefined;
+  let api: RawApi | undefined;
+  afterEach(async () => {
+    await replica?.stop();
+    api?.close();
+    const { plane } = await faultsPlane();
+    await plane.startAPIServer(); // in case the scenario failed while it was stopped
+  });
+
+  // FAULT-PENDING: losing the Lease does not cancel the reconciles in flight. onStoppedLeading only starts a
+  // drain (lib/operator/operator.ts:208, `void controller.stop(grace)`); reconcile contexts derive from the
+  // operator's root context, cancelled only by Operator.stop() (lib/operator/operator.ts:236). The drain also
+  // hands out keys already waiting (WorkQueue.get after shutDown), so reconciles can start after the loss.
+  itPending('stops reconciling when the Lease is lost, cancels the reconciles in flight, and reconciles again after regaining it', async () => {
+    const { plane } = await faultsPlane();
+    const ns = await plane.createNamespace('fault1');
+    api = new RawApi(plane.kubeConfig);
+    const tasks = new Objects(api, ns);
+    for (let i = 0; i < 8; i++) await tasks.create(`busy-${i}`, { message: `busy ${i}`, delayMs: 1_500 });
+
+    replica = new Replica('fault1', await plane.userKubeConfig('fault1-operator', ['system:masters']), {
+      FAULT_NAMESPACES: ns, FAULT_CONCURRENCY: '2', FAULT_LEASE: JSON.stringify(lease),
+    }, { restart: true });
+    const first = await replica.start();
+    // Busy: reconciles in flight, more keys waiting.
+    await first.waitForLog({ fx: 'start' }, { timeoutMs: 60_000 });
+
+    const stoppingAt = Date.now();
+    await plane.stopAPIServer();
+    const stoppedAt = Date.now();
+    // Leadership must end within the renew deadline (or the process exits, as controller-runtime's does).
+    const lost = await first.waitForLog({ fx: 'leader', leading: false }, { timeoutMs: lease.renewDeadlineMs + 15_000 })
+      .then((l) => Number(l['at']), () => first.exit?.at);
+    // The outage lasts its full duration whatever we observed (it is the fault, not a wait).
+    await delay(Math.max(0, outageMs - (Date.now() - stoppingAt)));
+    await plane.startAPIServer();
+    const upAt = Date.now();
+
+    let afterReadyMs: number | undefined;
+    let allReady = false;
+    try {
+      await tasks.create('after', { message: 'after the outage', delayMs: 1_500 });
+      await tasks.waitReady('after', 90_000);
+      afterReadyMs = Date.now() - upAt;
+      await eventually(async () => (await tasks.readyCount()) === 9, { timeoutMs: 60_000, message: 'all 9 tasks Ready' });
+      allReady = true;
+    } catch { /* reported and asserted below */ }
+
+    // What the first process did around the loss.
+    const all = intervals([replica]).filter((i) => i.proc === first.name);
+    const regained = replica.lines('leader').find((l: FixtureLine) => l.proc === first.name && l['leading'] === true && lost !== undefined && l.at > lost);
+    // A start after the loss is a violation unless the operator led again by then (by its own account).
+    const startedAfterLoss = lost === undefined ? [] : all.filter((i) => i.start > lost && i.leading !== true);
+    const inFlightAtLoss = lost === undefined ? [] : all.filter((i) => i.start <= lost && i.end > lost);
+    // Cancelled means: the context was aborted (or the process ended) promptly after the loss.
+    const lateCancels = inFlightAtLoss.filter((i) => Math.min(i.abortAt ?? Infinity, first.exit?.at ?? Infinity) > lost! + slackMs);
+    const lossAfterStopMs = lost === undefined ? undefined : Math.round(lost - stoppedAt);
+    report('fault1', {
+      reconciles: all.length,
+      lossAfterStopMs,
+      inFlightAtLoss: inFlightAtLoss.length,
+      abortedInTime: inFlightAtLoss.length - lateCancels.length,
+      startedAfterLoss: startedAfterLoss.length,
+      regainedAfterUpMs: regained ? Math.round(regained.at - upAt) : 'never',
+      newObjectReadyAfterUpMs: afterReadyMs ?? 'never',
+      allReady,
+      unplannedExits: replica.unplannedExitCodes.join(',') || 0,
+    });
+
+    expect(lost, 'leadership was lost while the API server was down').to.not.equal(undefined);
+    expect(lossAfterStopMs!, 'leadership ends within the renew deadline').to.be.at.most(lease.renewDeadlineMs + lease.retryPeriodMs + slackMs);
+    expect(startedAfterLoss.map((i) => `${i.key} at +${Math.round(i.start - lost!)} ms`), 'reconciles started after leadership was lost').to.deep.equal([]);
+    expect(lateCancels.map((i) => `${i.key} (${i.abortAt ? `aborted +${Math.round(i.abortAt - lost!)} ms` : 'never aborted'})`), 'in-flight reconciles not cancelled on the loss').to.deep.equal([]);
+    expect(afterReadyMs, 'a new object becomes Ready after leadership is regained').to.not.equal(undefined);
+    expect(allReady, 'every object converges').to.equal(true);
+  });
+});

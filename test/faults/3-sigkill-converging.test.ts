@@ -1,0 +1,104 @@
+// Fault 3 (issue #10): SIGKILL the operator while 500 parents converge, then start a new one.
+import { expect } from 'chai';
+import { eventually } from '../../lib/testing/index.js';
+import { FINALIZER } from './support/task-operator.js';
+import { createMany, faultParameter, faultsPlane, Objects, RawApi, readyOf, Replica, report } from './support/harness.js';
+
+const parents = faultParameter('MAESTRO_FAULT_PARENTS', 500);
+const lease = { leaseDurationMs: 4_000, renewDeadlineMs: 3_000, retryPeriodMs: 500 };
+const name = (i: number) => `p-${String(i).padStart(4, '0')}`;
+/** Every tenth parent is deleted just before the kill, so deletions (finalizers) are in progress too. */
+const deleted = (i: number) => i % 10 === 5;
+
+type ConfigMap = { metadata: { name: string; uid: string; ownerReferences?: Array<{ uid: string; name: string; controller?: boolean; kind: string }> } };
+
+describe('fault 3: SIGKILL while parents converge', function () {
+  this.timeout(420_000);
+  const replicas: Replica[] = [];
+  let api: RawApi | undefined;
+  afterEach(async () => {
+    await Promise.all(replicas.splice(0).map((r) => r.stop()));
+    api?.close();
+  });
+
+  it(`converges all ${parents} parents after a new process takes over: one child each, no orphan, no finalizer left`, async () => {
+    const { plane } = await faultsPlane();
+    const ns = await plane.createNamespace('fault3');
+    api = new RawApi(plane.kubeConfig);
+    const tasks = new Objects(api, ns);
+    const env = { FAULT_NAMESPACES: ns, FAULT_CONCURRENCY: '4', FAULT_LEASE: JSON.stringify(lease), FAULT_NAME: 'fault3-operator' };
+    const kubeConfig = await plane.userKubeConfig('fault3-operator', ['system:masters']);
+    const first = new Replica('fault3-a', kubeConfig, env);
+    replicas.push(first);
+    await first.start();
+    await first.ready();
+
+    const began = Date.now();
+    const creating = createMany(tasks, parents, name, (i) => ({ message: `parent ${i}`, delayMs: 20 }));
+    // Kill once a fifth has converged (and well before all have).
+    const readyAtKill = await eventually(async () => {
+      const n = await tasks.readyCount();
+      return n >= parents / 5 ? n : undefined;
+    }, { timeoutMs: 180_000, intervalMs: 250, message: `${parents / 5} parents Ready` });
+    await creating;
+    const doomed = Array.from({ length: parents }, (_, i) => i).filter(deleted).map(name);
+    await Promise.all(doomed.map((n) => tasks.delete(n)));
+    first.kill('SIGKILL');
+    const killedAt = Date.now();
+    const exit = await first.current.exited;
+    const before = await tasks.list();
+    const childrenAtKill = (await api.ok<{ items: ConfigMap[] }>('GET', `/api/v1/namespaces/${ns}/configmaps`)).items.filter((c) => c.metadata.ownerReferences?.length).length;
+
+    const second = new Replica('fault3-b', kubeConfig, env);
+    replicas.push(second);
+    await second.start();
+    const survivors = parents - doomed.length;
+    let convergedMs: number | undefined;
+    try {
+      await eventually(async () => {
+        const list = await tasks.list();
+        const ready = list.filter((o) => { const r = readyOf(o); return r?.status === 'True' && r.current; }).length;
+        return list.length === survivors && ready === survivors ? true : undefined;
+      }, { timeoutMs: 240_000, intervalMs: 500, message: `${survivors} parents Ready and ${doomed.length} gone` });
+      convergedMs = Date.now() - killedAt;
+    } catch { /* reported and asserted below */ }
+
+    const live = await tasks.list();
+    const liveByUid = new Map(live.map((o) => [o.metadata!.uid!, o]));
+    const children = (await api.ok<{ items: ConfigMap[] }>('GET', `/api/v1/namespaces/${ns}/configmaps`)).items.filter((c) => c.metadata.name.startsWith('p-'));
+    const childrenPerParent = new Map<string, number>();
+    const orphans: string[] = [];
+    for (const child of children) {
+      const owner = child.metadata.ownerReferences?.find((r) => r.controller);
+      if (!owner || !liveByUid.has(owner.uid)) orphans.push(child.metadata.name);
+      else childrenPerParent.set(owner.uid, (childrenPerParent.get(owner.uid) ?? 0) + 1);
+    }
+    const withoutOneChild = live.filter((o) => childrenPerParent.get(o.metadata!.uid!) !== 1).map((o) => o.metadata!.name);
+    const stuck = live.filter((o) => o.metadata?.deletionTimestamp).map((o) => `${o.metadata!.name} ${JSON.stringify(o.metadata!.finalizers)}`);
+    const badFinalizers = live.filter((o) => !o.metadata?.deletionTimestamp && (o.metadata?.finalizers ?? []).filter((f) => f === FINALIZER).length !== 1).map((o) => o.metadata!.name);
+    report('fault3', {
+      parents,
+      readyAtKill,
+      createdAndKilledAfterMs: killedAt - began,
+      terminatingAtKill: before.filter((o) => o.metadata?.deletionTimestamp).length,
+      childrenAtKill,
+      killedBy: exit.signal,
+      convergedAfterKillMs: convergedMs ?? 'never',
+      reconcilesByNewProcess: second.lines('start').length,
+      cleanupsByNewProcess: second.lines('cleanup').length,
+      live: live.length,
+      children: children.length,
+      orphans: orphans.length,
+      parentsWithoutExactlyOneChild: withoutOneChild.length,
+      stuckTerminating: stuck.length,
+      badFinalizers: badFinalizers.length,
+    });
+
+    expect(exit.signal).to.equal('SIGKILL');
+    expect(convergedMs, 'every surviving parent Ready, every deleted one gone').to.not.equal(undefined);
+    expect(stuck, 'deleted parents left with a finalizer').to.deep.equal([]);
+    expect(orphans, 'children without a live controller owner').to.deep.equal([]);
+    expect(withoutOneChild, 'parents without exactly one child').to.deep.equal([]);
+    expect(badFinalizers, 'live parents without exactly one finalizer of ours').to.deep.equal([]);
+  });
+});
