@@ -3,8 +3,10 @@
 // and on `stop` stops the operator, reports its final counters and waits for `exit` (so
 // the harness can read the process's /proc figures after the operator stopped). The
 // controller-runtime contender speaks the same messages as JSON lines on stdin/stdout.
-import { countingActive, lastRequestMs, snapshotRequests, type RequestCounters } from './requests.js';
+import { join } from 'node:path';
+import { writeHeapSnapshot } from 'node:v8';
 import type { ProcSample } from './proc.js';
+import { countingActive, lastRequestMs, snapshotRequests, type RequestCounters } from './requests.js';
 
 /** What a contender process reports about itself. CPU and RSS are not among it: the harness reads them from /proc. */
 export interface SelfReport {
@@ -60,9 +62,18 @@ export function contenderEnv(): ContenderEnv {
 }
 
 const gc = (globalThis as { gc?: () => void }).gc;
+// BENCH_HEAP_SNAPSHOT_DIR (set by --heap-snapshot): after every full GC the harness asks
+// for, also write a heap snapshot there (for diagnosis: it costs CPU and memory, so such
+// runs are not for published figures).
+const snapshotDir = process.env['BENCH_HEAP_SNAPSHOT_DIR'];
+let snapshots = 0;
 
 function stats(operator: Operator | undefined, collect = false): SelfReport {
   if (collect) gc?.();
+  if (collect && snapshotDir) {
+    const file = writeHeapSnapshot(join(snapshotDir, `${process.env['BENCH_LABEL'] ?? 'contender'}-${process.pid}-${++snapshots}.heapsnapshot`));
+    process.stderr.write(`heap snapshot: ${file}\n`);
+  }
   return {
     requests: snapshotRequests(),
     reconciles: operator?.reconciles() ?? 0,

@@ -33,6 +33,8 @@ export interface ConvergenceOptions {
   startup?: boolean;
   /** Write a .cpuprofile of the Maestro contender into this folder. */
   profileDir?: string;
+  /** Write heap snapshots of the Maestro contender into this folder (after its full GCs). */
+  heapSnapshotDir?: string;
   log: (line: string) => void;
 }
 
@@ -170,10 +172,15 @@ function startContender(contender: ContenderName, namespace: string, options: Co
   }
   // --expose-gc: the harness asks for a full GC before it reads the live heap (the Go contender runs runtime.GC()).
   const execArgv = ['--expose-gc', '--import', join(options.benchDir, 'count-requests.js')];
+  const extra: Record<string, string> = {};
+  if (options.heapSnapshotDir && contender === 'maestro') {
+    extra['BENCH_HEAP_SNAPSHOT_DIR'] = options.heapSnapshotDir;
+    extra['BENCH_LABEL'] = `maestro-n${options.n}-round${options.round}-${label.includes('startup') ? 'startup' : 'convergence'}`;
+  }
   if (options.profileDir && contender === 'maestro') {
     execArgv.push('--cpu-prof', `--cpu-prof-dir=${options.profileDir}`, `--cpu-prof-name=maestro-n${options.n}-round${options.round}-${label.includes('startup') ? 'startup' : 'convergence'}.cpuprofile`);
   }
-  return new ContenderProcess(spawnChild({ module: join(options.benchDir, 'contenders', `${contender}.js`), label, execArgv, env }), label, startTimeoutMs);
+  return new ContenderProcess(spawnChild({ module: join(options.benchDir, 'contenders', `${contender}.js`), label, execArgv, env: { ...env, ...extra } }), label, startTimeoutMs);
 }
 
 /** Runs the scenarios for one contender (one round). */

@@ -17,6 +17,8 @@ export interface BenchOptions {
   json: boolean;
   save: string | undefined;
   profile: boolean;
+  /** Heap snapshots of the Maestro contender after convergence and after startup (diagnosis only). */
+  heapSnapshot: boolean;
   /** Saved results (--save) to report instead of running anything. */
   from: string[];
   help: boolean;
@@ -27,13 +29,15 @@ export const QUICK = { n: '200', rounds: '1', only: 'convergence,steady,startup'
 
 export const USAGE = `usage: npm run bench -- [--n 1000[,10000]] [--rounds 3[,1]] [--concurrency 8] [--quick]
                   [--only ${SCENARIOS.join(',')}] [--contenders ${CONTENDERS.join(',')}]
-                  [--cache-objects 10000] [--json] [--save FILE] [--profile] [--from FILE[,FILE]]
+                  [--cache-objects 10000] [--json] [--save FILE] [--profile] [--heap-snapshot] [--from FILE[,FILE]]
   --n            parents per convergence run; a list runs every N (default 1000)
   --rounds       rounds (contenders alternate within a round); one value, or one per N (default 3)
   --quick        a quick look: --n ${QUICK.n} --rounds ${QUICK.rounds} --only ${QUICK.only} unless given
   --only         scenarios (default all); steady and startup run after convergence, so they imply it
   --contenders   default all; 'cr' stands for controller-runtime
   --profile      .cpuprofile files of the Maestro contender into bench/profiles/
+  --heap-snapshot  .heapsnapshot files of the Maestro contender (after convergence, after startup)
+                 into bench/profiles/; both cost the contender CPU and memory: not for published figures
   --save FILE    also write the JSON result to FILE
   --from FILES   print the report of saved results (--save), merged, without running anything
 `;
@@ -77,6 +81,7 @@ export function parseOptions(argv: readonly string[]): BenchOptions {
       json: { type: 'boolean', default: false },
       save: { type: 'string' },
       profile: { type: 'boolean', default: false },
+      'heap-snapshot': { type: 'boolean', default: false },
       from: { type: 'string' },
       help: { type: 'boolean', short: 'h', default: false },
     },
@@ -104,6 +109,7 @@ export function parseOptions(argv: readonly string[]): BenchOptions {
     json: values.json,
     save: values.save,
     profile: values.profile,
+    heapSnapshot: values['heap-snapshot'],
     from: values.from ? values.from.split(',').map((s) => s.trim()).filter(Boolean) : [],
     help: values.help,
   };

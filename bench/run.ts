@@ -167,7 +167,8 @@ async function main(): Promise<void> {
     }
     if (converge) {
       const profileDir = opts.profile ? join(root, 'bench', 'profiles') : undefined;
-      if (profileDir) mkdirSync(profileDir, { recursive: true });
+      const heapSnapshotDir = opts.heapSnapshot ? join(root, 'bench', 'profiles') : undefined;
+      for (const dir of [profileDir, heapSnapshotDir]) if (dir) mkdirSync(dir, { recursive: true });
       // Warm the API server's paths (Site creates, applies, status patches) once, unrecorded,
       // so that the first contender of round 1 does not pay for it.
       const warmup = Math.min(opts.n[0]!, 200);
@@ -184,11 +185,11 @@ async function main(): Promise<void> {
           for (const contender of opts.contenders) {
             if (interrupted) return;
             log(`N = ${n}, round ${round}/${rounds}: ${contender}`);
-            runs.push(await runConvergence(contender, { ...common, n, round, profileDir }));
+            runs.push(await runConvergence(contender, { ...common, n, round, profileDir, heapSnapshotDir }));
           }
         }
       }
-      if (profileDir) log(`CPU profiles of the Maestro contender: ${profileDir}`);
+      if (profileDir || heapSnapshotDir) log(`profiles of the Maestro contender: ${profileDir ?? heapSnapshotDir} (summaries: node dist/bench/profile-summary.js FILE)`);
     }
     if (opts.only.includes('cache')) {
       log(`cache memory (${opts.cacheObjects} ConfigMaps)`);
