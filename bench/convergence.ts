@@ -73,6 +73,12 @@ export interface RunResult {
     passMs: number;
     /** After the pass and a quiet second. */
     quiet: ContenderStats;
+    /**
+     * Whether the pass was seen to its end: the contender went quiet before the deadline
+     * and, if it reconciles at startup, reconciled all N. Incomplete startups are left out
+     * of the figures (results saved before this field existed: judged by the reconciles).
+     */
+    complete?: boolean;
     /** Same moment, after a full GC. */
     heap: ContenderStats;
     /** At exit. */
@@ -139,8 +145,11 @@ class SiteTracker {
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
-/** Waits until the contender sends no request and runs no reconcile for a second (at most `maxMs`); returns its counters then. */
-async function quiet(contender: ContenderProcess, maxMs: number): Promise<ContenderStats> {
+/**
+ * Waits until the contender sends no request and runs no reconcile for `stableMs`, at most
+ * `maxMs`; returns its counters then and whether it did settle (false: the deadline came first).
+ */
+async function quiet(contender: ContenderProcess, maxMs: number, stableMs = 1000): Promise<{ stats: ContenderStats; settled: boolean }> {
   let previous = await contender.snapshot();
   let stableFor = 0;
   const deadline = performance.now() + maxMs;
@@ -150,11 +159,10 @@ async function quiet(contender: ContenderProcess, maxMs: number): Promise<Conten
     const same = current.requests.total === previous.requests.total && current.reconciles === previous.reconciles;
     stableFor = same ? stableFor + 250 : 0;
     previous = current;
-    if (stableFor >= 1000) break;
+    if (stableFor >= stableMs) return { stats: previous, settled: true };
   }
-  return previous;
+  return { stats: previous, settled: false };
 }
-
 
 /** Starts one process of a contender in `namespace`. */
 function startContender(contender: ContenderName, namespace: string, options: ConvergenceOptions, label: string): ContenderProcess {
@@ -195,7 +203,7 @@ export async function runConvergence(contender: ContenderName, options: Converge
   };
   // Generous: the slowest contender must finish, a stuck one must not hang the bench.
   const timeoutMs = Math.max(120_000, n * 300);
-  const quietMaxMs = Math.max(20_000, n * 10);
+  const quietMaxMs = Math.max(60_000, n * 20);
   let proc: ContenderProcess | undefined;
   try {
     proc = startContender(contender, namespace, options, contender);
@@ -209,7 +217,9 @@ export async function runConvergence(contender: ContenderName, options: Converge
     await Api.pool(names, 32, (name) => api.send('POST', path, site(namespace, name)));
     result.createMs = performance.now() - t0;
     result.convergeMs = (await converged) - t0;
-    result.converged = await quiet(proc, quietMaxMs);
+    const settled = await quiet(proc, quietMaxMs);
+    if (!settled.settled) log(`${contender} round ${options.round}: WARNING: still busy ${Math.round(quietMaxMs / 1000)} s after convergence`);
+    result.converged = settled.stats;
     result.convergedHeap = await proc.snapshot(true);
     log(`${contender} round ${options.round}: ${n} Sites Ready in ${(result.convergeMs / 1000).toFixed(2)} s `
       + `(created in ${(result.createMs / 1000).toFixed(2)} s), ${(result.converged.requests.total / n).toFixed(2)} requests/Site, `
@@ -225,7 +235,8 @@ export async function runConvergence(contender: ContenderName, options: Converge
       const t1 = performance.now();
       await Api.pool(changed, 32, (name) => api.send('PATCH', `${path}/${name}`, { spec: siteSpec(name, 1) }, 'application/merge-patch+json'));
       const readyMs = (await again) - t1;
-      const after = await quiet(proc, quietMaxMs);
+      const { stats: after, settled } = await quiet(proc, quietMaxMs);
+      if (!settled) log(`${contender} round ${options.round}: WARNING: still busy ${Math.round(quietMaxMs / 1000)} s after the steady-state change`);
       result.steady = { changed: changed.length, readyMs, after };
       log(`${contender} round ${options.round}: ${changed.length} changed Sites Ready again in ${(readyMs / 1000).toFixed(2)} s, `
         + `${after.reconciles - before.reconciles} reconciles, ${after.requests.total - before.requests.total} requests`);
@@ -238,13 +249,24 @@ export async function runConvergence(contender: ContenderName, options: Converge
       proc = startContender(contender, namespace, options, `${contender} startup`);
       const ready = await proc.ready;
       const readyMs = proc.readyAt! - proc.spawnedAt;
-      const idle = await quiet(proc, quietMaxMs);
+      // A first pass over N parents may take long on a loaded machine.
+      const passMaxMs = Math.max(120_000, n * 60);
+      let { stats: idle, settled } = await quiet(proc, passMaxMs);
+      // An operator that reconciles every parent at startup (Maestro, controller-runtime)
+      // is not done before it reconciled all N: a pause of a second in the middle of its
+      // pass is not the end of it. Give it up to 10 quiet seconds more.
+      if (settled && idle.reconciles > 0 && idle.reconciles < n) {
+        log(`${contender} round ${options.round} startup: quiet after ${idle.reconciles} of ${n} reconciles; waiting for more`);
+        ({ stats: idle, settled } = await quiet(proc, passMaxMs, 10_000));
+      }
+      const complete = settled && (idle.reconciles === 0 || idle.reconciles >= n);
+      if (!complete) log(`${contender} round ${options.round} startup: WARNING: pass not complete (${idle.reconciles} of ${n} reconciles${settled ? '' : `, still busy after ${Math.round(passMaxMs / 1000)} s`}); left out of the figures`);
       const heap = await proc.snapshot(true);
       // The contender's clock starts with its process, i.e. (within a few ms) at the spawn.
       const passMs = Math.max(readyMs, idle.lastActivityMs);
       const final = await proc.stop();
       proc = undefined;
-      result.startup = { readyMs, passMs, quiet: idle, heap, final };
+      result.startup = { readyMs, passMs, quiet: idle, heap, final, complete };
       log(`${contender} round ${options.round} startup over ${n} converged Sites: caches synced in ${(readyMs / 1000).toFixed(2)} s, `
         + `first pass done at ${(passMs / 1000).toFixed(2)} s, ${idle.reconciles} reconciles, ${writeRequests(idle)} writes `
         + `(${idle.requests.total - ready.requests.total} requests after ready), CPU ${idle.proc.cpuS.toFixed(2)} s`);

@@ -6,7 +6,7 @@
 import { readFileSync } from 'node:fs';
 
 interface CpuProfile {
-  nodes: Array<{ id: number; callFrame: { functionName: string; url: string; lineNumber: number } }>;
+  nodes: Array<{ id: number; callFrame: { functionName: string; url: string; lineNumber: number }; children?: number[] }>;
   samples: number[];
   timeDeltas: number[];
 }
@@ -25,16 +25,32 @@ export function packageOf(url: string, functionName = ''): string {
   return url.replace(/^file:\/\//, '');
 }
 
-/** Self time (ms) by package and by function, from a V8 .cpuprofile. */
-export function summarizeCpuProfile(profile: CpuProfile): { totalMs: number; byPackage: Map<string, number>; byFunction: Map<string, number> } {
+/**
+ * Self time (ms) by package and by function, and inclusive time by package (samples with
+ * the package anywhere on the stack), from a V8 .cpuprofile. Time inside `writeHeapSnapshot`
+ * (--heap-snapshot) is left out like idle time.
+ */
+export function summarizeCpuProfile(profile: CpuProfile): { totalMs: number; byPackage: Map<string, number>; byFunction: Map<string, number>; inclusive: Map<string, number> } {
   const nodes = new Map(profile.nodes.map((n) => [n.id, n]));
+  const parent = new Map<number, number>();
+  for (const n of profile.nodes) for (const child of n.children ?? []) parent.set(child, n.id);
   const byPackage = new Map<string, number>();
   const byFunction = new Map<string, number>();
+  const inclusive = new Map<string, number>();
   let totalMs = 0;
   for (let i = 0; i < profile.samples.length; i++) {
     const node = nodes.get(profile.samples[i]!);
     const ms = (profile.timeDeltas[i] ?? 0) / 1000;
     if (!node || node.callFrame.functionName === '(idle)') continue;
+    const stack = new Set<string>();
+    let skip = false;
+    for (let id: number | undefined = node.id; id !== undefined; id = parent.get(id)) {
+      const frame = nodes.get(id)!.callFrame;
+      if (frame.functionName === 'writeHeapSnapshot') skip = true;
+      if (frame.url || frame.functionName.startsWith('(')) stack.add(packageOf(frame.url, frame.functionName));
+    }
+    if (skip) continue;
+    for (const pkg of stack) inclusive.set(pkg, (inclusive.get(pkg) ?? 0) + ms);
     totalMs += ms;
     const pkg = packageOf(node.callFrame.url, node.callFrame.functionName);
     byPackage.set(pkg, (byPackage.get(pkg) ?? 0) + ms);
@@ -42,7 +58,7 @@ export function summarizeCpuProfile(profile: CpuProfile): { totalMs: number; byP
     const fn = `${node.callFrame.functionName || '(anonymous)'}${where}`;
     byFunction.set(fn, (byFunction.get(fn) ?? 0) + ms);
   }
-  return { totalMs, byPackage, byFunction };
+  return { totalMs, byPackage, byFunction, inclusive };
 }
 
 interface HeapSnapshot {
@@ -85,12 +101,16 @@ function top<V>(map: Map<string, V>, by: (v: V) => number, n: number): Array<[st
 
 function main(file: string): void {
   const data = JSON.parse(readFileSync(file, 'utf8')) as CpuProfile | HeapSnapshot;
-  if ('samples' in data) {
-    const { totalMs, byPackage, byFunction } = summarizeCpuProfile(data);
-    process.stdout.write(`${file}: ${(totalMs / 1000).toFixed(2)} s of samples (idle excluded)\n\n| package | self ms | % |\n|---|---:|---:|\n`);
-    for (const [pkg, ms] of top(byPackage, (v) => v, 20)) process.stdout.write(`| ${pkg} | ${ms.toFixed(0)} | ${((100 * ms) / totalMs).toFixed(1)} |\n`);
+  // A heap snapshot has `snapshot` (and an empty `samples` of its own).
+  if (!('snapshot' in data)) {
+    const { totalMs, byPackage, byFunction, inclusive } = summarizeCpuProfile(data);
+    process.stdout.write(`${file}: ${(totalMs / 1000).toFixed(2)} s of samples (idle and heap snapshots excluded)\n\n| package | self ms | % | inclusive ms | % |\n|---|---:|---:|---:|---:|\n`);
+    for (const [pkg, ms] of top(byPackage, (v) => v, 20)) {
+      const inc = inclusive.get(pkg) ?? 0;
+      process.stdout.write(`| ${pkg} | ${ms.toFixed(0)} | ${((100 * ms) / totalMs).toFixed(1)} | ${inc.toFixed(0)} | ${((100 * inc) / totalMs).toFixed(1)} |\n`);
+    }
     process.stdout.write('\n| function | self ms | % |\n|---|---:|---:|\n');
-    for (const [fn, ms] of top(byFunction, (v) => v, 30)) process.stdout.write(`| \`${fn}\` | ${ms.toFixed(0)} | ${((100 * ms) / totalMs).toFixed(1)} |\n`);
+    for (const [fn, ms] of top(byFunction, (v) => v, 40)) process.stdout.write(`| \`${fn}\` | ${ms.toFixed(0)} | ${((100 * ms) / totalMs).toFixed(1)} |\n`);
   } else {
     const { totalBytes, byKind } = summarizeHeapSnapshot(data);
     process.stdout.write(`${file}: ${(totalBytes / 2 ** 20).toFixed(1)} MiB in the heap snapshot\n\n| kind | self MiB | count | % |\n|---|---:|---:|---:|\n`);

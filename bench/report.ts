@@ -74,7 +74,8 @@ export function summarizeContender(runs: readonly RunResult[]): ContenderSummary
   const of = (f: (r: RunResult) => number) => spread(ok.map(f));
   const steady = ok.filter((r) => r.steady);
   const ofSteady = (f: (r: RunResult & { steady: NonNullable<RunResult['steady']> }) => number) => spread(steady.map((r) => f(r as RunResult & { steady: NonNullable<RunResult['steady']> })));
-  const startup = ok.filter((r) => r.startup);
+  // A startup whose pass was not seen to its end says nothing of the pass (see RunResult.startup.complete).
+  const startup = ok.filter((r) => r.startup && (r.startup.complete ?? (r.startup.quiet.reconciles === 0 || r.startup.quiet.reconciles >= r.n)));
   const ofStartup = (f: (s: NonNullable<RunResult['startup']>) => number) => spread(startup.map((r) => f(r.startup!)));
   const kinds = new Set(ok.flatMap((r) => Object.keys(r.converged.requests.byKind)));
   const requestsByKind: Record<string, number> = {};
@@ -394,7 +395,7 @@ export function markdown(input: ReportInput): string {
     lines.push('| | ' + pairs.map((b) => `controller-runtime, N = ${fmt(b.n, 0)} | Maestro | Maestro / CR`).join(' | ') + ' |');
     lines.push('|---|' + pairs.map(() => '---:|---:|---:|').join(''));
     for (const [label, pick, digits] of HEAD_TO_HEAD) {
-      if (!pairs.some((b) => has(pick(b.contenders.maestro!)))) continue;
+      if (!pairs.some((b) => has(pick(b.contenders.maestro!)) || has(pick(b.contenders['controller-runtime']!)))) continue;
       lines.push(`| ${label} | ` + pairs.map((b) => {
         const cr = pick(b.contenders['controller-runtime']!);
         const ma = pick(b.contenders.maestro!);

@@ -144,6 +144,12 @@ async function main(): Promise<void> {
   const runs: RunResult[] = [];
   let overhead: OverheadResult[] | undefined;
   let cache: CacheResults | undefined;
+  const partial = (): Saved => ({
+    machine, date, durationS: (performance.now() - began) / 1000,
+    summary: { byN: summarizeRuns(runs, opts.contenders) },
+    options: { n: opts.n, rounds: opts.rounds, concurrency: opts.concurrency, cacheObjects: opts.cacheObjects },
+    runs, ...(overhead ? { overhead } : {}),
+  });
   try {
     // The micro-benchmark first, while nothing else of ours runs.
     if (opts.only.includes('overhead')) {
@@ -186,6 +192,8 @@ async function main(): Promise<void> {
             if (interrupted) return;
             log(`N = ${n}, round ${round}/${rounds}: ${contender}`);
             runs.push(await runConvergence(contender, { ...common, n, round, profileDir, heapSnapshotDir }));
+            // A long run that is interrupted keeps what it measured (report it with --from).
+            if (opts.save) writeFileSync(opts.save, `${JSON.stringify(partial(), null, 2)}\n`);
           }
         }
       }

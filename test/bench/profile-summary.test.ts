@@ -22,11 +22,32 @@ describe('bench profile summaries', () => {
       samples: [1, 2, 2, 3, 1],
       timeDeltas: [5000, 1000, 2000, 500, 9000],
     };
-    const { totalMs, byPackage, byFunction } = summarizeCpuProfile(profile);
+    const { totalMs, byPackage, byFunction, inclusive } = summarizeCpuProfile(profile);
     expect(totalMs).to.equal(3.5);
+    expect(inclusive.get('undici')).to.equal(3);
     expect(byPackage.get('undici')).to.equal(3);
     expect(byPackage.get('(garbage collector)')).to.equal(0.5);
     expect(byFunction.get('parse undici/lib/a.js:10')).to.equal(3);
+  });
+
+  it('counts a package once per sample in its inclusive time, and leaves heap snapshots out', () => {
+    const frame = (functionName: string, url: string) => ({ functionName, url, lineNumber: 0 });
+    const profile = {
+      nodes: [
+        { id: 1, callFrame: frame('(root)', ''), children: [2, 5] },
+        { id: 2, callFrame: frame('reconcile', 'file:///w/dist/lib/controller/controller.js'), children: [3] },
+        { id: 3, callFrame: frame('fetch', 'file:///w/node_modules/undici/index.js'), children: [4] },
+        { id: 4, callFrame: frame('inner', 'file:///w/node_modules/undici/lib/x.js') },
+        { id: 5, callFrame: frame('writeHeapSnapshot', 'node:v8') },
+      ],
+      samples: [4, 3, 2, 5],
+      timeDeltas: [1000, 1000, 1000, 7000],
+    };
+    const { totalMs, inclusive, byPackage } = summarizeCpuProfile(profile);
+    expect(totalMs).to.equal(3);
+    expect(inclusive.get('undici')).to.equal(2);
+    expect(inclusive.get('maestro lib/controller')).to.equal(3);
+    expect(byPackage.get('node (built-in)')).to.equal(undefined);
   });
 
   it('adds up self size per kind of heap object', () => {

@@ -76,6 +76,18 @@ describe('bench report', () => {
     expect(s.convergeS.max).to.equal(10);
   });
 
+  it('leaves a startup whose pass was not seen to its end out of the startup figures', () => {
+    const cut = run('maestro', 1000, 2, { rest: 150, perParentKiB: 160, cpuPerParentMs: 5, msPerParent: 10, startupWrites: 978 });
+    cut.startup!.passMs = 24_000;
+    cut.startup!.quiet = { ...cut.startup!.quiet, reconciles: 492 }; // saved before `complete` existed
+    const flagged = run('maestro', 1000, 3, { rest: 150, perParentKiB: 160, cpuPerParentMs: 5, msPerParent: 10, startupWrites: 5 });
+    flagged.startup!.complete = false;
+    const s = summarizeContender([run('maestro', 1000, 1, { rest: 150, perParentKiB: 160, cpuPerParentMs: 5, msPerParent: 10 }), cut, flagged]);
+    expect(s.startupWrites.n).to.equal(1);
+    expect(s.startupPassS.max).to.equal(1.5);
+    expect(s.convergeS.n).to.equal(3);
+  });
+
   it('computes the cost of one more parent between two N, without the fixed costs', () => {
     const small = summarizeContender([run('maestro', 1000, 1, { rest: 150, perParentKiB: 100, cpuPerParentMs: 5, msPerParent: 10 })]);
     const large = summarizeContender([run('maestro', 10000, 1, { rest: 150, perParentKiB: 100, cpuPerParentMs: 5, msPerParent: 10 })]);
