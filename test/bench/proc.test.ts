@@ -24,9 +24,11 @@ describe('bench /proc readings', () => {
   });
 
   it('reads a live process from outside: its CPU grows while it computes, its peak RSS covers its RSS', async () => {
-    // A child that burns CPU for ~300 ms and allocates 64 MiB, then waits to be killed.
+    // A child that burns 300 ms of CPU (its own CPU time, so a loaded machine only makes it
+    // take longer) and allocates 64 MiB, then waits to be killed.
     const child = spawn(process.execPath, ['-e', `
-      const end = Date.now() + 300; let x = 0; while (Date.now() < end) x++;
+      const cpu = () => { const u = process.cpuUsage(); return (u.user + u.system) / 1000; };
+      let x = 0; while (cpu() < 300) x++;
       globalThis.keep = Buffer.alloc(64 * 1024 * 1024, 1);
       process.stdout.write('done\\n'); setInterval(() => {}, 1000);`], { stdio: ['ignore', 'pipe', 'inherit'] });
     try {
