@@ -451,7 +451,8 @@ export function markdown(input: ReportInput): string {
     if (!cs.length) continue;
     const failed = cs.reduce((sum, c) => sum + (atN.contenders[c]!.failed), 0);
     const idx = summary.byN.indexOf(atN);
-    lines.push(`### ${section++}. All contenders, N = ${fmt(atN.n, 0)} (${options.rounds[idx] ?? options.rounds[0]} rounds)`, '');
+    const rounds = options.rounds[idx] ?? options.rounds[0] ?? 0;
+    lines.push(`### ${section++}. All contenders, N = ${fmt(atN.n, 0)} (${rounds} round${rounds === 1 ? '' : 's'})`, '');
     lines.push(`Convergence: N Sites, each 2 children (ConfigMap + Service, server-side apply) + Ready=True; steady state: every tenth Site changes spec; startup: a new process over the N converged Sites. `
       + `Concurrency ${options.concurrency} (Maestro and controller-runtime workers, baseline workers); the peer handles one event at a time.${failed ? ` **${failed} run(s) failed** (see stderr / --json).` : ''}`, '');
     const vsBaseline = cs.includes('baseline');
