@@ -1,9 +1,10 @@
 // Child processes of the harness: each contender (and each measurement process) runs on
 // its own, so its RSS and CPU are its own. Every child is tracked and killed if the
 // harness exits or is interrupted.
-import { fork, type ChildProcess } from 'node:child_process';
+import { fork, spawn, type ChildProcess } from 'node:child_process';
 import { createInterface } from 'node:readline';
-import type { ContenderMessage, ContenderStats, HarnessMessage } from './contender.js';
+import type { ContenderMessage, ContenderStats, HarnessMessage, SelfReport } from './contender.js';
+import { readProc, type ProcSample } from './proc.js';
 
 const live = new Set<ChildProcess>();
 
@@ -44,6 +45,44 @@ export function spawnChild(options: SpawnOptions): ChildProcess {
   return child;
 }
 
+/**
+ * Starts a native contender (the controller-runtime binary) that speaks the harness
+ * protocol as JSON lines: lines of its stdout that parse as a JSON object are emitted as
+ * 'message' events on the child (as Node's IPC channel does), other lines and stderr are
+ * forwarded; {@link sendTo} writes to its stdin.
+ */
+export function spawnBinary(options: { path: string; label: string; env?: Record<string, string> }): ChildProcess {
+  const child = spawn(options.path, [], { env: { ...process.env, ...options.env }, stdio: ['pipe', 'pipe', 'pipe'] });
+  live.add(child);
+  child.once('exit', () => live.delete(child));
+  child.stdin!.on('error', () => { /* it exited; the exit is reported elsewhere */ });
+  createInterface({ input: child.stdout! }).on('line', (line) => {
+    const message = parseMessageLine(line);
+    if (message !== undefined) child.emit('message', message);
+    else process.stderr.write(`  [${options.label}] ${line}\n`);
+  });
+  createInterface({ input: child.stderr! }).on('line', (line) => process.stderr.write(`  [${options.label}] ${line}\n`));
+  return child;
+}
+
+/** A protocol message from a line of a native contender's stdout, or undefined for any other line. */
+export function parseMessageLine(line: string): ContenderMessage | undefined {
+  const trimmed = line.trim();
+  if (!trimmed.startsWith('{')) return undefined;
+  try {
+    const parsed = JSON.parse(trimmed) as { type?: unknown };
+    return typeof parsed.type === 'string' ? (parsed as ContenderMessage) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Sends a harness message over the IPC channel (Node contenders) or as a JSON line on stdin (native ones). */
+export function sendTo(child: ChildProcess, message: HarnessMessage): void {
+  if (child.send !== undefined && child.connected) child.send(message);
+  else child.stdin?.write(`${JSON.stringify(message)}\n`);
+}
+
 /** Resolves with the exit code (or signal) of a child. */
 export function exited(child: ChildProcess): Promise<string> {
   if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve(String(child.exitCode ?? child.signalCode));
@@ -73,29 +112,67 @@ export function nextMessage<M, R>(child: ChildProcess, what: string, timeoutMs: 
   });
 }
 
-/** A running contender process. */
+/**
+ * A running contender process. Every report it sends is paired with a reading of its
+ * /proc taken by the harness when the report arrives; a sampler also reads /proc every
+ * 250 ms, so the last figures are known even if the process dies.
+ */
 export class ContenderProcess {
   readonly ready: Promise<ContenderStats>;
+  readonly spawnedAt = performance.now();
+  /** When the ready message arrived (performance.now()). */
+  readyAt: number | undefined;
   #nextId = 1;
+  #last: ProcSample | undefined;
+  readonly #sampler: NodeJS.Timeout;
 
-  constructor(readonly child: ChildProcess, readonly label: string) {
-    this.ready = nextMessage<ContenderMessage, ContenderStats>(child, `${label} start`, 120_000, (m) => (m.type === 'ready' ? m.stats : undefined));
+  constructor(readonly child: ChildProcess, readonly label: string, startTimeoutMs = 120_000) {
+    this.#sampler = setInterval(() => this.#sample(), 250);
+    this.#sampler.unref();
+    this.#sample();
+    this.ready = nextMessage<ContenderMessage, ContenderStats>(child, `${label} start`, startTimeoutMs, (m) => {
+      if (m.type !== 'ready') return undefined;
+      this.readyAt = performance.now();
+      return this.#withProc(m.stats);
+    });
+    this.ready.catch(() => undefined);
   }
 
-  snapshot(): Promise<ContenderStats> {
+  #sample(): ProcSample | undefined {
+    if (this.child.pid === undefined) return this.#last;
+    try {
+      this.#last = readProc(this.child.pid);
+    } catch {
+      // Gone: keep the last reading.
+    }
+    return this.#last;
+  }
+
+  #withProc(report: SelfReport): ContenderStats {
+    // NaN (shown as '–') rather than a made-up figure when /proc could never be read.
+    const proc = this.#sample() ?? { cpuS: NaN, rssBytes: NaN, peakRssBytes: NaN };
+    return { ...report, proc };
+  }
+
+  /** Asks for the counters (after a full GC with `gc`, which then costs the contender some CPU). */
+  snapshot(gc = false): Promise<ContenderStats> {
     const id = this.#nextId++;
-    const answer = nextMessage<ContenderMessage, ContenderStats>(this.child, `${this.label} snapshot`, 30_000, (m) => (m.type === 'snapshot' && m.id === id ? m.stats : undefined));
-    this.child.send({ cmd: 'snapshot', id } satisfies HarnessMessage);
+    const answer = nextMessage<ContenderMessage, ContenderStats>(this.child, `${this.label} snapshot`, 60_000, (m) => (m.type === 'snapshot' && m.id === id ? this.#withProc(m.stats) : undefined));
+    sendTo(this.child, { cmd: 'snapshot', id, ...(gc ? { gc } : {}) });
     return answer;
   }
 
-  /** Stops the operator gracefully and returns its final counters (CPU and peak RSS at exit). */
+  /**
+   * Stops the operator gracefully and returns its final counters with its /proc figures
+   * read after the operator stopped (CPU and peak RSS of the whole life), then lets it exit.
+   */
   async stop(): Promise<ContenderStats> {
-    const answer = nextMessage<ContenderMessage, ContenderStats>(this.child, `${this.label} stop`, 60_000, (m) => (m.type === 'final' ? m.stats : undefined));
-    this.child.send({ cmd: 'stop' } satisfies HarnessMessage);
+    const answer = nextMessage<ContenderMessage, ContenderStats>(this.child, `${this.label} stop`, 60_000, (m) => (m.type === 'final' ? this.#withProc(m.stats) : undefined));
+    sendTo(this.child, { cmd: 'stop' });
     try {
       const stats = await answer;
-      await exited(this.child);
+      sendTo(this.child, { cmd: 'exit' });
+      await Promise.race([exited(this.child), new Promise((resolve) => setTimeout(resolve, 10_000).unref())]);
       return stats;
     } finally {
       this.kill();
@@ -103,6 +180,7 @@ export class ContenderProcess {
   }
 
   kill(): void {
+    clearInterval(this.#sampler);
     if (this.child.exitCode === null && this.child.signalCode === null) this.child.kill('SIGKILL');
   }
 }

@@ -1,30 +1,38 @@
-// The side of a contender process that talks to the harness over the IPC channel:
+// The side of a Node contender process that talks to the harness over the IPC channel:
 // it starts the operator, reports `ready`, answers `snapshot` requests with its counters,
-// and on `stop` stops the operator, reports its final counters and exits.
-import { countingActive, snapshotRequests, type RequestCounters } from './requests.js';
+// and on `stop` stops the operator, reports its final counters and waits for `exit` (so
+// the harness can read the process's /proc figures after the operator stopped). The
+// controller-runtime contender speaks the same messages as JSON lines on stdin/stdout.
+import { join } from 'node:path';
+import { writeHeapSnapshot } from 'node:v8';
+import type { ProcSample } from './proc.js';
+import { countingActive, lastRequestMs, snapshotRequests, type RequestCounters } from './requests.js';
 
-/** What a contender process reports. */
-export interface ContenderStats {
+/** What a contender process reports about itself. CPU and RSS are not among it: the harness reads them from /proc. */
+export interface SelfReport {
   requests: RequestCounters;
   /** Reconciles executed (conducts / handler runs that did the work), by the contender's own count. */
   reconciles: number;
-  /** process.cpuUsage(), microseconds. */
-  cpu: { user: number; system: number };
-  /** Peak resident set size so far (getrusage's maxrss), bytes. */
-  maxRssBytes: number;
-  rssBytes: number;
+  /** Heap in use: V8's heapUsed for Node, Go's HeapAlloc; after a full GC when the snapshot asked for one. */
   heapUsedBytes: number;
   /** Since the process started. */
   uptimeMs: number;
+  /** When (ms since the process started) it last sent a request or finished a reconcile. */
+  lastActivityMs: number;
 }
 
-/** Harness → contender. */
-export type HarnessMessage = { cmd: 'snapshot'; id: number } | { cmd: 'stop' };
+/** A contender's report plus the harness's reading of its /proc at the time. */
+export interface ContenderStats extends SelfReport {
+  proc: ProcSample;
+}
+
+/** Harness → contender. `gc`: collect garbage first, so `heapUsedBytes` is the live heap. */
+export type HarnessMessage = { cmd: 'snapshot'; id: number; gc?: boolean } | { cmd: 'stop' } | { cmd: 'exit' };
 /** Contender → harness. */
 export type ContenderMessage =
-  | { type: 'ready'; stats: ContenderStats }
-  | { type: 'snapshot'; id: number; stats: ContenderStats }
-  | { type: 'final'; stats: ContenderStats }
+  | { type: 'ready'; stats: SelfReport }
+  | { type: 'snapshot'; id: number; stats: SelfReport }
+  | { type: 'final'; stats: SelfReport }
   | { type: 'failed'; error: string };
 
 /** An operator under test. */
@@ -34,6 +42,8 @@ export interface Operator {
   stop(): Promise<void>;
   /** Reconciles executed so far. */
   reconciles(): number;
+  /** When (performance.now()) the last reconcile finished; 0 before any. */
+  lastReconcileMs(): number;
 }
 
 /** The environment the harness gives every contender. */
@@ -51,16 +61,25 @@ export function contenderEnv(): ContenderEnv {
   return { kubeconfigPath, namespace, concurrency: Number(process.env['BENCH_CONCURRENCY'] ?? '8') };
 }
 
-function stats(operator: Operator | undefined): ContenderStats {
-  const memory = process.memoryUsage();
+const gc = (globalThis as { gc?: () => void }).gc;
+// BENCH_HEAP_SNAPSHOT_DIR (set by --heap-snapshot): after every full GC the harness asks
+// for, also write a heap snapshot there (for diagnosis: it costs CPU and memory, so such
+// runs are not for published figures).
+const snapshotDir = process.env['BENCH_HEAP_SNAPSHOT_DIR'];
+let snapshots = 0;
+
+function stats(operator: Operator | undefined, collect = false): SelfReport {
+  if (collect) gc?.();
+  if (collect && snapshotDir) {
+    const file = writeHeapSnapshot(join(snapshotDir, `${process.env['BENCH_LABEL'] ?? 'contender'}-${process.pid}-${++snapshots}.heapsnapshot`));
+    process.stderr.write(`heap snapshot: ${file}\n`);
+  }
   return {
     requests: snapshotRequests(),
     reconciles: operator?.reconciles() ?? 0,
-    cpu: process.cpuUsage(),
-    maxRssBytes: process.resourceUsage().maxRSS * 1024,
-    rssBytes: memory.rss,
-    heapUsedBytes: memory.heapUsed,
-    uptimeMs: Math.round(process.uptime() * 1000),
+    heapUsedBytes: process.memoryUsage().heapUsed,
+    uptimeMs: Math.round(performance.now()),
+    lastActivityMs: Math.max(lastRequestMs(), operator?.lastReconcileMs() ?? 0),
   };
 }
 
@@ -84,7 +103,7 @@ export async function serve(make: (env: ContenderEnv) => Operator | Promise<Oper
   let stopping = false;
   process.on('message', (message: HarnessMessage) => {
     if (message.cmd === 'snapshot') {
-      void send({ type: 'snapshot', id: message.id, stats: stats(operator) });
+      void send({ type: 'snapshot', id: message.id, stats: stats(operator, message.gc) });
     } else if (message.cmd === 'stop' && !stopping) {
       stopping = true;
       void (async () => {
@@ -92,9 +111,10 @@ export async function serve(make: (env: ContenderEnv) => Operator | Promise<Oper
           await operator?.stop();
         } finally {
           await send({ type: 'final', stats: stats(operator) });
-          process.exit(0);
         }
       })();
+    } else if (message.cmd === 'exit') {
+      process.exit(0);
     }
   });
   try {

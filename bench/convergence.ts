@@ -1,16 +1,20 @@
-// Scenarios 1 and 2 for one contender in one round: in a fresh namespace, start the
+// Scenarios 1-3 for one contender in one round: in a fresh namespace, start the
 // contender, create N Sites and time until all are Ready (convergence), then change the
 // spec of 10 % of them and time until those are Ready for their new generation (steady
-// state); count requests and reconciles through the contender's own counters.
+// state), then stop it and start a new process of it over the N converged Sites
+// (startup). Requests and reconciles come from the contender's own counters, CPU and RSS
+// from its /proc (read by the harness).
 import { performance } from 'node:perf_hooks';
 import { join } from 'node:path';
 import type { ContenderStats } from './contender.js';
-import { ContenderProcess, spawnChild } from './children.js';
+import { ContenderProcess, spawnBinary, spawnChild } from './children.js';
 import { Api } from './kube.js';
+import { writeRequests } from './report.js';
 import { SITE, isReady, site, siteSpec, type SiteObject } from './site.js';
 
-export type ContenderName = 'maestro' | 'baseline' | 'peer';
-export const CONTENDERS: readonly ContenderName[] = ['maestro', 'baseline', 'peer'];
+export type ContenderName = 'maestro' | 'controller-runtime' | 'baseline' | 'peer';
+/** In the order they run within a round (and are reported). */
+export const CONTENDERS: readonly ContenderName[] = ['maestro', 'controller-runtime', 'baseline', 'peer'];
 
 export interface ConvergenceOptions {
   api: Api;
@@ -21,8 +25,16 @@ export interface ConvergenceOptions {
   n: number;
   concurrency: number;
   round: number;
+  /** The controller-runtime contender's binary (required for that contender). */
+  controllerRuntimeBinary?: string;
+  /** Run the steady-state scenario after convergence (default true). */
+  steady?: boolean;
+  /** Run the startup scenario after convergence (default true). */
+  startup?: boolean;
   /** Write a .cpuprofile of the Maestro contender into this folder. */
   profileDir?: string;
+  /** Write heap snapshots of the Maestro contender into this folder (after its full GCs). */
+  heapSnapshotDir?: string;
   log: (line: string) => void;
 }
 
@@ -38,19 +50,40 @@ export interface RunResult {
   convergeMs: number;
   /** How long creating the N Sites took (the harness's share), ms. */
   createMs: number;
-  /** Counters when the contender reported ready (before any Site existed). */
+  /** Counters when the contender reported ready (caches synced, before any Site existed). */
   atStart: ContenderStats;
   /** After convergence and a quiet second. */
   converged: ContenderStats;
-  steady: {
+  /** Right after `converged`, with a full GC first (heapUsedBytes is the live heap). */
+  convergedHeap: ContenderStats;
+  steady?: {
     changed: number;
     /** From the first spec patch to the last changed Site observed Ready for its new generation, ms. */
     readyMs: number;
     /** After the changed Sites converged and a quiet second. */
     after: ContenderStats;
   };
-  /** At exit (CPU and peak RSS of the whole life of the process). */
+  /** After the operator stopped, before the process exited (CPU and peak RSS of the whole life). */
   final: ContenderStats;
+  /** A new process of the contender started over the N converged Sites. */
+  startup?: {
+    /** From spawning the process to its `ready` (caches synced), ms. */
+    readyMs: number;
+    /** From spawning the process until its first pass is done (its last request or reconcile before it went quiet), ms. */
+    passMs: number;
+    /** After the pass and a quiet second. */
+    quiet: ContenderStats;
+    /**
+     * Whether the pass was seen to its end: the contender went quiet before the deadline
+     * and, if it reconciles at startup, reconciled all N. Incomplete startups are left out
+     * of the figures (results saved before this field existed: judged by the reconciles).
+     */
+    complete?: boolean;
+    /** Same moment, after a full GC. */
+    heap: ContenderStats;
+    /** At exit. */
+    final: ContenderStats;
+  };
 }
 
 /** Watches a namespace's Sites and tells when a set of them is Ready for given generations. */
@@ -112,51 +145,69 @@ class SiteTracker {
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
-/** Waits until the contender sends no request and runs no reconcile for a second (at most 20 s); returns its counters then. */
-async function quiet(contender: ContenderProcess): Promise<ContenderStats> {
+/**
+ * Waits until the contender sends no request and runs no reconcile for `stableMs`, at most
+ * `maxMs`; returns its counters then and whether it did settle (false: the deadline came first).
+ */
+async function quiet(contender: ContenderProcess, maxMs: number, stableMs = 1000): Promise<{ stats: ContenderStats; settled: boolean }> {
   let previous = await contender.snapshot();
   let stableFor = 0;
-  const deadline = performance.now() + 20_000;
+  const deadline = performance.now() + maxMs;
   while (performance.now() < deadline) {
     await sleep(250);
     const current = await contender.snapshot();
     const same = current.requests.total === previous.requests.total && current.reconciles === previous.reconciles;
     stableFor = same ? stableFor + 250 : 0;
     previous = current;
-    if (stableFor >= 1000) break;
+    if (stableFor >= stableMs) return { stats: previous, settled: true };
   }
-  return previous;
+  return { stats: previous, settled: false };
 }
 
-/** Runs scenarios 1 and 2 for one contender (one round). */
+/** Starts one process of a contender in `namespace`. */
+function startContender(contender: ContenderName, namespace: string, options: ConvergenceOptions, label: string): ContenderProcess {
+  const env = {
+    KUBECONFIG: options.kubeconfigPath,
+    BENCH_NAMESPACE: namespace,
+    BENCH_CONCURRENCY: String(options.concurrency),
+    BENCH_PEER_DIR: options.peerDir,
+  };
+  // Listing tens of thousands of objects takes a while at large N.
+  const startTimeoutMs = Math.max(120_000, options.n * 30);
+  if (contender === 'controller-runtime') {
+    if (!options.controllerRuntimeBinary) throw new Error('the controller-runtime contender needs its binary (controllerRuntimeBinary)');
+    return new ContenderProcess(spawnBinary({ path: options.controllerRuntimeBinary, label, env }), label, startTimeoutMs);
+  }
+  // --expose-gc: the harness asks for a full GC before it reads the live heap (the Go contender runs runtime.GC()).
+  const execArgv = ['--expose-gc', '--import', join(options.benchDir, 'count-requests.js')];
+  const extra: Record<string, string> = {};
+  if (options.heapSnapshotDir && contender === 'maestro') {
+    extra['BENCH_HEAP_SNAPSHOT_DIR'] = options.heapSnapshotDir;
+    extra['BENCH_LABEL'] = `maestro-n${options.n}-round${options.round}-${label.includes('startup') ? 'startup' : 'convergence'}`;
+  }
+  if (options.profileDir && contender === 'maestro') {
+    execArgv.push('--cpu-prof', `--cpu-prof-dir=${options.profileDir}`, `--cpu-prof-name=maestro-n${options.n}-round${options.round}-${label.includes('startup') ? 'startup' : 'convergence'}.cpuprofile`);
+  }
+  return new ContenderProcess(spawnChild({ module: join(options.benchDir, 'contenders', `${contender}.js`), label, execArgv, env: { ...env, ...extra } }), label, startTimeoutMs);
+}
+
+/** Runs the scenarios for one contender (one round). */
 export async function runConvergence(contender: ContenderName, options: ConvergenceOptions): Promise<RunResult> {
   const { api, n, log } = options;
-  const namespace = await api.createNamespace(`bench-${contender}-r${options.round}`);
+  const namespace = await api.createNamespace(`bench-${contender === 'controller-runtime' ? 'cr' : contender}-r${options.round}`);
   const tracker = new SiteTracker();
   await tracker.start(api, namespace);
-  const execArgv = ['--import', join(options.benchDir, 'count-requests.js')];
-  if (options.profileDir && contender === 'maestro') {
-    execArgv.push('--cpu-prof', `--cpu-prof-dir=${options.profileDir}`, `--cpu-prof-name=maestro-round${options.round}.cpuprofile`);
-  }
-  const proc = new ContenderProcess(spawnChild({
-    module: join(options.benchDir, 'contenders', `${contender}.js`),
-    label: contender,
-    execArgv,
-    env: {
-      KUBECONFIG: options.kubeconfigPath,
-      BENCH_NAMESPACE: namespace,
-      BENCH_CONCURRENCY: String(options.concurrency),
-      BENCH_PEER_DIR: options.peerDir,
-    },
-  }), contender);
   const names = Array.from({ length: n }, (_, i) => `site-${String(i).padStart(5, '0')}`);
   const result: Partial<RunResult> & { contender: ContenderName; round: number; namespace: string; n: number } = {
     contender, round: options.round, namespace, n,
   };
+  // Generous: the slowest contender must finish, a stuck one must not hang the bench.
+  const timeoutMs = Math.max(120_000, n * 300);
+  const quietMaxMs = Math.max(60_000, n * 20);
+  let proc: ContenderProcess | undefined;
   try {
+    proc = startContender(contender, namespace, options, contender);
     result.atStart = await proc.ready;
-    // Generous: the slowest contender must finish, a stuck one must not hang the bench.
-    const timeoutMs = Math.max(120_000, n * 300);
 
     // 1. Convergence.
     const converged = tracker.expect(new Map(names.map((name) => [name, 1])), timeoutMs);
@@ -166,30 +217,70 @@ export async function runConvergence(contender: ContenderName, options: Converge
     await Api.pool(names, 32, (name) => api.send('POST', path, site(namespace, name)));
     result.createMs = performance.now() - t0;
     result.convergeMs = (await converged) - t0;
-    result.converged = await quiet(proc);
+    const settled = await quiet(proc, quietMaxMs);
+    if (!settled.settled) log(`${contender} round ${options.round}: WARNING: still busy ${Math.round(quietMaxMs / 1000)} s after convergence`);
+    result.converged = settled.stats;
+    result.convergedHeap = await proc.snapshot(true);
     log(`${contender} round ${options.round}: ${n} Sites Ready in ${(result.convergeMs / 1000).toFixed(2)} s `
       + `(created in ${(result.createMs / 1000).toFixed(2)} s), ${(result.converged.requests.total / n).toFixed(2)} requests/Site, `
-      + `${result.converged.reconciles} reconciles, ${result.converged.requests.connections.net} connections`);
+      + `${result.converged.reconciles} reconciles, ${result.converged.requests.connections.net} connections, `
+      + `CPU ${(result.converged.proc.cpuS - result.atStart.proc.cpuS).toFixed(2)} s, peak RSS ${(result.converged.proc.peakRssBytes / 2 ** 20).toFixed(0)} MiB`);
 
     // 2. Steady state: every tenth Site gets a new spec (generation 2).
-    const changed = names.filter((_, i) => i % 10 === 0);
-    const again = tracker.expect(new Map(changed.map((name) => [name, 2])), timeoutMs);
-    again.catch(() => undefined);
-    const t1 = performance.now();
-    await Api.pool(changed, 32, (name) => api.send('PATCH', `${path}/${name}`, { spec: siteSpec(name, 1) }, 'application/merge-patch+json'));
-    const readyMs = (await again) - t1;
-    const after = await quiet(proc);
-    result.steady = { changed: changed.length, readyMs, after };
-    log(`${contender} round ${options.round}: ${changed.length} changed Sites Ready again in ${(readyMs / 1000).toFixed(2)} s, `
-      + `${after.reconciles - result.converged.reconciles} reconciles, ${after.requests.total - result.converged.requests.total} requests`);
+    if (options.steady !== false) {
+      const changed = names.filter((_, i) => i % 10 === 0);
+      const before = result.convergedHeap;
+      const again = tracker.expect(new Map(changed.map((name) => [name, 2])), timeoutMs);
+      again.catch(() => undefined);
+      const t1 = performance.now();
+      await Api.pool(changed, 32, (name) => api.send('PATCH', `${path}/${name}`, { spec: siteSpec(name, 1) }, 'application/merge-patch+json'));
+      const readyMs = (await again) - t1;
+      const { stats: after, settled } = await quiet(proc, quietMaxMs);
+      if (!settled) log(`${contender} round ${options.round}: WARNING: still busy ${Math.round(quietMaxMs / 1000)} s after the steady-state change`);
+      result.steady = { changed: changed.length, readyMs, after };
+      log(`${contender} round ${options.round}: ${changed.length} changed Sites Ready again in ${(readyMs / 1000).toFixed(2)} s, `
+        + `${after.reconciles - before.reconciles} reconciles, ${after.requests.total - before.requests.total} requests`);
+    }
     result.final = await proc.stop();
+    proc = undefined;
+
+    // 3. Startup: a new process over the N converged Sites (and their children).
+    if (options.startup !== false) {
+      proc = startContender(contender, namespace, options, `${contender} startup`);
+      const ready = await proc.ready;
+      const readyMs = proc.readyAt! - proc.spawnedAt;
+      // A first pass over N parents may take long on a loaded machine.
+      const passMaxMs = Math.max(120_000, n * 60);
+      let { stats: idle, settled } = await quiet(proc, passMaxMs);
+      // An operator that reconciles every parent at startup (Maestro, controller-runtime)
+      // is not done before it reconciled all N: a pause of a second in the middle of its
+      // pass is not the end of it. Give it up to 10 quiet seconds more.
+      if (settled && idle.reconciles > 0 && idle.reconciles < n) {
+        log(`${contender} round ${options.round} startup: quiet after ${idle.reconciles} of ${n} reconciles; waiting for more`);
+        ({ stats: idle, settled } = await quiet(proc, passMaxMs, 10_000));
+      }
+      const complete = settled && (idle.reconciles === 0 || idle.reconciles >= n);
+      if (!complete) log(`${contender} round ${options.round} startup: WARNING: pass not complete (${idle.reconciles} of ${n} reconciles${settled ? '' : `, still busy after ${Math.round(passMaxMs / 1000)} s`}); left out of the figures`);
+      const heap = await proc.snapshot(true);
+      // The contender's clock starts with its process, i.e. (within a few ms) at the spawn.
+      const passMs = Math.max(readyMs, idle.lastActivityMs);
+      const final = await proc.stop();
+      proc = undefined;
+      result.startup = { readyMs, passMs, quiet: idle, heap, final, complete };
+      log(`${contender} round ${options.round} startup over ${n} converged Sites: caches synced in ${(readyMs / 1000).toFixed(2)} s, `
+        + `first pass done at ${(passMs / 1000).toFixed(2)} s, ${idle.reconciles} reconciles, ${writeRequests(idle)} writes `
+        + `(${idle.requests.total - ready.requests.total} requests after ready), CPU ${idle.proc.cpuS.toFixed(2)} s`);
+    }
   } catch (err) {
     result.error = err instanceof Error ? err.message : String(err);
     log(`${contender} round ${options.round} FAILED: ${result.error}`);
-    try {
-      result.final = await proc.stop();
-    } catch {
-      proc.kill();
+    if (proc) {
+      try {
+        const final = await proc.stop();
+        result.final ??= final;
+      } catch {
+        proc.kill();
+      }
     }
   } finally {
     tracker.stop();

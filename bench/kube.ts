@@ -193,11 +193,14 @@ export class Api {
     // Services have no deletecollection.
     const services = await this.send<{ items: Array<{ metadata: { name: string } }> }>('GET', `${ns}/services`);
     await Api.pool(services.items, 32, (svc) => this.send('DELETE', `${ns}/services/${svc.metadata.name}`).catch(() => undefined));
+    // Deleting tens of thousands of objects takes the API server a while; the next run
+    // must not compete with it, so wait (up to 5 minutes) until they are gone.
+    const deadline = performance.now() + 300_000;
     for (const path of [...collections, `${ns}/services`]) {
-      for (let i = 0; i < 100; i++) {
+      while (performance.now() < deadline) {
         const left = await this.send<{ items: unknown[] }>('GET', `${path}?limit=1`);
         if (left.items.length === 0) break;
-        await new Promise((resolve) => setTimeout(resolve, 100));
+        await new Promise((resolve) => setTimeout(resolve, 250));
       }
     }
     if (deleteNamespace) await this.send('DELETE', ns).catch(() => undefined);

@@ -20,12 +20,16 @@ export function spread(values: readonly number[]): Spread {
   return { median, min: sorted[0]!, max: sorted[sorted.length - 1]!, n: sorted.length };
 }
 
-const cpuSeconds = (s: ContenderStats) => (s.cpu.user + s.cpu.system) / 1e6;
+const MiB = 2 ** 20;
 const listWatch = (s: ContenderStats) => (s.requests.byKind.list ?? 0) + (s.requests.byKind.watch ?? 0);
 const failures = (s: ContenderStats) => Object.entries(s.requests.byStatus).filter(([k]) => k !== '2xx').reduce((sum, [, v]) => sum + v, 0);
+const WRITE_KINDS = ['patch', 'patchStatus', 'post', 'put', 'delete'] as const;
+/** Write requests (patch, patchStatus, post, put, delete) counted in `s`. */
+export const writeRequests = (s: ContenderStats): number => WRITE_KINDS.reduce((sum, k) => sum + (s.requests.byKind[k] ?? 0), 0);
 
-/** Per-contender summary of the convergence and steady-state runs. */
+/** Per-contender summary of the runs at one N. */
 export interface ContenderSummary {
+  n: number;
   runs: number;
   failed: number;
   convergeS: Spread;
@@ -37,13 +41,30 @@ export interface ContenderSummary {
   /** TCP connections opened up to convergence. */
   connections: Spread;
   reconcilesConvergence: Spread;
+  /** CPU (/proc utime+stime) from the process start until it reported ready (caches synced, no Site yet). */
+  cpuStartS: Spread;
+  /** RSS (/proc VmRSS) when it reported ready, no Site yet. */
+  rssStartMiB: Spread;
+  /** Peak RSS (/proc VmHWM) over the whole life of the process (convergence and steady state). */
   peakRssMiB: Spread;
+  /** CPU of the whole life of the process. */
   cpuS: Spread;
+  /** CPU from ready until converged (and quiet). */
   cpuConvergenceS: Spread;
+  /** Live heap after convergence (after a full GC): V8 heapUsed, Go HeapAlloc. */
+  heapMiB: Spread;
   steadyS: Spread;
   steadyChanged: number;
   steadyReconciles: Spread;
   steadyRequestsPerChanged: Spread;
+  startupReadyS: Spread;
+  startupPassS: Spread;
+  startupWrites: Spread;
+  startupReconciles: Spread;
+  startupRequests: Spread;
+  startupCpuS: Spread;
+  startupPeakRssMiB: Spread;
+  startupHeapMiB: Spread;
   /** Requests of the convergence phase by kind (medians). */
   requestsByKind: Record<string, number>;
 }
@@ -51,10 +72,16 @@ export interface ContenderSummary {
 export function summarizeContender(runs: readonly RunResult[]): ContenderSummary {
   const ok = runs.filter((r) => !r.error);
   const of = (f: (r: RunResult) => number) => spread(ok.map(f));
+  const steady = ok.filter((r) => r.steady);
+  const ofSteady = (f: (r: RunResult & { steady: NonNullable<RunResult['steady']> }) => number) => spread(steady.map((r) => f(r as RunResult & { steady: NonNullable<RunResult['steady']> })));
+  // A startup whose pass was not seen to its end says nothing of the pass (see RunResult.startup.complete).
+  const startup = ok.filter((r) => r.startup && (r.startup.complete ?? (r.startup.quiet.reconciles === 0 || r.startup.quiet.reconciles >= r.n)));
+  const ofStartup = (f: (s: NonNullable<RunResult['startup']>) => number) => spread(startup.map((r) => f(r.startup!)));
   const kinds = new Set(ok.flatMap((r) => Object.keys(r.converged.requests.byKind)));
   const requestsByKind: Record<string, number> = {};
   for (const kind of kinds) requestsByKind[kind] = spread(ok.map((r) => r.converged.requests.byKind[kind as keyof typeof r.converged.requests.byKind] ?? 0)).median;
   return {
+    n: runs[0]?.n ?? 0,
     runs: runs.length,
     failed: runs.length - ok.length,
     convergeS: of((r) => r.convergeMs / 1000),
@@ -63,14 +90,53 @@ export function summarizeContender(runs: readonly RunResult[]): ContenderSummary
     failedResponses: of((r) => failures(r.converged)),
     connections: of((r) => r.converged.requests.connections.net),
     reconcilesConvergence: of((r) => r.converged.reconciles),
-    peakRssMiB: of((r) => r.final.maxRssBytes / 2 ** 20),
-    cpuS: of((r) => cpuSeconds(r.final)),
-    cpuConvergenceS: of((r) => cpuSeconds(r.converged) - cpuSeconds(r.atStart)),
-    steadyS: of((r) => r.steady.readyMs / 1000),
-    steadyChanged: ok[0]?.steady.changed ?? 0,
-    steadyReconciles: of((r) => r.steady.after.reconciles - r.converged.reconciles),
-    steadyRequestsPerChanged: of((r) => (r.steady.after.requests.total - r.converged.requests.total) / r.steady.changed),
+    cpuStartS: of((r) => r.atStart.proc.cpuS),
+    rssStartMiB: of((r) => r.atStart.proc.rssBytes / MiB),
+    peakRssMiB: of((r) => r.final.proc.peakRssBytes / MiB),
+    cpuS: of((r) => r.final.proc.cpuS),
+    cpuConvergenceS: of((r) => r.converged.proc.cpuS - r.atStart.proc.cpuS),
+    heapMiB: of((r) => r.convergedHeap.heapUsedBytes / MiB),
+    steadyS: ofSteady((r) => r.steady.readyMs / 1000),
+    steadyChanged: steady[0]?.steady?.changed ?? 0,
+    steadyReconciles: ofSteady((r) => r.steady.after.reconciles - r.convergedHeap.reconciles),
+    steadyRequestsPerChanged: ofSteady((r) => (r.steady.after.requests.total - r.convergedHeap.requests.total) / r.steady.changed),
+    startupReadyS: ofStartup((s) => s.readyMs / 1000),
+    startupPassS: ofStartup((s) => s.passMs / 1000),
+    startupWrites: ofStartup((s) => writeRequests(s.quiet)),
+    startupReconciles: ofStartup((s) => s.quiet.reconciles),
+    startupRequests: ofStartup((s) => s.quiet.requests.total),
+    startupCpuS: ofStartup((s) => s.quiet.proc.cpuS),
+    startupPeakRssMiB: ofStartup((s) => s.final.proc.peakRssBytes / MiB),
+    startupHeapMiB: ofStartup((s) => s.heap.heapUsedBytes / MiB),
     requestsByKind,
+  };
+}
+
+/** How a contender's cost grows with N: (value at the larger N − value at the smaller) / (difference of N). */
+export interface Growth {
+  from: number;
+  to: number;
+  /** Convergence time per added parent, ms. */
+  timeMs: number;
+  /** Convergence CPU per added parent, ms. */
+  cpuMs: number;
+  /** Peak RSS per added parent, KiB. */
+  peakRssKiB: number;
+  /** Live heap after convergence per added parent, KiB. */
+  heapKiB: number;
+}
+
+/** The growth between two summaries of one contender (medians); undefined unless `small.n < large.n`. */
+export function growth(small: ContenderSummary, large: ContenderSummary): Growth | undefined {
+  const dn = large.n - small.n;
+  if (!(dn > 0)) return undefined;
+  return {
+    from: small.n,
+    to: large.n,
+    timeMs: ((large.convergeS.median - small.convergeS.median) * 1000) / dn,
+    cpuMs: ((large.cpuConvergenceS.median - small.cpuConvergenceS.median) * 1000) / dn,
+    peakRssKiB: ((large.peakRssMiB.median - small.peakRssMiB.median) * 1024) / dn,
+    heapKiB: ((large.heapMiB.median - small.heapMiB.median) * 1024) / dn,
   };
 }
 
@@ -130,53 +196,120 @@ export interface Target {
   met: boolean | undefined;
 }
 
-export interface Summary {
+/** The contenders' summaries at one N. */
+export interface AtN {
+  n: number;
   contenders: Partial<Record<ContenderName, ContenderSummary>>;
+}
+
+export interface Summary {
+  /** One entry per N, in ascending N. */
+  byN: AtN[];
   overhead?: OverheadSummary;
   cache?: CacheSummary;
 }
 
+/** Groups runs by N and contender and summarizes each group. */
+export function summarizeRuns(runs: readonly RunResult[], contenders: readonly ContenderName[]): AtN[] {
+  const ns = [...new Set(runs.map((r) => r.n))].sort((a, b) => a - b);
+  return ns.map((n) => {
+    const atN: AtN = { n, contenders: {} };
+    for (const contender of contenders) {
+      const mine = runs.filter((r) => r.n === n && r.contender === contender);
+      if (mine.length) atN.contenders[contender] = summarizeContender(mine);
+    }
+    return atN;
+  });
+}
+
+const known = (...values: number[]) => values.every((v) => Number.isFinite(v));
+const x = (value: number) => `${value.toFixed(2)}×`;
+
+/** Issue #16's targets (Maestro against controller-runtime) and the earlier ones (against the baseline and the peer). */
 export function targets(summary: Summary): Target[] {
-  const { maestro, baseline, peer } = summary.contenders;
   const result: Target[] = [];
-  const known = (...values: number[]) => values.every((v) => Number.isFinite(v));
-  if (maestro && baseline) {
-    const ratio = maestro.convergeS.median / baseline.convergeS.median;
-    result.push({ name: 'Convergence time vs baseline', target: '≤ 1.2×', measured: `${ratio.toFixed(2)}× (${fmt(maestro.convergeS.median, 2)} s vs ${fmt(baseline.convergeS.median, 2)} s)`, met: known(ratio) ? ratio <= 1.2 : undefined });
-    const extra = maestro.requestsPerParent.median - baseline.requestsPerParent.median;
-    result.push({ name: 'Requests per parent vs baseline', target: '≤ +1', measured: `${extra >= 0 ? '+' : ''}${extra.toFixed(3)} (${fmt(maestro.requestsPerParent.median, 3)} vs ${fmt(baseline.requestsPerParent.median, 3)})`, met: known(extra) ? extra <= 1 : undefined });
+  const push = (name: string, target: string, measured: string, met: boolean | undefined) => result.push({ name, target, measured, met });
+  for (const { n, contenders } of summary.byN) {
+    const { maestro: m, 'controller-runtime': cr } = contenders;
+    const at = `N = ${fmt(n, 0)}`;
+    if (m && cr) {
+      const peak = m.peakRssMiB.median / cr.peakRssMiB.median;
+      push(`Peak RSS vs controller-runtime, ${at}`, '≤ 2.5×', `${x(peak)} (${fmt(m.peakRssMiB.median, 1)} vs ${fmt(cr.peakRssMiB.median, 1)} MiB)`, known(peak) ? peak <= 2.5 : undefined);
+      const rest = m.rssStartMiB.median / cr.rssStartMiB.median;
+      push(`RSS at rest (started, no objects) vs controller-runtime, ${at}`, '≤ 3×', `${x(rest)} (${fmt(m.rssStartMiB.median, 1)} vs ${fmt(cr.rssStartMiB.median, 1)} MiB)`, known(rest) ? rest <= 3 : undefined);
+      const cpu = m.cpuConvergenceS.median / cr.cpuConvergenceS.median;
+      push(`CPU during convergence vs controller-runtime, ${at}`, '≤ 1.3×', `${x(cpu)} (${fmt(m.cpuConvergenceS.median, 2)} vs ${fmt(cr.cpuConvergenceS.median, 2)} s)`, known(cpu) ? cpu <= 1.3 : undefined);
+      const time = m.convergeS.median / cr.convergeS.median;
+      const worst = m.convergeS.max / cr.convergeS.min;
+      const best = m.convergeS.min / cr.convergeS.max;
+      push(`Convergence time vs controller-runtime, ${at}`, '≤ 1.05×', `${x(time)} (${fmt(m.convergeS.median, 2)} vs ${fmt(cr.convergeS.median, 2)} s; range ${best.toFixed(2)}–${worst.toFixed(2)}×)`, known(time) ? time <= 1.05 : undefined);
+      const extra = m.requestsPerParent.median - cr.requestsPerParent.median;
+      push(`Requests per parent vs controller-runtime, ${at}`, '≤ +0.05', `${extra >= 0 ? '+' : ''}${extra.toFixed(3)} (${fmt(m.requestsPerParent.median, 3)} vs ${fmt(cr.requestsPerParent.median, 3)})`, known(extra) ? extra <= 0.05 : undefined);
+    }
+    if (m) {
+      push(`Start-up CPU (ready, no objects), ${at}`, '≤ 0.3 s', `${fmt(m.cpuStartS.median, 2)} s (max ${fmt(m.cpuStartS.max, 2)})`, known(m.cpuStartS.median) ? m.cpuStartS.median <= 0.3 : undefined);
+      if (m.steadyChanged) {
+        const changed = m.steadyChanged;
+        const worst = m.steadyReconciles.max;
+        push(`Steady state reconciles only the changed parents, ${at}`, `≈ ${fmt(changed, 0)} (≤ +10 %)`, `${fmt(m.steadyReconciles.median, 0)} (max ${fmt(worst, 0)}) for ${fmt(changed, 0)} changed`, known(worst) ? worst >= changed && worst <= changed * 1.1 : undefined);
+      }
+      if (m.startupWrites.n) {
+        push(`Startup over ${fmt(n, 0)} converged parents sends no writes`, '0', `${fmt(m.startupWrites.max, 0)} (max over rounds)`, m.startupWrites.max === 0);
+      }
+    }
   }
-  if (maestro && peer) {
-    const speedup = peer.convergeS.median / maestro.convergeS.median;
-    result.push({ name: 'Convergence speed vs the peer', target: '≥ 2× faster', measured: `${speedup.toFixed(2)}× faster (${fmt(maestro.convergeS.median, 2)} s vs ${fmt(peer.convergeS.median, 2)} s)`, met: known(speedup) ? speedup >= 2 : undefined });
+  // Per-parent memory growth needs two N.
+  const first = summary.byN[0];
+  const last = summary.byN[summary.byN.length - 1];
+  if (first && last && first !== last) {
+    const gm = first.contenders.maestro && last.contenders.maestro && growth(first.contenders.maestro, last.contenders.maestro);
+    const gc = first.contenders['controller-runtime'] && last.contenders['controller-runtime'] && growth(first.contenders['controller-runtime'], last.contenders['controller-runtime']);
+    if (gm && gc) {
+      const r = gm.peakRssKiB / gc.peakRssKiB;
+      push(`Peak RSS growth per parent (N ${fmt(gm.from, 0)} → ${fmt(gm.to, 0)}) vs controller-runtime`, '≤ 2×', `${x(r)} (${fmt(gm.peakRssKiB, 1)} vs ${fmt(gc.peakRssKiB, 1)} KiB per parent)`, known(r) ? r <= 2 : undefined);
+    }
   }
-  if (maestro) {
-    const changed = maestro.steadyChanged;
-    const worst = maestro.steadyReconciles.max;
-    result.push({ name: 'Steady state reconciles only the changed parents', target: `≈ ${changed} (≤ +10 %)`, measured: `${fmt(maestro.steadyReconciles.median, 0)} (max ${fmt(worst, 0)}) for ${changed} changed`, met: known(worst) ? worst >= changed && worst <= changed * 1.1 : undefined });
+  // The earlier targets, at the smallest N.
+  if (first) {
+    const { maestro, baseline, peer } = first.contenders;
+    const at = `N = ${fmt(first.n, 0)}`;
+    if (maestro && baseline) {
+      const r = maestro.convergeS.median / baseline.convergeS.median;
+      push(`Convergence time vs baseline, ${at}`, '≤ 1.2×', `${x(r)} (${fmt(maestro.convergeS.median, 2)} s vs ${fmt(baseline.convergeS.median, 2)} s)`, known(r) ? r <= 1.2 : undefined);
+      const extra = maestro.requestsPerParent.median - baseline.requestsPerParent.median;
+      push(`Requests per parent vs baseline, ${at}`, '≤ +1', `${extra >= 0 ? '+' : ''}${extra.toFixed(3)} (${fmt(maestro.requestsPerParent.median, 3)} vs ${fmt(baseline.requestsPerParent.median, 3)})`, known(extra) ? extra <= 1 : undefined);
+    }
+    if (maestro && peer) {
+      const speedup = peer.convergeS.median / maestro.convergeS.median;
+      push(`Convergence speed vs the peer, ${at}`, '≥ 2× faster', `${speedup.toFixed(2)}× faster (${fmt(maestro.convergeS.median, 2)} s vs ${fmt(peer.convergeS.median, 2)} s)`, known(speedup) ? speedup >= 2 : undefined);
+    }
   }
   if (summary.overhead) {
     const us = summary.overhead.overheadUsPerStep.median;
-    result.push({ name: 'Conductor overhead per reconciler step', target: '< 20 µs', measured: `${fmt(us, 2)} µs`, met: known(us) ? us < 20 : undefined });
+    push('Conductor overhead per reconciler step', '< 20 µs', `${fmt(us, 2)} µs`, known(us) ? us < 20 : undefined);
   }
   if (summary.cache) {
-    const ratio = summary.cache.maestroToJson.median;
-    result.push({ name: 'Cache heap per object vs its JSON', target: '≤ 2×', measured: `${ratio.toFixed(2)}× (${fmt(summary.cache.maestroBytes.median, 0)} B vs ${fmt(summary.cache.jsonCached, 0)} B)`, met: known(ratio) ? ratio <= 2 : undefined });
+    const r = summary.cache.maestroToJson.median;
+    push('Cache heap per object vs its JSON', '≤ 2×', `${x(r)} (${fmt(summary.cache.maestroBytes.median, 0)} B vs ${fmt(summary.cache.jsonCached, 0)} B)`, known(r) ? r <= 2 : undefined);
   }
   return result;
 }
 
-function fmt(value: number, digits: number): string {
+/** A number with thousands separators and fixed decimals; '–' when not finite. */
+export function fmt(value: number, digits: number): string {
   if (!Number.isFinite(value)) return '–';
   return value.toLocaleString('en-US', { minimumFractionDigits: digits, maximumFractionDigits: digits });
 }
 
-const cell = (s: Spread | undefined, digits: number) => {
+/** "median (min–max)", or the value alone for one run or no spread; '–' without runs. */
+export const cell = (s: Spread | undefined, digits: number): string => {
   if (!s || s.n === 0) return '–';
   if (s.n === 1 || s.min === s.max) return fmt(s.median, digits);
   return `${fmt(s.median, digits)} (${fmt(s.min, digits)}–${fmt(s.max, digits)})`;
 };
-const ratio = (a: Spread | undefined, b: Spread | undefined) => {
+
+/** The ratio of two medians ("1.23×"); '–' when either is missing or the divisor is 0. */
+export const ratio = (a: Spread | undefined, b: Spread | undefined): string => {
   if (!a || !b || !Number.isFinite(a.median) || !Number.isFinite(b.median) || b.median === 0) return '–';
   return `${(a.median / b.median).toFixed(2)}×`;
 };
@@ -184,60 +317,165 @@ const ratio = (a: Spread | undefined, b: Spread | undefined) => {
 export interface ReportInput {
   machine: Record<string, string | number>;
   date: string;
-  options: { n: number; rounds: number; concurrency: number; cacheObjects: number };
+  options: { n: number[]; rounds: number[]; concurrency: number; cacheObjects: number };
   durationS: number;
   summary: Summary;
-  runs: RunResult[];
 }
+
+export const LABELS: Record<ContenderName, string> = {
+  maestro: 'Maestro',
+  'controller-runtime': 'controller-runtime',
+  baseline: 'baseline',
+  peer: 'peer (@dot-i/k8s-operator)',
+};
+
+type Row = [label: string, pick: (s: ContenderSummary) => Spread, digits: number];
+
+const HEAD_TO_HEAD: Row[] = [
+  ['Time to converge (s)', (s) => s.convergeS, 2],
+  ['Operator CPU during convergence (s)', (s) => s.cpuConvergenceS, 2],
+  ['Operator CPU to start, until caches synced, no objects (s)', (s) => s.cpuStartS, 2],
+  ['RSS once started, no objects (MiB)', (s) => s.rssStartMiB, 1],
+  ['Peak RSS, convergence + steady state (MiB)', (s) => s.peakRssMiB, 1],
+  ['Live heap after convergence, after a full GC (MiB)', (s) => s.heapMiB, 1],
+  ['Operator CPU, whole life (s)', (s) => s.cpuS, 2],
+  ['Requests per parent until converged', (s) => s.requestsPerParent, 3],
+  ['Reconciles until converged', (s) => s.reconcilesConvergence, 0],
+  ['Steady state: time until the changed are Ready (s)', (s) => s.steadyS, 2],
+  ['Steady state: reconciles', (s) => s.steadyReconciles, 0],
+  ['Steady state: requests per changed parent', (s) => s.steadyRequestsPerChanged, 2],
+  ['Startup: caches synced (s)', (s) => s.startupReadyS, 2],
+  ['Startup: first pass done (s)', (s) => s.startupPassS, 2],
+  ['Startup: writes sent', (s) => s.startupWrites, 0],
+  ['Startup: reconciles', (s) => s.startupReconciles, 0],
+  ['Startup: CPU until the pass is done (s)', (s) => s.startupCpuS, 2],
+  ['Startup: peak RSS (MiB)', (s) => s.startupPeakRssMiB, 1],
+];
+
+const FULL: Row[] = [
+  ['Time to converge (s)', (s) => s.convergeS, 2],
+  ['Requests per parent (all, incl. list/watch)', (s) => s.requestsPerParent, 3],
+  ['… of which list + watch (total)', (s) => s.listWatchRequests, 0],
+  ['Non-2xx responses (total)', (s) => s.failedResponses, 0],
+  ['TCP connections opened (total)', (s) => s.connections, 0],
+  ['Reconciles until converged', (s) => s.reconcilesConvergence, 0],
+  ['CPU to start, no objects (s)', (s) => s.cpuStartS, 2],
+  ['RSS once started, no objects (MiB)', (s) => s.rssStartMiB, 1],
+  ['Peak RSS (MiB)', (s) => s.peakRssMiB, 1],
+  ['Live heap after convergence (MiB)', (s) => s.heapMiB, 1],
+  ['CPU, convergence only (s)', (s) => s.cpuConvergenceS, 2],
+  ['CPU, whole life (s)', (s) => s.cpuS, 2],
+  ['Steady state: time until Ready (s)', (s) => s.steadyS, 2],
+  ['Steady state: reconciles', (s) => s.steadyReconciles, 0],
+  ['Steady state: requests per changed parent', (s) => s.steadyRequestsPerChanged, 2],
+  ['Startup: first pass done (s)', (s) => s.startupPassS, 2],
+  ['Startup: writes sent', (s) => s.startupWrites, 0],
+  ['Startup: CPU (s)', (s) => s.startupCpuS, 2],
+  ['Startup: peak RSS (MiB)', (s) => s.startupPeakRssMiB, 1],
+];
+
+const has = (s: Spread | undefined) => Boolean(s && s.n > 0);
 
 export function markdown(input: ReportInput): string {
   const { summary, options } = input;
   const lines: string[] = [];
   const m = input.machine;
   lines.push('## Maestro benchmarks', '');
-  lines.push(`${input.date} · ${m['cores']} cores (${m['cpu']}), ${m['memory']} · Node ${m['node']} · ${m['os']} · kube-apiserver ${m['kubernetes']} + etcd on the same machine · whole run ${fmt(input.durationS / 60, 1)} min`, '');
-  lines.push('Medians over the rounds, min–max in parentheses. Ratios compare medians.', '');
+  lines.push(`${input.date} · ${m['cores']} cores (${m['cpu']}), ${m['memory']} · Node ${m['node']} · ${m['os']} · kube-apiserver ${m['kubernetes'] ?? '–'} + etcd on the same machine · whole run ${fmt(input.durationS / 60, 1)} min`, '');
+  lines.push(`Rounds: ${summary.byN.map((b, i) => `${options.rounds[i] ?? options.rounds[0]} at N = ${fmt(b.n, 0)}`).join(', ') || '–'}; concurrency ${options.concurrency}. `
+    + 'Medians over the rounds, min–max in parentheses; ratios compare medians. CPU and RSS are read from /proc/<pid> of each contender (utime+stime, VmRSS, VmHWM).', '');
 
-  const { maestro, baseline, peer } = summary.contenders;
-  if (maestro || baseline || peer) {
-    const failed = [maestro, baseline, peer].reduce((sum, s) => sum + (s?.failed ?? 0), 0);
-    lines.push(`### 1. Convergence: ${fmt(options.n, 0)} Sites, each 2 children (ConfigMap + Service, server-side apply) + Ready=True`, '');
-    lines.push(`${options.rounds} rounds, contenders in alternation, each in its own process and a fresh namespace. Concurrency ${options.concurrency} `
-      + `(Maestro \`maxConcurrentReconciles\`, baseline workers); the peer handles one event at a time (as it comes).${failed ? ` **${failed} run(s) failed** (see stderr / --json).` : ''}`, '');
-    lines.push('| | Maestro | baseline | peer (@dot-i/k8s-operator) | Maestro / baseline | peer / baseline |');
-    lines.push('|---|---:|---:|---:|---:|---:|');
-    const row = (label: string, pick: (s: ContenderSummary) => Spread, digits: number) =>
-      lines.push(`| ${label} | ${cell(maestro && pick(maestro), digits)} | ${cell(baseline && pick(baseline), digits)} | ${cell(peer && pick(peer), digits)} | ${ratio(maestro && pick(maestro), baseline && pick(baseline))} | ${ratio(peer && pick(peer), baseline && pick(baseline))} |`);
-    row('Time to converge (s)', (s) => s.convergeS, 2);
-    row('Requests per parent (all, incl. list/watch)', (s) => s.requestsPerParent, 3);
-    row('… of which list + watch (total)', (s) => s.listWatchRequests, 0);
-    row('Non-2xx responses (total)', (s) => s.failedResponses, 0);
-    row('TCP connections opened (total)', (s) => s.connections, 0);
-    row('Reconciles until converged', (s) => s.reconcilesConvergence, 0);
-    row('Peak RSS of the operator (MiB)', (s) => s.peakRssMiB, 1);
-    row('CPU of the operator, whole life (s)', (s) => s.cpuS, 2);
-    row('CPU of the operator, convergence only (s)', (s) => s.cpuConvergenceS, 2);
+  let section = 1;
+  const present = (atN: AtN) => (Object.keys(LABELS) as ContenderName[]).filter((c) => atN.contenders[c]);
+
+  // 1. Maestro vs controller-runtime, at every N.
+  const pairs = summary.byN.filter((b) => b.contenders.maestro && b.contenders['controller-runtime']);
+  if (pairs.length) {
+    lines.push(`### ${section++}. Maestro vs controller-runtime`, '');
+    lines.push('| | ' + pairs.map((b) => `controller-runtime, N = ${fmt(b.n, 0)} | Maestro | Maestro / CR`).join(' | ') + ' |');
+    lines.push('|---|' + pairs.map(() => '---:|---:|---:|').join(''));
+    for (const [label, pick, digits] of HEAD_TO_HEAD) {
+      if (!pairs.some((b) => has(pick(b.contenders.maestro!)) || has(pick(b.contenders['controller-runtime']!)))) continue;
+      lines.push(`| ${label} | ` + pairs.map((b) => {
+        const cr = pick(b.contenders['controller-runtime']!);
+        const ma = pick(b.contenders.maestro!);
+        return `${cell(cr, digits)} | ${cell(ma, digits)} | ${ratio(ma, cr)}`;
+      }).join(' | ') + ' |');
+    }
     lines.push('');
-    const kinds = [...new Set([maestro, baseline, peer].flatMap((s) => Object.keys(s?.requestsByKind ?? {})))].sort();
+  }
+
+  // 2. Per-parent figures at every N and the growth between the smallest and the largest N.
+  if (summary.byN.length) {
+    lines.push(`### ${section++}. Per parent`, '');
+    lines.push('Time and CPU of the convergence divided by N; memory per parent is (peak RSS − RSS at rest) / N. '
+      + 'Growth is (value at the larger N − value at the smaller) / (difference of N): the cost of one more parent, without fixed costs.', '');
+    const contenders = [...new Set(summary.byN.flatMap(present))];
+    const first = summary.byN[0]!;
+    const last = summary.byN[summary.byN.length - 1]!;
+    const grows = first !== last;
+    lines.push(`| | ${summary.byN.map((b) => `N = ${fmt(b.n, 0)}: ms per parent | CPU ms per parent | KiB RSS per parent`).join(' | ')}${grows ? ` | growth ${fmt(first.n, 0)} → ${fmt(last.n, 0)}: ms | CPU ms | KiB peak RSS | KiB live heap` : ''} |`);
+    lines.push(`|---|${summary.byN.map(() => '---:|---:|---:|').join('')}${grows ? '---:|---:|---:|---:|' : ''}`);
+    for (const c of contenders) {
+      const cells = summary.byN.map((b) => {
+        const s = b.contenders[c];
+        if (!s) return '– | – | –';
+        return `${fmt((s.convergeS.median * 1000) / b.n, 2)} | ${fmt((s.cpuConvergenceS.median * 1000) / b.n, 2)} | ${fmt(((s.peakRssMiB.median - s.rssStartMiB.median) * 1024) / b.n, 1)}`;
+      });
+      let tail = '';
+      if (grows) {
+        const g = first.contenders[c] && last.contenders[c] ? growth(first.contenders[c]!, last.contenders[c]!) : undefined;
+        tail = g ? ` | ${fmt(g.timeMs, 2)} | ${fmt(g.cpuMs, 2)} | ${fmt(g.peakRssKiB, 1)} | ${fmt(g.heapKiB, 1)}` : ' | – | – | – | –';
+      }
+      lines.push(`| ${LABELS[c]} | ${cells.join(' | ')}${tail} |`);
+    }
+    if (grows) {
+      const gm = first.contenders.maestro && last.contenders.maestro ? growth(first.contenders.maestro, last.contenders.maestro) : undefined;
+      const gc = first.contenders['controller-runtime'] && last.contenders['controller-runtime'] ? growth(first.contenders['controller-runtime'], last.contenders['controller-runtime']) : undefined;
+      if (gm && gc) {
+        const r = (a: number, b: number) => (Number.isFinite(a / b) && b !== 0 ? `${(a / b).toFixed(2)}×` : '–');
+        lines.push(`| **Maestro / controller-runtime** | ${summary.byN.map((b) => {
+          const ma = b.contenders.maestro;
+          const cr = b.contenders['controller-runtime'];
+          if (!ma || !cr) return '– | – | –';
+          return `${ratio(ma.convergeS, cr.convergeS)} | ${ratio(ma.cpuConvergenceS, cr.cpuConvergenceS)} | ${r(ma.peakRssMiB.median - ma.rssStartMiB.median, cr.peakRssMiB.median - cr.rssStartMiB.median)}`;
+        }).join(' | ')} | ${r(gm.timeMs, gc.timeMs)} | ${r(gm.cpuMs, gc.cpuMs)} | ${r(gm.peakRssKiB, gc.peakRssKiB)} | ${r(gm.heapKiB, gc.heapKiB)} |`);
+      }
+    }
+    lines.push('');
+  }
+
+  // 3. Every contender at every N.
+  for (const atN of summary.byN) {
+    const cs = present(atN);
+    if (!cs.length) continue;
+    const failed = cs.reduce((sum, c) => sum + (atN.contenders[c]!.failed), 0);
+    const idx = summary.byN.indexOf(atN);
+    const rounds = options.rounds[idx] ?? options.rounds[0] ?? 0;
+    lines.push(`### ${section++}. All contenders, N = ${fmt(atN.n, 0)} (${rounds} round${rounds === 1 ? '' : 's'})`, '');
+    lines.push(`Convergence: N Sites, each 2 children (ConfigMap + Service, server-side apply) + Ready=True; steady state: every tenth Site changes spec; startup: a new process over the N converged Sites. `
+      + `Concurrency ${options.concurrency} (Maestro and controller-runtime workers, baseline workers); the peer handles one event at a time.${failed ? ` **${failed} run(s) failed** (see stderr / --json).` : ''}`, '');
+    const vsBaseline = cs.includes('baseline');
+    lines.push(`| | ${cs.map((c) => LABELS[c]).join(' | ')}${vsBaseline ? ` | ${cs.filter((c) => c !== 'baseline').map((c) => `${LABELS[c].split(' ')[0]} / baseline`).join(' | ')}` : ''} |`);
+    lines.push(`|---|${cs.map(() => '---:|').join('')}${vsBaseline ? cs.filter((c) => c !== 'baseline').map(() => '---:|').join('') : ''}`);
+    for (const [label, pick, digits] of FULL) {
+      if (!cs.some((c) => has(pick(atN.contenders[c]!)))) continue;
+      const base = vsBaseline ? pick(atN.contenders.baseline!) : undefined;
+      lines.push(`| ${label} | ${cs.map((c) => cell(pick(atN.contenders[c]!), digits)).join(' | ')}${vsBaseline ? ` | ${cs.filter((c) => c !== 'baseline').map((c) => ratio(pick(atN.contenders[c]!), base)).join(' | ')}` : ''} |`);
+    }
+    lines.push('');
+    const kinds = [...new Set(cs.flatMap((c) => Object.keys(atN.contenders[c]!.requestsByKind)))].sort();
     if (kinds.length) {
-      lines.push(`Requests until converged, by kind (medians): ${(['maestro', 'baseline', 'peer'] as const).filter((c) => summary.contenders[c]).map((c) => {
-        const byKind = summary.contenders[c]!.requestsByKind;
+      lines.push(`Requests until converged, by kind (medians): ${cs.map((c) => {
+        const byKind = atN.contenders[c]!.requestsByKind;
         return `${c} ${kinds.filter((k) => byKind[k]).map((k) => `${k} ${fmt(byKind[k]!, 0)}`).join(', ')}`;
       }).join('; ')}.`, '');
     }
-    const changed = maestro?.steadyChanged ?? baseline?.steadyChanged ?? peer?.steadyChanged ?? 0;
-    lines.push(`### 2. Steady state: ${changed} of ${fmt(options.n, 0)} Sites (10 %) change spec`, '');
-    lines.push('| | Maestro | baseline | peer | Maestro / baseline | peer / baseline |');
-    lines.push('|---|---:|---:|---:|---:|---:|');
-    row('Time until Ready for the new generation (s)', (s) => s.steadyS, 2);
-    row(`Reconciles executed (${changed} changed)`, (s) => s.steadyReconciles, 0);
-    row('Requests per changed parent', (s) => s.steadyRequestsPerChanged, 2);
-    lines.push('');
   }
 
   if (summary.overhead) {
     const o = summary.overhead;
-    lines.push(`### 3. Conductor overhead: ${o.steps} no-op reconcilers`, '');
+    lines.push(`### ${section++}. Conductor overhead: ${o.steps} no-op reconcilers`, '');
     lines.push('| | µs per reconcile | bytes allocated per reconcile | µs per step | bytes per step |');
     lines.push('|---|---:|---:|---:|---:|');
     const per = (s: Spread) => ({ ...s, median: s.median / o.steps, min: s.min / o.steps, max: s.max / o.steps });
@@ -249,7 +487,7 @@ export function markdown(input: ReportInput): string {
 
   if (summary.cache) {
     const c = summary.cache;
-    lines.push(`### 4. Cache memory: ${fmt(c.objects, 0)} ConfigMaps of ~1 KiB`, '');
+    lines.push(`### ${section++}. Cache memory: ${fmt(c.objects, 0)} ConfigMaps of ~1 KiB`, '');
     lines.push(`JSON per object: ${fmt(c.jsonCached, 0)} B as cached (without managedFields), ${fmt(c.jsonServed, 0)} B as served. `
       + 'Heap after full GCs minus before, per object held, each in a fresh process after one unmeasured pass.', '');
     if (c.maestroHeld < c.objects) {
@@ -268,7 +506,7 @@ export function markdown(input: ReportInput): string {
     lines.push('### Targets', '');
     lines.push('| target | goal | measured | |');
     lines.push('|---|---|---|---|');
-    for (const t of list) lines.push(`| ${t.name} | ${t.target} | ${t.measured} | ${t.met === undefined ? '–' : t.met ? 'met' : '**missed**'} |`);
+    for (const t of list) lines.push(`| ${t.name} | ${t.target} | ${t.measured} | ${t.met === undefined ? '–' : t.met ? 'met' : '**not met**'} |`);
     lines.push('');
   }
   return lines.join('\n');

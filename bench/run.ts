@@ -1,84 +1,30 @@
-// `npm run bench`: Maestro against the limit of the API server (a hand-written
-// client-node loop) and against the TypeScript peer (@dot-i/k8s-operator), on one local
-// control plane. Progress on stderr, the result (markdown, or JSON with --json) on stdout.
-//
-//   node dist/bench/run.js [--n 1000] [--rounds 3] [--concurrency 8]
-//     [--only convergence,overhead,cache] [--contenders maestro,baseline,peer]
-//     [--cache-objects 10000] [--json] [--save FILE] [--profile]
-//
-// See bench/README.md for what is measured and how.
+// `npm run bench`: Maestro against controller-runtime (the Go library most operators are
+// built with), the limit of the API server (a hand-written client-node loop) and the
+// TypeScript peer (@dot-i/k8s-operator), on one local control plane. Progress on stderr,
+// the result (markdown, or JSON with --json) on stdout. `--help` lists the flags;
+// bench/README.md says what is measured and how.
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { availableParallelism, cpus, release, totalmem, type } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
-import { parseArgs } from 'node:util';
 import { controlPlaneAssets, startControlPlane, type ControlPlane } from '../lib/testing/index.js';
 import { runCache, type CacheResults } from './cache.js';
 import { exited, killChildren, nextMessage, spawnChild } from './children.js';
-import { CONTENDERS, runConvergence, type ContenderName, type RunResult } from './convergence.js';
+import { controllerRuntimeBinary, GoMissingError } from './controller-runtime.js';
+import { runConvergence, type RunResult } from './convergence.js';
 import { Api } from './kube.js';
+import { parseOptions, USAGE, type BenchOptions } from './options.js';
 import type { OverheadResult } from './overhead.js';
-import { markdown, summarizeCache, summarizeContender, summarizeOverhead, targets, type Summary } from './report.js';
+import { hasProc } from './proc.js';
+import { markdown, summarizeCache, summarizeOverhead, summarizeRuns, targets, type ReportInput, type Summary } from './report.js';
 import { siteCRD } from './site.js';
 
 const benchDir = dirname(fileURLToPath(import.meta.url));
 const root = resolve(benchDir, '../..');
 const peerDir = join(root, 'bench', 'peer');
 const log = (line: string) => process.stderr.write(`[bench] ${line}\n`);
-
-const SCENARIOS = ['convergence', 'overhead', 'cache'] as const;
-type Scenario = (typeof SCENARIOS)[number];
-
-function options() {
-  const { values } = parseArgs({
-    options: {
-      n: { type: 'string', default: '1000' },
-      rounds: { type: 'string', default: '3' },
-      concurrency: { type: 'string', default: '8' },
-      only: { type: 'string' },
-      contenders: { type: 'string' },
-      'cache-objects': { type: 'string', default: '10000' },
-      json: { type: 'boolean', default: false },
-      save: { type: 'string' },
-      profile: { type: 'boolean', default: false },
-      help: { type: 'boolean', short: 'h', default: false },
-    },
-    strict: true,
-  });
-  if (values.help) {
-    process.stdout.write(`usage: npm run bench -- [--n 1000] [--rounds 3] [--concurrency 8] [--only ${SCENARIOS.join(',')}]
-                  [--contenders ${CONTENDERS.join(',')}] [--cache-objects 10000] [--json] [--save FILE] [--profile]
-  --only         scenarios to run (default all; 'steady' is part of 'convergence')
-  --profile      write .cpuprofile files of the Maestro contender into bench/profiles/
-  --save FILE    also write the JSON result to FILE
-`);
-    process.exit(0);
-  }
-  const int = (name: string, value: string, min: number) => {
-    const parsed = Number(value);
-    if (!Number.isInteger(parsed) || parsed < min) throw new Error(`--${name} must be an integer >= ${min}, got '${value}'`);
-    return parsed;
-  };
-  const list = <T extends string>(name: string, value: string | undefined, all: readonly T[], alias: Record<string, T> = {}): T[] => {
-    if (!value) return [...all];
-    const picked = value.split(',').map((s) => s.trim()).filter(Boolean).map((s) => alias[s] ?? s);
-    for (const p of picked) if (!all.includes(p as T)) throw new Error(`--${name}: unknown '${p}' (one of ${all.join(', ')})`);
-    return all.filter((a) => picked.includes(a));
-  };
-  return {
-    n: int('n', values.n, 1),
-    rounds: int('rounds', values.rounds, 1),
-    concurrency: int('concurrency', values.concurrency, 1),
-    cacheObjects: int('cache-objects', values['cache-objects'], 1),
-    only: list<Scenario>('only', values.only, SCENARIOS, { steady: 'convergence', 'steady-state': 'convergence', memory: 'cache', conductor: 'overhead' }),
-    contenders: list<ContenderName>('contenders', values.contenders, CONTENDERS),
-    json: values.json,
-    save: values.save,
-    profile: values.profile,
-  };
-}
 
 /** Installs the peer into bench/peer/node_modules (from its lockfile) when missing. */
 function ensurePeer(): void {
@@ -110,12 +56,68 @@ async function runOverhead(rounds: number): Promise<OverheadResult[]> {
   return results;
 }
 
+/** What --save writes (and --from reads). */
+interface Saved extends ReportInput {
+  runs: RunResult[];
+  overhead?: OverheadResult[];
+  cache?: CacheResults;
+}
+
+/** Prints the report of saved results, merged (runs concatenated; overhead and cache from the last file that has them). */
+function report(files: string[], opts: BenchOptions): void {
+  const saved = files.map((f) => JSON.parse(readFileSync(f, 'utf8')) as Saved);
+  const runs = saved.flatMap((s) => s.runs);
+  const ns = [...new Set(runs.map((r) => r.n))].sort((a, b) => a - b);
+  const roundsAt = (n: number) => Math.max(0, ...runs.filter((r) => r.n === n).map((r) => r.round));
+  const last = saved[saved.length - 1]!;
+  const overhead = [...saved].reverse().find((s) => s.overhead)?.overhead;
+  const cache = [...saved].reverse().find((s) => s.cache)?.cache;
+  const summary: Summary = { byN: summarizeRuns(runs, opts.contenders) };
+  if (overhead) summary.overhead = summarizeOverhead(overhead);
+  if (cache) summary.cache = summarizeCache(cache);
+  const input: ReportInput = {
+    machine: last.machine,
+    date: saved.map((s) => s.date).join(', '),
+    options: { ...last.options, n: ns, rounds: ns.map(roundsAt) },
+    durationS: saved.reduce((sum, s) => sum + s.durationS, 0),
+    summary,
+  };
+  process.stdout.write(opts.json ? `${JSON.stringify({ ...input, targets: targets(summary) }, null, 2)}\n` : `${markdown(input)}\n`);
+}
+
 async function main(): Promise<void> {
-  const opts = options();
+  let opts: BenchOptions;
+  try {
+    opts = parseOptions(process.argv.slice(2));
+  } catch (err) {
+    process.stderr.write(`[bench] ${err instanceof Error ? err.message : String(err)}\n${USAGE}`);
+    process.exit(2);
+  }
+  if (opts.help) {
+    process.stdout.write(USAGE);
+    return;
+  }
+  if (opts.from.length) return report(opts.from, opts);
+
   const began = performance.now();
   const date = new Date().toISOString();
-  const needsPlane = opts.only.includes('convergence') || opts.only.includes('cache');
-  if (opts.only.includes('convergence') && opts.contenders.includes('peer')) ensurePeer();
+  const converge = opts.only.includes('convergence');
+  const needsPlane = converge || opts.only.includes('cache');
+  if (converge && !hasProc()) throw new Error('the bench reads CPU and RSS from /proc/<pid>, which this system does not have (Linux only)');
+  // Fail before anything starts when a contender cannot be had.
+  let crBinary: string | undefined;
+  if (converge && opts.contenders.includes('controller-runtime')) {
+    try {
+      crBinary = controllerRuntimeBinary(join(root, 'bench', 'controller-runtime'), log);
+    } catch (err) {
+      if (err instanceof GoMissingError) {
+        process.stderr.write(`[bench] ${err.message}\n`);
+        process.exit(2);
+      }
+      throw err;
+    }
+  }
+  if (converge && opts.contenders.includes('peer')) ensurePeer();
 
   let plane: ControlPlane | undefined;
   let api: Api | undefined;
@@ -142,19 +144,26 @@ async function main(): Promise<void> {
   const runs: RunResult[] = [];
   let overhead: OverheadResult[] | undefined;
   let cache: CacheResults | undefined;
+  const partial = (): Saved => ({
+    machine, date, durationS: (performance.now() - began) / 1000,
+    summary: { byN: summarizeRuns(runs, opts.contenders) },
+    options: { n: opts.n, rounds: opts.rounds, concurrency: opts.concurrency, cacheObjects: opts.cacheObjects },
+    runs, ...(overhead ? { overhead } : {}),
+  });
   try {
     // The micro-benchmark first, while nothing else of ours runs.
     if (opts.only.includes('overhead')) {
       log('conductor overhead');
-      overhead = await runOverhead(opts.rounds);
+      overhead = await runOverhead(opts.rounds[0]!);
     }
     if (needsPlane) {
       log('starting the local control plane');
       const assets = await controlPlaneAssets({ build: true, log: (line) => log(line) });
       plane = await startControlPlane({
         assets,
-        // Room for the Services of every round (the default /24 has 254 cluster IPs).
-        apiServerFlags: { 'service-cluster-ip-range': '10.0.0.0/16' },
+        // Room for the Services of every run (the default /24 has 254 cluster IPs); deleted
+        // Services give their IPs back only after a while, so be generous.
+        apiServerFlags: { 'service-cluster-ip-range': '10.0.0.0/12' },
         log: (line) => log(`control plane: ${line}`),
       });
       api = new Api(plane.kubeConfig);
@@ -162,31 +171,37 @@ async function main(): Promise<void> {
       machine['kubernetes'] = version.gitVersion;
       await plane.installCRDs([siteCRD()]);
     }
-    if (opts.only.includes('convergence')) {
+    if (converge) {
       const profileDir = opts.profile ? join(root, 'bench', 'profiles') : undefined;
-      if (profileDir) mkdirSync(profileDir, { recursive: true });
+      const heapSnapshotDir = opts.heapSnapshot ? join(root, 'bench', 'profiles') : undefined;
+      for (const dir of [profileDir, heapSnapshotDir]) if (dir) mkdirSync(dir, { recursive: true });
       // Warm the API server's paths (Site creates, applies, status patches) once, unrecorded,
       // so that the first contender of round 1 does not pay for it.
-      const warmup = Math.min(opts.n, 200);
+      const warmup = Math.min(opts.n[0]!, 200);
       log(`warm-up: baseline with ${warmup} Sites (not recorded)`);
-      const warm = await runConvergence('baseline', {
-        api: api!, kubeconfigPath: plane!.kubeconfigPath, benchDir, peerDir, n: warmup, concurrency: opts.concurrency, round: 0, log,
-      });
+      const common = {
+        api: api!, kubeconfigPath: plane!.kubeconfigPath, benchDir, peerDir, concurrency: opts.concurrency,
+        controllerRuntimeBinary: crBinary, steady: opts.only.includes('steady'), startup: opts.only.includes('startup'), log,
+      };
+      const warm = await runConvergence('baseline', { ...common, n: warmup, round: 0, steady: false, startup: false });
       if (warm.error) throw new Error(`the warm-up run failed: ${warm.error}`);
-      for (let round = 1; round <= opts.rounds; round++) {
-        for (const contender of opts.contenders) {
-          if (interrupted) return;
-          log(`round ${round}/${opts.rounds}: ${contender}`);
-          runs.push(await runConvergence(contender, {
-            api: api!, kubeconfigPath: plane!.kubeconfigPath, benchDir, peerDir, n: opts.n, concurrency: opts.concurrency, round, profileDir, log,
-          }));
+      for (const [i, n] of opts.n.entries()) {
+        const rounds = opts.rounds[i]!;
+        for (let round = 1; round <= rounds; round++) {
+          for (const contender of opts.contenders) {
+            if (interrupted) return;
+            log(`N = ${n}, round ${round}/${rounds}: ${contender}`);
+            runs.push(await runConvergence(contender, { ...common, n, round, profileDir, heapSnapshotDir }));
+            // A long run that is interrupted keeps what it measured (report it with --from).
+            if (opts.save) writeFileSync(opts.save, `${JSON.stringify(partial(), null, 2)}\n`);
+          }
         }
       }
-      if (profileDir) log(`CPU profiles of the Maestro contender: ${profileDir}`);
+      if (profileDir || heapSnapshotDir) log(`profiles of the Maestro contender: ${profileDir ?? heapSnapshotDir} (summaries: node dist/bench/profile-summary.js FILE)`);
     }
     if (opts.only.includes('cache')) {
       log(`cache memory (${opts.cacheObjects} ConfigMaps)`);
-      cache = await runCache({ api: api!, kubeconfigPath: plane!.kubeconfigPath, benchDir, objects: opts.cacheObjects, rounds: opts.rounds, log });
+      cache = await runCache({ api: api!, kubeconfigPath: plane!.kubeconfigPath, benchDir, objects: opts.cacheObjects, rounds: opts.rounds[0]!, log });
     }
   } finally {
     killChildren();
@@ -197,22 +212,18 @@ async function main(): Promise<void> {
     }
   }
 
-  const summary: Summary = { contenders: {} };
-  for (const contender of opts.contenders) {
-    const mine = runs.filter((r) => r.contender === contender);
-    if (mine.length) summary.contenders[contender] = summarizeContender(mine);
-  }
+  const summary: Summary = { byN: summarizeRuns(runs, opts.contenders) };
   if (overhead) summary.overhead = summarizeOverhead(overhead);
   if (cache) summary.cache = summarizeCache(cache);
   const durationS = (performance.now() - began) / 1000;
-  const input = { machine, date, options: { n: opts.n, rounds: opts.rounds, concurrency: opts.concurrency, cacheObjects: opts.cacheObjects }, durationS, summary, runs };
-  const json = `${JSON.stringify({ ...input, targets: targets(summary), overhead, cache }, null, 2)}\n`;
+  const input: ReportInput = {
+    machine, date, durationS, summary,
+    options: { n: converge ? opts.n : [], rounds: converge ? opts.rounds : [], concurrency: opts.concurrency, cacheObjects: opts.cacheObjects },
+  };
+  const saved: Saved & { targets: unknown } = { ...input, targets: targets(summary), runs, ...(overhead ? { overhead } : {}), ...(cache ? { cache } : {}) };
+  const json = `${JSON.stringify(saved, null, 2)}\n`;
   if (opts.save) writeFileSync(opts.save, json);
-  if (opts.json) {
-    process.stdout.write(json);
-  } else {
-    process.stdout.write(`${markdown(input)}\n`);
-  }
+  process.stdout.write(opts.json ? json : `${markdown(input)}\n`);
   log(`done in ${(durationS / 60).toFixed(1)} min`);
   if (runs.some((r) => r.error)) process.exitCode = 1;
 }

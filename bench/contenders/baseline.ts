@@ -55,6 +55,7 @@ await serve(({ kubeconfigPath, namespace, concurrency }) => {
   const again = new Set<string>();
   const idle: Array<() => void> = [];
   let reconciles = 0;
+  let lastReconcile = 0;
   let stopped = false;
   let resourceVersion = '';
   let controller: AbortController | undefined;
@@ -84,6 +85,7 @@ await serve(({ kubeconfigPath, namespace, concurrency }) => {
     await custom.patchNamespacedCustomObjectStatus({
       group: SITE.group, version: SITE.version, namespace, plural: SITE.plural, name, body: { status: readyStatus(site) },
     }, merge);
+    lastReconcile = performance.now();
   }
 
   async function worker(): Promise<void> {
@@ -135,5 +137,6 @@ await serve(({ kubeconfigPath, namespace, concurrency }) => {
       for (const wake of idle.splice(0)) wake();
     },
     reconciles: () => reconciles,
+    lastReconcileMs: () => lastReconcile,
   };
 });

@@ -26,10 +26,12 @@ export class Site {
   status?: { conditions?: Condition[]; observedGeneration?: number };
 }
 
-/** Counts conducts (a singleton of the root container, injected into the first step). */
+/** Counts conducts (a singleton of the root container, injected into the first and the last step). */
 @singleton()
 export class ReconcileCounter {
   count = 0;
+  /** performance.now() when the last step of the last conduct ran. */
+  last = 0;
 }
 
 @Parent(Site) @Reconciles(10) @Owns(V1ConfigMap)
@@ -52,7 +54,9 @@ export class SiteService implements Reconciler<Site> {
 
 @Parent(Site) @Reconciles(30)
 export class SiteReady implements Reconciler<Site> {
+  constructor(private readonly counter: ReconcileCounter) {}
   async reconcile(ctx: Context, _client: Client, site: Site): Promise<Result> {
+    this.counter.last = performance.now();
     fetchState(ctx).addCondition({ ...READY, message: readyMessage(site as SiteObject) });
     return {};
   }
@@ -78,5 +82,6 @@ await serve(async ({ kubeconfigPath, namespace, concurrency }) => {
     start: () => operator.start({ handleSignals: false }),
     stop: () => operator.stop(),
     reconciles: () => counter.count,
+    lastReconcileMs: () => counter.last,
   };
 });

@@ -56,6 +56,7 @@ const logger: PeerLogger = {
 
 await serve(({ namespace }) => {
   let reconciles = 0;
+  let lastReconcile = 0;
 
   class SiteOperator extends Operator {
     protected async init(): Promise<void> {
@@ -77,6 +78,7 @@ await serve(({ namespace }) => {
       await this.k8sApi.patchNamespacedConfigMap(name, namespace, owned(configMapFor(site), site), undefined, undefined, FIELD_MANAGER, undefined, true, APPLY);
       await this.k8sApi.patchNamespacedService(name, namespace, owned(serviceFor(site), site), undefined, undefined, FIELD_MANAGER, undefined, true, APPLY);
       await this.patchResourceStatus(e.meta, readyStatus(site));
+      lastReconcile = performance.now();
     }
   }
 
@@ -88,5 +90,6 @@ await serve(({ namespace }) => {
     // the process exits right after reporting anyway.
     stop: async () => {},
     reconciles: () => reconciles,
+    lastReconcileMs: () => lastReconcile,
   };
 });

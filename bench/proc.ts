@@ -1,0 +1,75 @@
+// CPU and memory of a contender, read from outside the process (/proc/<pid>), the same
+// way for every contender whatever its language: utime + stime from /proc/<pid>/stat,
+// VmRSS and VmHWM (the kernel's peak RSS) from /proc/<pid>/status.
+import { spawnSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+
+/** One reading of a process. */
+export interface ProcSample {
+  /** utime + stime, seconds. */
+  cpuS: number;
+  /** VmRSS, bytes. */
+  rssBytes: number;
+  /** VmHWM (peak RSS since the process started), bytes. */
+  peakRssBytes: number;
+}
+
+/** The fields of /proc/<pid>/stat the bench uses, in clock ticks. */
+export interface StatTimes {
+  utimeTicks: number;
+  stimeTicks: number;
+}
+
+/**
+ * Parses /proc/<pid>/stat. The command name (field 2) is in parentheses and may itself
+ * contain spaces and parentheses, so the fields are counted from the last ')'.
+ */
+export function parseStat(text: string): StatTimes {
+  const close = text.lastIndexOf(')');
+  if (close < 0) throw new Error(`not a /proc/<pid>/stat line: '${text.slice(0, 80)}'`);
+  // After ')': field 3 (state) is index 0, so utime (14) is index 11 and stime (15) index 12.
+  const fields = text.slice(close + 1).trim().split(/\s+/);
+  const utimeTicks = Number(fields[11]);
+  const stimeTicks = Number(fields[12]);
+  if (!Number.isInteger(utimeTicks) || !Number.isInteger(stimeTicks)) throw new Error(`no utime/stime in '${text.slice(0, 200)}'`);
+  return { utimeTicks, stimeTicks };
+}
+
+/** Parses the memory lines of /proc/<pid>/status (values in kB there), in bytes; absent lines are undefined. */
+export function parseStatus(text: string): { rssBytes?: number; peakRssBytes?: number } {
+  const kb = (key: string): number | undefined => {
+    const match = new RegExp(`^${key}:\\s+(\\d+)\\s+kB`, 'm').exec(text);
+    return match ? Number(match[1]) * 1024 : undefined;
+  };
+  return { rssBytes: kb('VmRSS'), peakRssBytes: kb('VmHWM') };
+}
+
+let clockTicks: number | undefined;
+
+/** The kernel's clock ticks per second (`getconf CLK_TCK`, 100 on Linux almost always). */
+export function clockTicksPerSecond(): number {
+  if (clockTicks === undefined) {
+    const result = spawnSync('getconf', ['CLK_TCK'], { encoding: 'utf8' });
+    const parsed = Number(result.stdout?.trim());
+    clockTicks = Number.isInteger(parsed) && parsed > 0 ? parsed : 100;
+  }
+  return clockTicks;
+}
+
+/** Reads /proc/<pid> now; throws when the process is gone (or is a zombie without memory). */
+export function readProc(pid: number): ProcSample {
+  const times = parseStat(readFileSync(`/proc/${pid}/stat`, 'utf8'));
+  const memory = parseStatus(readFileSync(`/proc/${pid}/status`, 'utf8'));
+  if (memory.rssBytes === undefined || memory.peakRssBytes === undefined) throw new Error(`process ${pid} has no memory figures (exited?)`);
+  return { cpuS: (times.utimeTicks + times.stimeTicks) / clockTicksPerSecond(), rssBytes: memory.rssBytes, peakRssBytes: memory.peakRssBytes };
+}
+
+/** Whether this machine has /proc (the bench needs it). */
+export function hasProc(): boolean {
+  try {
+    readProc(process.pid);
+    return true;
+  } catch {
+    return false;
+  }
+}

@@ -1,0 +1,48 @@
+import { expect } from 'chai';
+import { spawn } from 'node:child_process';
+import { parseStat, parseStatus, readProc } from '../../bench/proc.js';
+
+describe('bench /proc readings', () => {
+  it('takes utime and stime from /proc/<pid>/stat, counting fields after the command name', () => {
+    // A command name with spaces and parentheses must not shift the fields.
+    const line = '4242 (node (bench) x) S 1 4242 4242 0 -1 4194560 15921 0 0 0 1234 567 0 0 20 0 11 0 7391 1118146560 40413 18446744073709551615 1 1 0 0 0 0 0 4096 134234626 0 0 0 17 1 0 0 0 0 0';
+    expect(parseStat(line)).to.deep.equal({ utimeTicks: 1234, stimeTicks: 567 });
+  });
+
+  it('rejects a line that is not a stat line', () => {
+    expect(() => parseStat('hello')).to.throw(/not a \/proc/);
+    expect(() => parseStat('1 (x) S 1 2')).to.throw(/no utime\/stime/);
+  });
+
+  it('reads VmRSS and VmHWM from /proc/<pid>/status, in bytes', () => {
+    const status = 'Name:\tnode\nVmPeak:\t 1200000 kB\nVmHWM:\t  331520 kB\nVmRSS:\t  298000 kB\nThreads:\t11\n';
+    expect(parseStatus(status)).to.deep.equal({ rssBytes: 298000 * 1024, peakRssBytes: 331520 * 1024 });
+  });
+
+  it('leaves the figures undefined when a status has no memory (a zombie)', () => {
+    expect(parseStatus('Name:\tnode\nState:\tZ (zombie)\n')).to.deep.equal({ rssBytes: undefined, peakRssBytes: undefined });
+  });
+
+  it('reads a live process from outside: its CPU grows while it computes, its peak RSS covers its RSS', async () => {
+    // A child that burns 300 ms of CPU (its own CPU time, so a loaded machine only makes it
+    // take longer) and allocates 64 MiB, then waits to be killed.
+    const child = spawn(process.execPath, ['-e', `
+      const cpu = () => { const u = process.cpuUsage(); return (u.user + u.system) / 1000; };
+      let x = 0; while (cpu() < 300) x++;
+      globalThis.keep = Buffer.alloc(64 * 1024 * 1024, 1);
+      process.stdout.write('done\\n'); setInterval(() => {}, 1000);`], { stdio: ['ignore', 'pipe', 'inherit'] });
+    try {
+      await new Promise<void>((resolve) => child.stdout!.once('data', () => resolve()));
+      const sample = readProc(child.pid!);
+      expect(sample.cpuS).to.be.greaterThan(0.1);
+      expect(sample.rssBytes).to.be.greaterThan(64 * 1024 * 1024);
+      expect(sample.peakRssBytes).to.be.at.least(sample.rssBytes);
+    } finally {
+      child.kill('SIGKILL');
+    }
+  });
+
+  it('throws for a process that does not exist', () => {
+    expect(() => readProc(2 ** 30)).to.throw();
+  });
+});

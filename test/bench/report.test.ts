@@ -1,0 +1,144 @@
+import { expect } from 'chai';
+import type { ContenderStats } from '../../bench/contender.js';
+import type { ContenderName, RunResult } from '../../bench/convergence.js';
+import type { RequestCounters } from '../../bench/requests.js';
+import { cell, fmt, growth, markdown, ratio, spread, summarizeContender, summarizeRuns, targets, type Summary } from '../../bench/report.js';
+
+const MiB = 2 ** 20;
+
+function stats(o: { cpuS: number; rssMiB?: number; peakMiB?: number; heapMiB?: number; reconciles?: number; byKind?: RequestCounters['byKind']; lastActivityMs?: number }): ContenderStats {
+  const byKind = o.byKind ?? {};
+  const total = Object.values(byKind).reduce((a, b) => a + (b ?? 0), 0);
+  return {
+    requests: { total, byKind, byStatus: { '2xx': total }, connections: { net: 1, undici: 1 } },
+    reconciles: o.reconciles ?? 0,
+    heapUsedBytes: (o.heapMiB ?? 10) * MiB,
+    uptimeMs: 1000,
+    lastActivityMs: o.lastActivityMs ?? 0,
+    proc: { cpuS: o.cpuS, rssBytes: (o.rssMiB ?? 30) * MiB, peakRssBytes: (o.peakMiB ?? o.rssMiB ?? 30) * MiB },
+  };
+}
+
+/** A run of `contender` at `n` whose figures scale with `k` (fixed costs + per-parent costs). */
+function run(contender: ContenderName, n: number, round: number, f: { rest: number; perParentKiB: number; cpuPerParentMs: number; msPerParent: number; startupWrites?: number; error?: string }): RunResult {
+  const peak = f.rest + (f.perParentKiB * n) / 1024;
+  const atStart = stats({ cpuS: 0.5, rssMiB: f.rest });
+  const converged = stats({ cpuS: 0.5 + (f.cpuPerParentMs * n) / 1000, rssMiB: peak, peakMiB: peak, reconciles: n, byKind: { list: 3, watch: 3, patch: 2 * n, patchStatus: n } });
+  const convergedHeap = { ...converged, heapUsedBytes: (5 + (f.perParentKiB * n) / 2048) * MiB };
+  const after = { ...converged, reconciles: n + n / 10, requests: { ...converged.requests, total: converged.requests.total + (2 * n) / 10 } };
+  const quiet = stats({ cpuS: 1, reconciles: n, byKind: { list: 3, watch: 3, patch: f.startupWrites ?? 0 }, lastActivityMs: 1500 });
+  return {
+    contender, round, namespace: `ns-${contender}-${round}`, n,
+    ...(f.error ? { error: f.error } : {}),
+    convergeMs: f.msPerParent * n, createMs: 1, atStart, converged, convergedHeap,
+    steady: { changed: n / 10, readyMs: 500, after },
+    final: stats({ cpuS: 2, rssMiB: peak, peakMiB: peak }),
+    startup: { readyMs: 800, passMs: 1500, quiet, heap: quiet, final: stats({ cpuS: 1.1, peakMiB: peak }) },
+  };
+}
+
+describe('bench report', () => {
+  it('summarizes median and range, ignoring what is not a number', () => {
+    expect(spread([3, 1, 2])).to.deep.equal({ median: 2, min: 1, max: 3, n: 3 });
+    expect(spread([4, 1, NaN, 2, 3])).to.deep.equal({ median: 2.5, min: 1, max: 4, n: 4 });
+    expect(spread([]).n).to.equal(0);
+  });
+
+  it('formats cells and ratios of medians', () => {
+    expect(cell(spread([10.2, 9.1, 11.456]), 2)).to.equal('10.20 (9.10–11.46)');
+    expect(cell(spread([1234.5]), 1)).to.equal('1,234.5');
+    expect(cell(undefined, 1)).to.equal('–');
+    expect(ratio(spread([6]), spread([2]))).to.equal('3.00×');
+    expect(ratio(spread([6]), spread([0]))).to.equal('–');
+    expect(fmt(NaN, 2)).to.equal('–');
+  });
+
+  it('takes CPU and RSS from the /proc readings: convergence CPU is converged minus ready', () => {
+    const s = summarizeContender([run('maestro', 1000, 1, { rest: 150, perParentKiB: 160, cpuPerParentMs: 5, msPerParent: 10 })]);
+    expect(s.cpuStartS.median).to.equal(0.5);
+    expect(s.cpuConvergenceS.median).to.be.closeTo(5, 1e-9);
+    expect(s.rssStartMiB.median).to.equal(150);
+    expect(s.peakRssMiB.median).to.be.closeTo(150 + 160000 / 1024, 1e-9);
+    expect(s.convergeS.median).to.equal(10);
+    expect(s.requestsPerParent.median).to.equal(3.006);
+    expect(s.steadyReconciles.median).to.equal(100);
+    expect(s.startupWrites.median).to.equal(0);
+    expect(s.startupPassS.median).to.equal(1.5);
+  });
+
+  it('leaves failed runs out of the figures but counts them', () => {
+    const s = summarizeContender([
+      run('maestro', 1000, 1, { rest: 150, perParentKiB: 160, cpuPerParentMs: 5, msPerParent: 10 }),
+      run('maestro', 1000, 2, { rest: 150, perParentKiB: 160, cpuPerParentMs: 5, msPerParent: 99, error: 'timeout' }),
+    ]);
+    expect(s.runs).to.equal(2);
+    expect(s.failed).to.equal(1);
+    expect(s.convergeS.max).to.equal(10);
+  });
+
+  it('leaves a startup whose pass was not seen to its end out of the startup figures', () => {
+    const cut = run('maestro', 1000, 2, { rest: 150, perParentKiB: 160, cpuPerParentMs: 5, msPerParent: 10, startupWrites: 978 });
+    cut.startup!.passMs = 24_000;
+    cut.startup!.quiet = { ...cut.startup!.quiet, reconciles: 492 }; // saved before `complete` existed
+    const flagged = run('maestro', 1000, 3, { rest: 150, perParentKiB: 160, cpuPerParentMs: 5, msPerParent: 10, startupWrites: 5 });
+    flagged.startup!.complete = false;
+    const s = summarizeContender([run('maestro', 1000, 1, { rest: 150, perParentKiB: 160, cpuPerParentMs: 5, msPerParent: 10 }), cut, flagged]);
+    expect(s.startupWrites.n).to.equal(1);
+    expect(s.startupPassS.max).to.equal(1.5);
+    expect(s.convergeS.n).to.equal(3);
+  });
+
+  it('computes the cost of one more parent between two N, without the fixed costs', () => {
+    const small = summarizeContender([run('maestro', 1000, 1, { rest: 150, perParentKiB: 100, cpuPerParentMs: 5, msPerParent: 10 })]);
+    const large = summarizeContender([run('maestro', 10000, 1, { rest: 150, perParentKiB: 100, cpuPerParentMs: 5, msPerParent: 10 })]);
+    const g = growth(small, large)!;
+    expect(g.from).to.equal(1000);
+    expect(g.to).to.equal(10000);
+    expect(g.peakRssKiB).to.be.closeTo(100, 1e-6);
+    expect(g.cpuMs).to.be.closeTo(5, 1e-6);
+    expect(g.timeMs).to.be.closeTo(10, 1e-6);
+    expect(g.heapKiB).to.be.closeTo(50, 1e-6);
+    expect(growth(large, small)).to.equal(undefined);
+  });
+
+  function twoN(maestroKiB: number): Summary {
+    const runs = [1000, 10000].flatMap((n) => [
+      run('maestro', n, 1, { rest: 150, perParentKiB: maestroKiB, cpuPerParentMs: 5, msPerParent: 10, startupWrites: n === 10000 ? 3 : 0 }),
+      run('controller-runtime', n, 1, { rest: 30, perParentKiB: 20, cpuPerParentMs: 4, msPerParent: 10 }),
+    ]);
+    return { byN: summarizeRuns(runs, ['maestro', 'controller-runtime', 'baseline', 'peer']) };
+  }
+
+  it("marks issue #16's targets met or not met from the measured figures", () => {
+    const list = targets(twoN(30));
+    const find = (name: string) => list.find((t) => t.name.startsWith(name))!;
+    expect(find('Peak RSS vs controller-runtime, N = 1,000').met).to.equal(false); // (150+29.3)/(30+19.5) = 3.6×
+    expect(find('RSS at rest').met).to.equal(false); // 150/30 = 5×
+    expect(find('CPU during convergence vs controller-runtime, N = 1,000').met).to.equal(true); // 1.25×
+    expect(find('Convergence time vs controller-runtime, N = 1,000').met).to.equal(true); // 1.00×
+    expect(find('Start-up CPU').met).to.equal(false); // 0.5 s
+    expect(find('Startup over 1,000').met).to.equal(true);
+    expect(find('Startup over 10,000').met).to.equal(false);
+    expect(find('Steady state reconciles only the changed parents, N = 1,000').met).to.equal(true);
+    expect(find('Peak RSS growth per parent').measured).to.match(/^1\.50× \(30\.0 vs 20\.0 KiB per parent\)/);
+    expect(find('Peak RSS growth per parent').met).to.equal(true);
+    expect(targets(twoN(50)).find((t) => t.name.startsWith('Peak RSS growth'))!.met).to.equal(false);
+  });
+
+  it('leads the markdown with Maestro vs controller-runtime at both N, then per-parent figures, then all contenders', () => {
+    const text = markdown({
+      machine: { cores: 2, cpu: 'test', memory: '1 GiB', node: 'v24', os: 'Linux', kubernetes: 'v1.36.3' },
+      date: '2026-12-02', options: { n: [1000, 10000], rounds: [3, 1], concurrency: 8, cacheObjects: 0 }, durationS: 60, summary: twoN(30),
+    });
+    const vs = text.indexOf('Maestro vs controller-runtime');
+    const per = text.indexOf('Per parent');
+    const all = text.indexOf('All contenders, N = 1,000');
+    expect(vs).to.be.greaterThan(0);
+    expect(per).to.be.greaterThan(vs);
+    expect(all).to.be.greaterThan(per);
+    expect(text).to.contain('| controller-runtime, N = 1,000 | Maestro | Maestro / CR | controller-runtime, N = 10,000 | Maestro | Maestro / CR |');
+    expect(text).to.match(/\| RSS once started, no objects \(MiB\) \| 30\.0 \| 150\.0 \| 5\.00× \|/);
+    expect(text).to.contain('| **Maestro / controller-runtime** |');
+    expect(text).to.contain('**not met**');
+  });
+});
