@@ -10,7 +10,7 @@ import { ApiError } from '../client/errors.js';
 import { collectionPath, objectPath, type ApiTransport } from '../client/transport.js';
 import { describeError } from '../errors/index.js';
 import { noopLogger, type Logger } from '../log/index.js';
-import { resourceOf, tryResourceOf } from '../resources/index.js';
+import { builtInResources, type ResourceLookup } from '../resources/index.js';
 
 /** `Normal` for expected happenings, `Warning` for problems. */
 export type EventType = 'Normal' | 'Warning';
@@ -31,6 +31,8 @@ export interface EventRecorderOptions {
   logger?: Logger;
   /** Repeats of one event within this window update its count instead of creating a new Event (default 10 min). */
   aggregationWindowMs?: number;
+  /** Resolves the kind of objects without apiVersion and kind (default: the built-in kinds). */
+  resources?: ResourceLookup;
 }
 
 interface Recent {
@@ -41,7 +43,7 @@ interface Recent {
   lastSeen: number;
 }
 
-const RESOURCE = resourceOf({ apiVersion: 'v1', kind: 'Event' });
+const RESOURCE = builtInResources.of({ apiVersion: 'v1', kind: 'Event' });
 const MAX_RECENT = 4096;
 
 /**
@@ -78,7 +80,7 @@ export class KubeEventRecorder implements EventRecorder {
   }
 
   async #write(obj: KubernetesObject, type: EventType, reason: string, message: string): Promise<void> {
-    const resource = tryResourceOf(obj);
+    const resource = (this.options.resources ?? builtInResources).tryOf(obj);
     const metadata = obj.metadata ?? {};
     const namespace = metadata.namespace ?? 'default';
     const key = `${metadata.uid ?? `${namespace}/${metadata.name}`}\n${type}\n${reason}\n${message}`;

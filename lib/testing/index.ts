@@ -24,3 +24,7 @@ export {
   ControlPlaneAssetsError, ControlPlaneStartError, ControlPlaneStoppedError, CRDInstallError, WaitTimeoutError,
 } from './errors.js';
 export type { ControlPlaneComponent } from './errors.js';
+export { FakeClient } from './fake-client.js';
+export type { FakeAction, FakeClientOptions, FakeInterceptor } from './fake-client.js';
+export { reconcileOnce } from './reconcile-once.js';
+export type { ReconcileOnceOptions, ReconcileOnceResult, RecordedEvent } from './reconcile-once.js';

@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { InvalidSelectorError, parseLabelSelector } from '../../lib/index.js';
+import { InvalidSelectorError, parseLabelSelector } from '../../lib/runtime/index.js';
 
 describe('parseLabelSelector', () => {
   const cases: Array<[string, Record<string, string> | undefined, boolean]> = [

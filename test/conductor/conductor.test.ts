@@ -1,10 +1,11 @@
 import { expect } from 'chai';
 import { V1ConfigMap, V1Deployment } from '@kubernetes/client-node';
+import { ApiError } from '../../lib/index.js';
 import {
-  ApiError, ConductorConfigurationError, Context, ContextCanceledError, ContextKey, DeadlineExceededError,
+  ConductorConfigurationError, Context, ContextCanceledError, ContextKey, DeadlineExceededError,
   InvalidResultError, ReconcilerError, StatusConditionsHandlerError, fetchState, forParent, loggerFrom, mergeResults,
   noopLogger, type Client, type Condition, type Reconciler, type Result,
-} from '../../lib/index.js';
+} from '../../lib/conductor/index.js';
 import { MemoryClient } from '../support/memory-client.js';
 
 type Deployment = V1Deployment;

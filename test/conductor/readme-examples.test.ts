@@ -2,9 +2,10 @@
 import { expect } from 'chai';
 import { V1Deployment, V1Pod, type V1ObjectMeta } from '@kubernetes/client-node';
 import {
-  Context, StaticBindable, defineResource, fetchState, forParent, noopLogger,
+  Context, StaticBindable, fetchState, forParent, noopLogger,
   type Client, type Condition, type Reconciler, type Result,
-} from '../../lib/index.js';
+} from '../../lib/conductor/index.js';
+import { defineResource } from '../../lib/declare/index.js';
 import { MemoryClient } from '../support/memory-client.js';
 
 // "MyParent" of the README: a custom resource with status conditions.

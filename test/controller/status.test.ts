@@ -1,7 +1,7 @@
 import { expect } from 'chai';
 import type { KubernetesObject } from '@kubernetes/client-node';
-import { ApiError, Context, defineResource, resourceOf, type Condition } from '../../lib/index.js';
-import { defaultStatusHandler } from '../../lib/controller/index.js';
+import { ApiError, Context, type Condition } from '../../lib/index.js';
+import { defaultStatusHandler, defineResource, resourceOf } from '../../lib/runtime/index.js';
 import { MemoryClient } from '../support/memory-client.js';
 
 class Thing {}

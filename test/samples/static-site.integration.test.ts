@@ -4,7 +4,7 @@ import { expect } from 'chai';
 import { readFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import { AppsV1Api, CoreV1Api, KubernetesObjectApi } from '@kubernetes/client-node';
-import { crdYAML, rbacYAML } from '../../lib/index.js';
+import { crdYAML, rbacYAML } from '../../lib/generate/index.js';
 import type { ControlPlane } from '../../lib/testing/index.js';
 import { StaticSite } from '../../samples/static-site/site.js';
 import { registrationKey, staticSiteComponents } from '../../samples/static-site/reconcilers.js';

@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import { V1Deployment } from '@kubernetes/client-node';
-import { Context, InvalidConditionError, State, type Condition, type NewCondition } from '../../lib/index.js';
+import { Context, InvalidConditionError, State, type Condition, type NewCondition } from '../../lib/conductor/index.js';
 
 const hourBefore = new Date(Math.floor(Date.now() / 1000) * 1000 - 3600_000);
 const hourAfter = new Date(Math.floor(Date.now() / 1000) * 1000 + 3600_000);

@@ -10,7 +10,7 @@ import {
 } from 'class-validator';
 import { Client, Context, fetchState, type Condition, type Reconciler, type Result } from '../../lib/index.js';
 import { Owns, Parent, Reconciles, Resource, Uses } from '../../decorators/index.js';
-import { Schema } from '../../lib/generate/index.js';
+import { Schema } from '../../decorators/index.js';
 
 export enum GizmoTier { Bronze = 'bronze', Silver = 'silver', Gold = 'gold' }
 

@@ -2,9 +2,9 @@
 // its own). Integration tests use the real API server instead.
 import type { KubernetesObject } from '@kubernetes/client-node';
 import {
-  ApiError, Client, StatusClient, resourceOf,
-  type JsonPatchOperation, type ListOptions, type ObjectKey, type ResourceClass,
+  ApiError, Client, StatusClient, type JsonPatchOperation, type ListOptions, type ObjectKey, type ResourceClass,
 } from '../../lib/index.js';
+import { resourceOf } from '../../lib/declare/index.js';
 
 type Stored = KubernetesObject & { status?: unknown; spec?: unknown };
 
