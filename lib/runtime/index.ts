@@ -9,7 +9,9 @@
  *
  * @module
  */
-export { Manager, LeadershipLostError, OperatorStartError } from './manager.js';
+export { Manager, OperatorStartError } from './manager.js';
+export { LeadershipLostError, Terms } from './terms.js';
+export type { TermsOptions } from './terms.js';
 export type { ManagerOptions } from './manager.js';
 export { Operator, createOperator } from './operator.js';
 export type { OperatorOptions } from './operator.js';

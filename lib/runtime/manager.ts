@@ -10,28 +10,21 @@ import { KubeClient } from '../client/kube-client.js';
 import { ApiTransport } from '../client/transport.js';
 import { Context, ContextCanceledError } from '../context/index.js';
 import type { OperatorSpec, ParentSpec } from '../declare/specs.js';
-import { MaestroError, describeError } from '../errors/index.js';
+import { MaestroError } from '../errors/index.js';
 import { KubeEventRecorder } from '../events/index.js';
 import { LeaderElector, type LeaderElectionOptions } from '../leader/index.js';
 import type { Logger } from '../log/index.js';
 import { Metrics } from '../metrics/index.js';
-import { setRealTimer, type RateLimiter } from '../queue/index.js';
+import type { RateLimiter } from '../queue/index.js';
 import { OperatorServer } from '../server/index.js';
 import { Controller } from './controller.js';
 import { ReconcileScope, type ParentInjection } from './injection.js';
 import { ReconcilePipeline } from './pipeline.js';
+import { Terms } from './terms.js';
 
 /** `start()` could not bring the operator up (e.g. a CRD is not installed, or RBAC forbids a watch). */
 export class OperatorStartError extends MaestroError {
   readonly code = 'OperatorStart';
-}
-
-/** The reason the context of reconciles in flight is cancelled when leadership is lost. */
-export class LeadershipLostError extends MaestroError {
-  readonly code = 'LeadershipLost';
-  constructor() {
-    super('leadership lost: another replica may reconcile now');
-  }
 }
 
 /** Options of a {@link Manager} (see `OperatorOptions` for their meaning and defaults). */
@@ -58,12 +51,6 @@ export interface ManagerOptions {
 
 type State = 'new' | 'starting' | 'running' | 'stopping' | 'stopped';
 
-/** One period of leadership (or, without leader election, the whole run). */
-interface Term {
-  readonly ctx: Context;
-  readonly cancel: (reason?: unknown) => void;
-}
-
 function defaultLeaseNamespace(kubeConfig: KubeConfig): string {
   const context = kubeConfig.getContextObject(kubeConfig.getCurrentContext());
   return process.env.POD_NAMESPACE ?? context?.namespace ?? 'default';
@@ -75,15 +62,16 @@ function defaultLeaseNamespace(kubeConfig: KubeConfig): string {
  * elector and the HTTP server; builds one {@link Controller} (with its
  * {@link ReconcilePipeline}) per {@link ParentSpec}; and runs their lifecycle.
  *
- * Leadership is a lifecycle, not a flag. Controllers work in terms: a term begins when
- * this replica leads (at once without leader election) and ends when it stops leading.
- * Losing the Lease cancels the context of every reconcile in flight at once (their API
- * requests abort) and hands out no further key; the elector competes for the Lease again
- * only after every worker of the ended term has finished, so when this replica leads again
- * its controllers restart cleanly, and no key is ever worked on by two workers, across
- * terms included. A reconciler that ignores its context's cancellation and is still
- * running `gracefulShutdownMs` after the loss makes `/healthz` fail (check `leader-term`),
- * so the kubelet restarts the process (the outcome controller-runtime reaches by exiting).
+ * Leadership is a lifecycle, not a flag ({@link Terms}). Controllers work in terms: a
+ * term begins when this replica leads (at once without leader election) and ends when it
+ * stops leading. Losing the Lease cancels the context of every reconcile in flight at once
+ * (their API requests abort) and hands out no further key; the elector competes for the
+ * Lease again only after every worker of the ended term has finished, so when this replica
+ * leads again its controllers restart cleanly, and no key is ever worked on by two
+ * workers, across terms included. A reconciler that ignores its context's cancellation and
+ * is still running `gracefulShutdownMs` after the loss makes `/healthz` fail (check
+ * `leader-term`), so the kubelet restarts the process (the outcome controller-runtime
+ * reaches by exiting).
  */
 export class Manager {
   readonly name: string;
@@ -99,12 +87,10 @@ export class Manager {
   readonly elector: LeaderElector | undefined;
   readonly server: OperatorServer | undefined;
   readonly #options: ManagerOptions;
-  readonly #root: Term;
+  readonly #cancelRoot: (reason?: unknown) => void;
+  readonly #terms: Terms;
   #state: State = 'new';
-  #term: Term | undefined;
   #leaderKnown = false;
-  /** When reconciles of a lost term outlived the grace period (a liveness failure). */
-  #stuck: string | undefined;
   #address: string | undefined;
   #stopping: Promise<boolean> | undefined;
 
@@ -114,7 +100,7 @@ export class Manager {
     this.identity = options.identity;
     this.logger = options.logger;
     const [rootContext, cancelRoot] = Context.background().withCancel();
-    this.#root = { ctx: rootContext, cancel: cancelRoot };
+    this.#cancelRoot = cancelRoot;
     this.metrics = new Metrics();
     const kubeConfig = options.kubeConfig;
     const server = new URL(kubeConfig.getCurrentCluster()?.server ?? 'http://unknown');
@@ -149,6 +135,7 @@ export class Manager {
     });
     // Subscribe before the cache starts, so the first list announces every parent.
     for (const controller of this.controllers) controller.watch();
+    this.#terms = new Terms(this.controllers, rootContext, { logger: this.logger, graceMs: options.gracefulShutdownMs });
     if (options.leaderElection) {
       const le = options.leaderElection === true ? {} : options.leaderElection;
       const leaseName = le.leaseName ?? this.name;
@@ -162,7 +149,7 @@ export class Manager {
     if (options.server !== false) {
       this.server = new OperatorServer(this.metrics, {
         ping: () => undefined,
-        'leader-term': () => this.#stuck,
+        'leader-term': () => this.#terms.stuck,
       }, {
         'informer-sync': () => (this.cache.synced ? undefined : 'caches not synced yet'),
         ...(this.elector ? { 'leader-election': () => (this.#leaderKnown ? undefined : 'leadership not decided yet') } : {}),
@@ -178,7 +165,7 @@ export class Manager {
 
   /** Whether this replica's controllers run (a term is active). */
   get isLeader(): boolean {
-    return this.#term !== undefined;
+    return this.#terms.active;
   }
 
   /** Whether the caches are synced, the operator runs, and (with leader election) leadership is decided. */
@@ -203,7 +190,7 @@ export class Manager {
     this.cache.start();
     const timeout = this.#options.cacheSyncTimeoutMs ?? 120_000;
     try {
-      await this.cache.waitForSync(AbortSignal.any([AbortSignal.timeout(timeout), this.#root.ctx.signal]));
+      await this.cache.waitForSync(AbortSignal.timeout(timeout));
     } catch {
       const pending = this.cache.all().filter((i) => !i.synced).map((i) => `${i.resource.plural}.${i.resource.group || 'core'}`);
       await this.stop();
@@ -227,45 +214,17 @@ export class Manager {
     this.logger.info({ controllers: this.controllers.map((c) => c.name), url: this.#address }, 'operator started');
   }
 
-  /** Starts a term: every controller starts with a fresh queue and the term's context. */
   #beginTerm(): void {
-    if (this.#state === 'stopping' || this.#state === 'stopped' || this.#term) return;
-    const [ctx, cancel] = this.#root.ctx.withCancel();
-    this.#term = { ctx, cancel };
+    if (this.#state === 'stopping' || this.#state === 'stopped') return;
     this.logger.info({ identity: this.identity }, this.elector ? 'became leader; starting controllers' : 'starting controllers');
-    for (const controller of this.controllers) {
-      try {
-        controller.start(ctx);
-      } catch (err) {
-        // Cannot happen while terms are serialized; logged, not thrown into the elector.
-        this.logger.error({ err: describeError(err), controller: controller.name }, 'controller could not start');
-      }
-    }
+    this.#terms.begin();
   }
 
-  /**
-   * Ends the term on leadership loss: no further key, every reconcile in flight
-   * cancelled at once; resolves (letting the elector compete again) once every worker
-   * has finished.
-   */
+  /** The elector awaits this before it competes again: every worker of the lost term has finished. */
   async #loseTerm(): Promise<void> {
-    const term = this.#term;
-    if (!term) return;
-    this.#term = undefined;
-    const reason = new LeadershipLostError();
-    // Synchronously, before anything else: the controllers hand out no key, in-flight contexts abort.
-    const finished = Promise.all(this.controllers.map((c) => c.abort(reason)));
-    term.cancel(reason);
-    this.logger.warn({ identity: this.identity }, 'lost leadership; cancelled the reconciles in flight');
-    const grace = this.#options.gracefulShutdownMs ?? 30_000;
-    const since = Date.now();
-    const alarm = setRealTimer(() => {
-      this.#stuck = `reconciles of a lost leadership term still running ${Date.now() - since} ms after they were cancelled`;
-      this.logger.error(this.#stuck);
-    }, grace);
-    await finished;
-    alarm();
-    this.#stuck = undefined;
+    if (!this.#terms.active) return;
+    this.logger.warn({ identity: this.identity }, 'lost leadership; cancelling the reconciles in flight');
+    await this.#terms.lose();
     this.logger.info('every reconcile of the lost term finished; competing for the lease again');
   }
 
@@ -283,20 +242,15 @@ export class Manager {
 
   async #stop(): Promise<boolean> {
     this.#state = 'stopping';
-    const grace = this.#options.gracefulShutdownMs ?? 30_000;
-    const term = this.#term;
-    this.#term = undefined;
-    const finished = await Promise.all(this.controllers.map((c) => c.stop(grace)));
-    // In-flight work had its grace period; whatever remains is cancelled now.
-    term?.cancel(new ContextCanceledError({ cause: 'the operator is stopping' }));
-    this.#root.cancel(new ContextCanceledError({ cause: 'the operator stopped' }));
+    // In-flight work gets its grace period; whatever remains is cancelled then.
+    const drained = await this.#terms.stop();
+    this.#cancelRoot(new ContextCanceledError({ cause: 'the operator stopped' }));
     await this.elector?.stop();
     await this.cache.stop();
     await this.events.flush();
     await this.server?.close();
     await this.transport.close();
     this.#state = 'stopped';
-    const drained = finished.every(Boolean);
     this.logger.info({ drained }, 'operator stopped');
     return drained;
   }

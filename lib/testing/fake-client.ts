@@ -123,6 +123,19 @@ class Store {
   readonly calls: string[] = [];
   readonly actions: FakeAction[] = [];
   version = 0;
+  /** Change events not yet delivered: like a watch, they arrive after the request returned. */
+  readonly pending: Array<() => void> = [];
+  #flushing = false;
+
+  announce(call: () => void): void {
+    this.pending.push(call);
+    if (this.#flushing) return;
+    this.#flushing = true;
+    setImmediate(() => {
+      this.#flushing = false;
+      for (const deliver of this.pending.splice(0)) deliver();
+    });
+  }
 }
 
 const keyOf = (resource: ResourceInfo, namespace: string | undefined, name: string) => `${resource.apiVersion}/${resource.kind}/${namespace ?? ''}/${name}`;
@@ -154,8 +167,9 @@ const keyOf = (resource: ResourceInfo, namespace: string | undefined, name: stri
  * namespaces need not exist.
  *
  * It also serves the runtime as its controller client, and its {@link FakeClient.source}
- * as its cache (every write is announced to the handlers at once), so controllers and the
- * reconcile pipeline run on it without a cluster (see `reconcileOnce`).
+ * as its cache (every write is announced to the handlers, in order, on the next turn of the
+ * event loop, as a watch delivers events after the request returned), so controllers and
+ * the reconcile pipeline run on it without a cluster (see `reconcileOnce`).
  *
  * @example
  * ```ts
@@ -176,7 +190,9 @@ export class FakeClient extends Client implements ControllerClient {
     this.#store = new Store();
     this.#resources = (options.registry ?? Registry.default).resources;
     this.#intercept = options.intercept;
+    // The initial state: handlers added later see these objects as adds, no change event is due.
     for (const obj of options.objects ?? []) this.#create(obj as Stored);
+    this.#store.pending.length = 0;
   }
 
   /** Every request so far, in order, as `verb Kind/namespace/name` (e.g. `status-patch Widget/web/a`). */
@@ -424,7 +440,8 @@ export class FakeClient extends Client implements ControllerClient {
 
   /**
    * The store as the runtime's cache sees it (an `ObjectSource`): reads of stored objects
-   * (shared, do not modify them) and change callbacks, called at once on every write.
+   * (shared, do not modify them) and change callbacks, called after every write (objects
+   * already stored are announced as adds at once).
    */
   get source(): ObjectSource {
     const store = this.#store;
@@ -444,6 +461,9 @@ export class FakeClient extends Client implements ControllerClient {
   }
 
   #announce(resource: ResourceInfo, call: (handler: InformerHandler<KubernetesObject>) => void): void {
-    for (const handler of this.#store.handlers.get(resource) ?? []) call(handler);
+    const store = this.#store;
+    store.announce(() => {
+      for (const handler of store.handlers.get(resource) ?? []) call(handler);
+    });
   }
 }
