@@ -72,7 +72,8 @@ export function parseLabelSelector(selector: string | Readonly<Record<string, st
   return {
     matches(labels) {
       return requirements.every((r) => {
-        const value = labels?.[r.key];
+        // Own keys only: a selector on `constructor` must not match Object.prototype's.
+        const value = labels && Object.hasOwn(labels, r.key) ? labels[r.key] : undefined;
         switch (r.op) {
           case 'exists': return value !== undefined;
           case 'notexists': return value === undefined;
