@@ -25,18 +25,18 @@ export class DecoratorError extends MaestroError {
 
 const DEFAULT_OWNED_VERBS = Object.freeze(['get', 'list', 'watch', 'create', 'update', 'patch', 'delete']);
 
-/** The decorators, writing into one registry. */
+/** The decorators, writing into one registry (functions, so they can be destructured). */
 export interface Decorators {
-  Resource(declaration: ResourceDeclaration): ClassDecorator;
-  Parent(type: ResourceClass): ClassDecorator;
-  Reconciles(order: number): ClassDecorator;
-  Owns(type: ResourceClass, options?: OwnsOptions): ClassDecorator;
-  Uses(type: ResourceClass, options: UsesOptions): ClassDecorator;
-  Finalizer(name: string): ClassDecorator;
-  StatusConditions(): ClassDecorator;
-  Scoped(): ClassDecorator;
-  Bound<T>(binder: StaticBindable<T>): ParameterDecorator;
-  Schema(fragment: OpenAPISchema): PropertyDecorator & ClassDecorator;
+  Resource: (declaration: ResourceDeclaration) => ClassDecorator;
+  Parent: (type: ResourceClass) => ClassDecorator;
+  Reconciles: (order: number) => ClassDecorator;
+  Owns: (type: ResourceClass, options?: OwnsOptions) => ClassDecorator;
+  Uses: (type: ResourceClass, options: UsesOptions) => ClassDecorator;
+  Finalizer: (name: string) => ClassDecorator;
+  StatusConditions: () => ClassDecorator;
+  Scoped: () => ClassDecorator;
+  Bound: <T>(binder: StaticBindable<T>) => ParameterDecorator;
+  Schema: (fragment: OpenAPISchema) => PropertyDecorator & ClassDecorator;
 }
 
 const asClass = (target: unknown): ComponentClass => target as ComponentClass;
@@ -97,7 +97,7 @@ export function decoratorsFor(registry?: Registry): Decorators {
     Bound: (binder) => (owner, propertyKey, index) => {
       // Parameter decorators of constructors receive the class itself, with no property key.
       if (propertyKey !== undefined) throw new DecoratorError(`@Bound(${binder.name}) works on constructor parameters only`);
-      target().bind(asClass(owner), index, binder as StaticBindable<unknown>);
+      target().bind(asClass(owner), index, binder);
     },
     Schema: (fragment) => ((owner: object, property?: string | symbol) => {
       if (property === undefined) {
@@ -107,7 +107,7 @@ export function decoratorsFor(registry?: Registry): Decorators {
       const type = asClass((owner as { constructor: unknown }).constructor);
       if (typeof property === 'symbol') throw new DecoratorError(`@Schema on ${type.name}.${String(property)}: symbol-keyed properties have no JSON name`);
       target().addPropertySchema(type, property, fragment);
-    }) as PropertyDecorator & ClassDecorator,
+    }),
   };
 }
 

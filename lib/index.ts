@@ -10,6 +10,7 @@
  * - `maestro-operator/runtime`: the runtime's building blocks (Manager, controllers, transport, cache, ...);
  * - `maestro-operator/decorators`, `/binder`, `/api`: the decorators (and `decoratorsFor`), binders, the api types.
  *
+ * @packageDocumentation
  * @module
  */
 import 'reflect-metadata';

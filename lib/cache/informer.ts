@@ -131,7 +131,7 @@ export class Informer<T extends KubernetesObject = KubernetesObject> {
       };
       const onAbort = () => {
         this.#syncWaiters = this.#syncWaiters.filter((w) => w !== done);
-        reject(signal?.reason ?? new Error('aborted'));
+        reject(signal?.reason instanceof Error ? signal.reason : new Error(`aborted: ${describeError(signal?.reason)}`));
       };
       this.#syncWaiters.push(done);
       signal?.addEventListener('abort', onAbort, { once: true });
@@ -200,7 +200,7 @@ export class Informer<T extends KubernetesObject = KubernetesObject> {
     const path = collectionPath(this.resource, this.namespace);
     const items: T[] = [];
     let continueToken: string | undefined;
-    let resourceVersion = '';
+    let resourceVersion: string;
     do {
       const page = await this.#options.transport.send<{ metadata?: { resourceVersion?: string; continue?: string }; items?: KubernetesObject[] }>(
         'GET', path, { query: { limit: String(this.#options.pageSize ?? 500), continue: continueToken }, signal: this.#abort.signal },
@@ -309,7 +309,7 @@ export class Informer<T extends KubernetesObject = KubernetesObject> {
   #store(obj: T): void {
     const namespace = obj.metadata?.namespace ?? '';
     let bucket = this.#objects.get(namespace);
-    if (!bucket) this.#objects.set(namespace, (bucket = new Map()));
+    if (!bucket) this.#objects.set(namespace, (bucket = new Map<string, T>()));
     bucket.set(obj.metadata?.name ?? '', obj);
   }
 

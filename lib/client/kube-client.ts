@@ -138,7 +138,7 @@ export class KubeClient extends Client implements ControllerClient {
   #typed<T extends KubernetesObject>(obj: T, verb: string): { body: T; resource: ResourceInfo; namespace: string | undefined; name: string } {
     if (!obj || typeof obj !== 'object') throw new InvalidObjectError(`${verb}: expected a Kubernetes object, got ${obj === null ? 'null' : typeof obj}`);
     const resource = this.#resources.of(obj);
-    const body = (obj.apiVersion && obj.kind ? obj : { ...obj, apiVersion: resource.apiVersion, kind: resource.kind }) as T;
+    const body: T = obj.apiVersion && obj.kind ? obj : { ...obj, apiVersion: resource.apiVersion, kind: resource.kind };
     const name = obj.metadata?.name ?? '';
     const namespace = this.#namespaceFor(resource, obj.metadata?.namespace, `${verb} ${resource.kind} ${name}`);
     return { body, resource, namespace, name };
@@ -283,6 +283,7 @@ export class KubeClient extends Client implements ControllerClient {
   }
 
   status(): StatusClient {
+    // eslint-disable-next-line @typescript-eslint/no-this-alias -- the status client is a view on this client's private members
     const client = this;
     return new (class extends StatusClient {
       async update<T extends KubernetesObject>(obj: T, options?: WriteOptions): Promise<T> {

@@ -111,13 +111,16 @@ async function credentials(kubeConfig: KubeConfig): Promise<Credentials> {
   const options: HttpsRequestOptions = {};
   await kubeConfig.applyToHTTPSOptions(options);
   const headers: Record<string, string> = {};
-  for (const [key, value] of Object.entries(options.headers ?? {})) if (value !== undefined) headers[key] = String(value);
+  for (const [key, value] of Object.entries(options.headers ?? {})) {
+    if (value !== undefined) headers[key] = Array.isArray(value) ? value.join(', ') : `${value}`;
+  }
   if (options.auth) headers.Authorization = `Basic ${Buffer.from(options.auth).toString('base64')}`;
   const { ca, cert, key, pfx, passphrase, rejectUnauthorized, servername } = options;
   return { tls: { ca, cert, key, pfx, passphrase, rejectUnauthorized, servername }, headers };
 }
 
-const tlsKey = (tls: Tls): string => JSON.stringify([tls.ca, tls.cert, tls.key, tls.pfx, tls.rejectUnauthorized, tls.servername].map((v) => (v === undefined ? null : String(v))));
+/** Identifies TLS material, to notice a rotated client certificate (Buffers serialise as their bytes). */
+const tlsKey = (tls: Tls): string => JSON.stringify([tls.ca, tls.cert, tls.key, tls.pfx, tls.rejectUnauthorized, tls.servername]);
 
 function dispatcherFor(kubeConfig: KubeConfig, tls: Tls): Dispatcher {
   const connect = { ...tls, keepAlive: true, keepAliveInitialDelay: KEEP_ALIVE_MS };
@@ -132,7 +135,7 @@ function parseStatus(text: string): ApiStatus | undefined {
   if (!text) return undefined;
   try {
     const parsed: unknown = JSON.parse(text);
-    return parsed && typeof parsed === 'object' ? (parsed as ApiStatus) : { message: text };
+    return parsed && typeof parsed === 'object' ? parsed : { message: text };
   } catch {
     return { message: text.slice(0, 1024) };
   }

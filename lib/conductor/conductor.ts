@@ -120,7 +120,8 @@ export class Conductor<P extends KubernetesObject> {
     try {
       await this.handle(state, client, parent);
     } catch (cause) {
-      if (state.context.aborted) throw state.context.err();
+      const interrupted = state.context.err();
+      if (interrupted) throw interrupted;
       throw new StatusConditionsHandlerError(cause);
     }
     return result;

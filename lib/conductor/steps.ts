@@ -40,7 +40,7 @@ function checkResult(value: unknown, step: string): Result {
   if (requeueAfter !== undefined && (typeof requeueAfter !== 'number' || !Number.isFinite(requeueAfter) || requeueAfter < 0)) {
     throw new InvalidResultError(`reconciler ${step} returned requeueAfter=${String(requeueAfter)}; expected milliseconds >= 0`);
   }
-  return value as Result;
+  return value;
 }
 
 /**

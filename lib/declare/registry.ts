@@ -142,7 +142,7 @@ export class Registry {
   /** Records `@Bound(binder)` on constructor parameter `index` of `type`. */
   bind(type: ComponentClass, index: number, binder: StaticBindable<unknown>): void {
     let params = this.#bound.get(type);
-    if (!params) this.#bound.set(type, (params = new Map()));
+    if (!params) this.#bound.set(type, (params = new Map<number, StaticBindable<unknown>>()));
     params.set(index, binder);
   }
 
@@ -154,7 +154,7 @@ export class Registry {
   /** Records a `@Schema` fragment on a property (merged over earlier ones). */
   addPropertySchema(owner: ComponentClass, property: string, fragment: OpenAPISchema): void {
     let own = this.#propertySchemas.get(owner);
-    if (!own) this.#propertySchemas.set(owner, (own = new Map()));
+    if (!own) this.#propertySchemas.set(owner, (own = new Map<string, OpenAPISchema>()));
     own.set(property, { ...own.get(property), ...fragment });
   }
 

@@ -73,7 +73,7 @@ function runtimeStatusProperties(): Record<string, OpenAPISchema> {
     conditions: {
       type: 'array',
       description: 'The latest observations of the object\'s state.',
-      items: structuredClone(CONDITION_SCHEMA) as OpenAPISchema,
+      items: structuredClone(CONDITION_SCHEMA),
       'x-kubernetes-list-type': 'map',
       'x-kubernetes-list-map-keys': ['type'],
     },

@@ -6,7 +6,7 @@
  * @module
  */
 import type {
-  KubernetesObject, V1ClusterRole, V1ClusterRoleBinding, V1PolicyRule, V1Role, V1RoleBinding, V1ServiceAccount,
+  V1ClusterRole, V1ClusterRoleBinding, V1PolicyRule, V1Role, V1RoleBinding, V1ServiceAccount,
 } from '@kubernetes/client-node';
 import { Registry } from '../declare/registry.js';
 import { OperatorConfigurationError, collectSpecs, type KindSpec, type OperatorSpec, type ParentSpec } from '../declare/specs.js';
@@ -285,5 +285,5 @@ export function generateRBAC(source: RBACSource, options: RBACOptions): RBACObje
  * ```
  */
 export function rbacYAML(source: RBACSource, options: RBACOptions): string {
-  return toYAML(generateRBAC(source, options) as KubernetesObject[]);
+  return toYAML(generateRBAC(source, options));
 }

@@ -96,7 +96,7 @@ function info(declaration: ResourceDeclaration): ResourceInfo {
   if (!/^[A-Z][A-Za-z0-9]*$/.test(kind ?? '')) throw new InvalidResourceError(`resource ${name}: kind must be CamelCase, got '${kind}'`);
   if (!/^v[0-9]+((alpha|beta)[0-9]+)?$/.test(version ?? '')) throw new InvalidResourceError(`resource ${name}: version must look like v1, v1beta1 or v2alpha1, got '${version}'`);
   if (group !== '' && !isDnsSubdomain(group)) {
-    throw new InvalidResourceError(`resource ${name}: group must be a DNS subdomain such as example.com, got '${group}'`);
+    throw new InvalidResourceError(`resource ${name}: group must be a DNS subdomain such as example.com, got '${String(group)}'`);
   }
   const plural = declaration.plural ?? defaultPlural(kind);
   if (!/^[a-z][a-z0-9]*$/.test(plural)) throw new InvalidResourceError(`resource ${name}: plural must be lower-case letters and digits, got '${plural}'`);
@@ -147,7 +147,7 @@ export interface ResourceLookup {
  * ```
  */
 export class ResourceTable implements ResourceLookup {
-  readonly #byClass = new Map<Function, ResourceInfo>();
+  readonly #byClass = new Map<ResourceClass, ResourceInfo>();
   readonly #byGroupVersionKind = new Map<string, ResourceInfo>();
   /** Built-in model classes by name: a second copy of client-node (a duplicate install) still resolves. */
   readonly #byModelName = new Map<string, ResourceInfo>();
@@ -208,12 +208,13 @@ export class ResourceTable implements ResourceLookup {
       const found = this.#byGroupVersionKind.get(key) ?? (this.base ? this.base.#byGroupVersionKind.get(key) : undefined);
       if (found) return found;
     }
-    return this.#byClass.get(typeOrObject.constructor) ?? this.base?.tryOf(typeOrObject.constructor as ResourceClass);
+    const type = typeOrObject.constructor as ResourceClass;
+    return this.#byClass.get(type) ?? this.base?.tryOf(type);
   }
 
   /** The classes declared in this table (not its base), with their resources, in declaration order. */
   declared(): Array<{ type: ResourceClass; resource: ResourceInfo }> {
-    return [...this.#byClass.entries()].map(([type, resource]) => ({ type: type as ResourceClass, resource }));
+    return [...this.#byClass.entries()].map(([type, resource]) => ({ type: type, resource }));
   }
 
   /** Every resource this table and its base know. */
@@ -221,7 +222,7 @@ export class ResourceTable implements ResourceLookup {
     return [...new Set([...(this.base?.all() ?? []), ...this.#byGroupVersionKind.values()])];
   }
 
-  #modelByName(type: Function): ResourceInfo | undefined {
+  #modelByName(type: ResourceClass): ResourceInfo | undefined {
     if (this.#byModelName.size === 0) return undefined;
     const isModel = typeof (type as { getAttributeTypeMap?: unknown }).getAttributeTypeMap === 'function';
     return isModel ? this.#byModelName.get(type.name) : undefined;

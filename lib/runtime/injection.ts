@@ -44,7 +44,7 @@ export function injectionTokens(type: ComponentClass): Map<number, unknown> {
   const raw = (Reflect.getOwnMetadata(INJECTION_TOKENS_KEY, type) ?? {}) as Record<string, unknown>;
   const tokens = new Map<number, unknown>();
   for (const [index, value] of Object.entries(raw)) {
-    tokens.set(Number(index), typeof value === 'object' && value !== null && 'token' in value ? (value as { token: unknown }).token : value);
+    tokens.set(Number(index), typeof value === 'object' && value !== null && 'token' in value ? value.token : value);
   }
   return tokens;
 }

@@ -146,7 +146,8 @@ export class ReconcilePipeline<P extends KubernetesObject = KubernetesObject> {
     try {
       await this.#writeStatus(state.context, scope, client, parent, conditions);
     } catch (statusError) {
-      if (state.context.aborted) throw state.context.err();
+      const interrupted = state.context.err();
+      if (interrupted) throw interrupted;
       if (!failure) throw new StatusConditionsHandlerError(statusError);
       failure.handlerError = statusError;
       logger.warn({ err: describeError(statusError) }, `status conditions handler failed while recording the failure of ${failure.reconciler}`);

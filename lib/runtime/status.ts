@@ -56,7 +56,7 @@ export function defaultStatusHandler(resource: ResourceInfo, readLive: LiveReade
         return;
       } catch (err) {
         if (!isConflict(err) || attempt >= MAX_ATTEMPTS) throw err;
-        current = (await readLive(current, ctx.signal)) as WithStatus;
+        current = (await readLive(current, ctx.signal));
         const fresh = readConditions(current);
         desired = rebaseConditions(before, conditions, fresh);
         target.status = current.status;

@@ -80,7 +80,7 @@ function pointer(path: string): string[] {
 
 /** RFC 6902 JSON patch: add, remove, replace and test (move and copy are not supported). */
 function jsonPatch(document: unknown, operations: readonly JsonPatchOperation[]): unknown {
-  const root = { value: copy(document) as unknown };
+  const root: { value: unknown } = { value: copy(document) };
   for (const op of operations) {
     const keys = ['value', ...pointer(op.path)];
     const last = keys.pop()!;
@@ -191,7 +191,7 @@ export class FakeClient extends Client implements ControllerClient {
     this.#resources = (options.registry ?? Registry.default).resources;
     this.#intercept = options.intercept;
     // The initial state: handlers added later see these objects as adds, no change event is due.
-    for (const obj of options.objects ?? []) this.#create(obj as Stored);
+    for (const obj of options.objects ?? []) this.#create(obj);
     this.#store.pending.length = 0;
   }
 
@@ -395,6 +395,7 @@ export class FakeClient extends Client implements ControllerClient {
   }
 
   status(): StatusClient {
+    // eslint-disable-next-line @typescript-eslint/no-this-alias -- the status client is a view on this client's private members
     const client = this;
     return new (class extends StatusClient {
       async update<T extends KubernetesObject>(obj: T, _options?: WriteOptions): Promise<T> {
@@ -453,7 +454,7 @@ export class FakeClient extends Client implements ControllerClient {
       list: <T extends KubernetesObject>(resource: ResourceInfo, namespace?: string, selector?: LabelSelector) => select(resource, namespace, selector) as T[],
       addHandler: <T extends KubernetesObject>(resource: ResourceInfo, handler: InformerHandler<T>) => {
         const handlers = store.handlers.get(resource) ?? [];
-        handlers.push(handler as InformerHandler<KubernetesObject>);
+        handlers.push(handler);
         store.handlers.set(resource, handlers);
         for (const obj of select(resource)) handler.onAdd?.(copy(obj) as T);
       },

@@ -18,9 +18,9 @@ export interface Violation {
   message: string;
 }
 
-const BUILT_IN_TYPES: ReadonlySet<Function> = new Set([Object, String, Number, Boolean, Array, Date, Map, Set, Promise, Function]);
+const BUILT_IN_TYPES: ReadonlySet<unknown> = new Set([Object, String, Number, Boolean, Array, Date, Map, Set, Promise, Function]);
 
-function validatedProperties(type: Function): string[] {
+function validatedProperties(type: ResourceClass | (new () => unknown)): string[] {
   const metadata = getMetadataStorage().getTargetValidationMetadatas(type, '', true, false);
   return [...new Set(metadata.map((m) => m.propertyName))];
 }
@@ -76,7 +76,7 @@ function flatten(errors: ValidationError[], prefix: string, out: Violation[]): V
  * ```
  */
 export async function validateResource(type: ResourceClass, obj: KubernetesObject): Promise<Violation[]> {
-  const instance = instantiate(type as unknown as new () => object, obj);
+  const instance = instantiate(type as new () => object, obj);
   const errors = await validate(instance, { forbidUnknownValues: false, validationError: { target: false, value: false } });
   return flatten(errors, '', []);
 }

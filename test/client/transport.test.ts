@@ -64,7 +64,7 @@ describe('ApiTransport (against a local HTTP server)', () => {
   };
 
   it('reports the real status code of every request and returns the parsed body', async () => {
-    handler = (req, res, body) => json(req.method === 'POST' ? 201 : 200, { kind: 'ConfigMap', apiVersion: 'v1', echo: body ? JSON.parse(body) : null })(req, res, body);
+    handler = (req, res, body) => json(req.method === 'POST' ? 201 : 200, { kind: 'ConfigMap', apiVersion: 'v1', echo: body ? JSON.parse(body) as unknown : null })(req, res, body);
     const created = await transport.send<{ echo: unknown }>('POST', '/api/v1/namespaces/a/configmaps', { body: { metadata: { name: 'x' } }, query: { fieldManager: 'me', dryRun: undefined } });
     expect(created.echo).to.deep.equal({ metadata: { name: 'x' } });
     await transport.send('GET', '/api/v1/namespaces/a/configmaps/x');

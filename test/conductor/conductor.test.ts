@@ -195,6 +195,7 @@ describe('Conductor', () => {
 
     it('also stops on a rejected promise that is not an Error', async () => {
       const err = await forParent(V1Deployment).withClient(client).build()
+        // eslint-disable-next-line @typescript-eslint/prefer-promise-reject-errors -- what a reconciler rejecting with a non-Error does
         .register({ reconcile: () => Promise.reject('plain string') })
         .conduct(Context.background(), deployment()).then(() => undefined, (e: unknown) => e);
       expect(err).to.be.instanceOf(ReconcilerError);

@@ -20,13 +20,13 @@ describe('the default status-conditions handler', () => {
     client = new MemoryClient();
     thing = await client.create<WithStatus>({ apiVersion: 'test.maestro.dev/v1', kind: 'StatusThing', metadata: { name: 't', namespace: 'n' } });
   });
-  const handler = () => defaultStatusHandler(resource, (obj) => client.get(Thing as never, { name: obj.metadata!.name!, namespace: obj.metadata!.namespace }));
+  const handler = () => defaultStatusHandler(resource, (obj) => client.get(Thing, { name: obj.metadata!.name!, namespace: obj.metadata!.namespace }));
 
   it('writes conditions and observedGeneration through the status subresource', async () => {
     client.calls.length = 0;
     await handler()(Context.background(), client, thing, [ready('True')]);
     expect(client.calls).to.deep.equal(['status-patch StatusThing/n/t']);
-    const stored = await client.get<WithStatus>(Thing as never, { name: 't', namespace: 'n' });
+    const stored = await client.get<WithStatus>(Thing, { name: 't', namespace: 'n' });
     expect(stored.status?.observedGeneration).to.equal(1);
     expect(stored.status?.conditions).to.deep.equal([{ type: 'Ready', status: 'True', reason: 'R', message: '', observedGeneration: 1, lastTransitionTime: '2026-01-01T00:00:00Z' }]);
     expect(thing.metadata?.resourceVersion, 'the parent follows the new version').to.equal(stored.metadata?.resourceVersion);
@@ -34,7 +34,7 @@ describe('the default status-conditions handler', () => {
 
   it('writes nothing when neither the conditions nor the generation changed', async () => {
     await handler()(Context.background(), client, thing, [ready('True')]);
-    const stored = await client.get<WithStatus>(Thing as never, { name: 't', namespace: 'n' });
+    const stored = await client.get<WithStatus>(Thing, { name: 't', namespace: 'n' });
     client.calls.length = 0;
     await handler()(Context.background(), client, stored, [ready('True')]);
     expect(client.calls).to.deep.equal([]);
@@ -44,7 +44,7 @@ describe('the default status-conditions handler', () => {
     const stale = structuredClone(thing);
     await client.status().patch(thing, { status: { conditions: [{ type: 'External', status: 'True', reason: 'X', message: '', lastTransitionTime: at.toISOString() }] } });
     await handler()(Context.background(), client, stale, [ready('True')]);
-    const stored = await client.get<WithStatus>(Thing as never, { name: 't', namespace: 'n' });
+    const stored = await client.get<WithStatus>(Thing, { name: 't', namespace: 'n' });
     expect((stored.status?.conditions as Condition[]).map((c) => c.type)).to.deep.equal(['External', 'Ready']);
   });
 

@@ -178,6 +178,7 @@ describe('Decorator-based assembly (specs, injection and the reconcile pipeline)
   it('creates one scoped instance per reconcile, shared by its reconcilers, and disposes it afterwards', async () => {
     const before = GadgetPlan.created;
     const instances: GadgetPlan[] = [];
+    // eslint-disable-next-line @typescript-eslint/unbound-method -- called back with .call(this) below
     const original = GadgetPlan.prototype.dispose;
     GadgetPlan.prototype.dispose = function (this: GadgetPlan) { instances.push(this); original.call(this); };
     try {

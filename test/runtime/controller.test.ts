@@ -48,9 +48,10 @@ const seen = {
 /** Waits `ms` on the test's fake clock, or rejects with the context's error when it is cancelled. */
 function sleep(ctx: Context, ms: number): Promise<void> {
   return new Promise((resolve, reject) => {
-    if (ctx.aborted) return reject(ctx.err());
+    const interrupted = () => ctx.err() ?? new Error('cancelled');
+    if (ctx.aborted) return reject(interrupted());
     const cancel = seen.clock.setTimer(() => { ctx.signal.removeEventListener('abort', onAbort); resolve(); }, ms);
-    const onAbort = () => { cancel(); reject(ctx.err()); };
+    const onAbort = () => { cancel(); reject(interrupted()); };
     ctx.signal.addEventListener('abort', onAbort, { once: true });
   });
 }
@@ -110,7 +111,7 @@ const task = (name: string, spec: Partial<TaskSpec> = { message: 'hi' }): Task =
 /** A controller for Tasks on a fake client, with its pipeline and terms, all on the fake clock. */
 function harness(options: { concurrency?: number; objects?: Task[]; intercept?: FakeInterceptor } = {}) {
   const client = new FakeClient({ registry, objects: options.objects, intercept: options.intercept });
-  const spec = buildSpecs({ registry }).parents[0] as ParentSpec;
+  const spec = buildSpecs({ registry, components: [Work, Child, Ready, Cleanup] }).parents[0] as ParentSpec;
   const root = container.createChildContainer();
   const { plan, problems } = planInjection(spec, registry, root);
   expect(problems).to.deep.equal([]);

@@ -53,7 +53,7 @@ describe('samples/static-site', function () {
       spec: { image, replicas: 2, content: `<h1>${name}</h1>` },
     });
     const readyOf = async (name: string) =>
-      ((await admin.read(site(name, ''))) as StaticSite).status?.conditions?.find((c) => c.type === 'Ready');
+      (await admin.read<StaticSite>(site(name, ''))).status?.conditions?.find((c) => c.type === 'Ready');
     await admin.create(site('web', 'nginx:1.27'));
     await admin.create(site('unpinned', 'nginx'));
 

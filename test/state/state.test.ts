@@ -120,7 +120,7 @@ describe('State.addCondition (the semantics of apimachinery meta.SetStatusCondit
       ['lastTransitionTime', { lastTransitionTime: 'yesterday' }],
     ];
     for (const [field, override] of bad) {
-      const condition = { type: 'Ready', status: 'True', reason: 'Done', ...override } as NewCondition;
+      const condition: NewCondition = { type: 'Ready', status: 'True', reason: 'Done', ...override };
       expect(() => state.addCondition(condition), field).to.throw(InvalidConditionError).with.property('code', 'InvalidCondition');
     }
     expect(state.conditions()).to.deep.equal([]);

@@ -70,7 +70,7 @@ export class MemoryClient extends Client {
   async create<T extends KubernetesObject>(obj: T): Promise<T> {
     this.record('create', obj);
     if (this.objects.has(this.key(obj))) throw new ApiError(409, 'already exists', { reason: 'AlreadyExists', code: 409 });
-    return this.store(obj as Stored, true) as T;
+    return this.store(obj, true) as T;
   }
 
   async update<T extends KubernetesObject>(obj: T): Promise<T> {
@@ -111,12 +111,13 @@ export class MemoryClient extends Client {
   async apply<T extends KubernetesObject>(obj: T): Promise<T> {
     this.record('apply', obj);
     const existing = this.objects.get(this.key(obj));
-    if (!existing) return this.store(obj as Stored, true) as T;
+    if (!existing) return this.store(obj, true) as T;
     const next = merge(clone(existing) as Record<string, unknown>, clone(obj) as Record<string, unknown>) as Stored;
     return this.store(next, JSON.stringify(next.spec) !== JSON.stringify(existing.spec)) as T;
   }
 
   status(): StatusClient {
+    // eslint-disable-next-line @typescript-eslint/no-this-alias -- the status client is a view on this client's private members
     const client = this;
     return new (class extends StatusClient {
       async update<T extends KubernetesObject>(obj: T): Promise<T> {
