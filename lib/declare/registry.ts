@@ -8,7 +8,14 @@ import type { StaticBindable } from '../binder/index.js';
 import { builtInResources, ResourceTable, type ResourceClass } from '../resources/index.js';
 import type { OpenAPISchema } from './openapi.js';
 
-/** A class, as decorators see it (any constructor parameters). */
+/**
+ * A class, as decorators see it: any constructor parameters (they are injected).
+ *
+ * @example
+ * ```ts
+ * const reconcilers: ComponentClass[] = [PlanSite, ApplyContent];
+ * ```
+ */
 export type ComponentClass<T = unknown> = abstract new (...args: never[]) => T;
 
 /** Options of `@Owns`. */

@@ -12,7 +12,17 @@ import type { ResourceClass, ResourceInfo, ResourceLookup } from '../resources/i
 import { hasValidation, specOnlyValidation } from '../validation/index.js';
 import { Registry, type ComponentClass, type ComponentDeclaration } from './registry.js';
 
-/** The operator's classes do not fit together; `problems` lists every issue found. */
+/**
+ * The operator's classes do not fit together; `problems` lists every issue found (thrown by
+ * `buildSpecs` and `createOperator`).
+ *
+ * @example
+ * ```ts
+ * try { createOperator({ reconcilers: [Orphan] }); } catch (err) {
+ *   if (err instanceof OperatorConfigurationError) console.error(err.problems); // ['Orphan has @Reconciles(1) but no @Parent(Type)']
+ * }
+ * ```
+ */
 export class OperatorConfigurationError extends MaestroError {
   readonly code = 'OperatorConfiguration';
   constructor(readonly problems: readonly string[]) {

@@ -141,7 +141,8 @@ export class ReconcileScope {
     container.register(tokenOf(Client), { useValue: client });
     container.register(tokenOf(Logger), { useValue: logger });
     container.register(tokenOf(parentType), { useValue: parent });
-    // Factories, not values: the context changes from one component to the next.
+    // Factories, not values: the context changes from one component to the next. (Context's
+    // constructor is private, so the class is not a constructor type: the one cast needed.)
     container.register(tokenOf<Context>(Context as unknown as abstract new () => Context), { useFactory: () => this.#context });
     container.register(State, { useFactory: () => fetchState(this.#context) });
     for (const binder of plan.binders) {

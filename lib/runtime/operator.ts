@@ -17,7 +17,14 @@ import type { RateLimiter } from '../queue/index.js';
 import { planInjection, type ParentInjection } from './injection.js';
 import { Manager, OperatorStartError } from './manager.js';
 
-/** Options of {@link createOperator}. Every field has a sensible default. */
+/**
+ * Options of {@link createOperator}. Every field has a sensible default.
+ *
+ * @example
+ * ```ts
+ * const options: OperatorOptions = { name: 'site-operator', namespaces: ['web'], leaderElection: true, maxConcurrentReconciles: 4 };
+ * ```
+ */
 export interface OperatorOptions {
   /**
    * The operator's name: its field manager for server-side apply, the component of its
@@ -65,6 +72,14 @@ export interface OperatorOptions {
 /**
  * A running operator: one controller per parent kind on a shared {@link Manager}.
  * Create it with {@link createOperator}.
+ *
+ * @example
+ * ```ts
+ * const operator = createOperator({ name: 'site-operator' });
+ * await operator.start({ handleSignals: false });
+ * console.log(operator.url, operator.isLeader, operator.spec.parents.map((p) => p.name));
+ * await operator.stop();
+ * ```
  */
 export class Operator {
   readonly name: string;

@@ -6,7 +6,7 @@ import {
   InvalidResultError, ReconcilerError, StatusConditionsHandlerError, fetchState, forParent, loggerFrom, mergeResults,
   noopLogger, type Client, type Condition, type Reconciler, type Result,
 } from '../../lib/conductor/index.js';
-import { MemoryClient } from '../support/memory-client.js';
+import { FakeClient } from '../../lib/testing/index.js';
 
 type Deployment = V1Deployment;
 
@@ -28,8 +28,8 @@ function deferred<T = void>(): { promise: Promise<T>; resolve: (value: T) => voi
 }
 
 describe('Conductor', () => {
-  let client: MemoryClient;
-  beforeEach(() => { client = new MemoryClient(); });
+  let client: FakeClient;
+  beforeEach(() => { client = new FakeClient(); });
 
   describe('building', () => {
     it('refuses to build without a client', () => {

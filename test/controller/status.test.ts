@@ -2,7 +2,7 @@ import { expect } from 'chai';
 import type { KubernetesObject } from '@kubernetes/client-node';
 import { ApiError, Context, type Condition } from '../../lib/index.js';
 import { defaultStatusHandler, defineResource, resourceOf } from '../../lib/runtime/index.js';
-import { MemoryClient } from '../support/memory-client.js';
+import { FakeClient } from '../../lib/testing/index.js';
 
 class Thing {}
 defineResource(Thing, { group: 'test.maestro.dev', version: 'v1', kind: 'StatusThing' });
@@ -14,10 +14,10 @@ const ready = (status: Condition['status'], reason = 'R'): Condition => ({ type:
 type WithStatus = KubernetesObject & { status?: { conditions?: unknown[]; observedGeneration?: number } };
 
 describe('the default status-conditions handler', () => {
-  let client: MemoryClient;
+  let client: FakeClient;
   let thing: WithStatus;
   beforeEach(async () => {
-    client = new MemoryClient();
+    client = new FakeClient();
     thing = await client.create<WithStatus>({ apiVersion: 'test.maestro.dev/v1', kind: 'StatusThing', metadata: { name: 't', namespace: 'n' } });
   });
   const handler = () => defaultStatusHandler(resource, (obj) => client.get(Thing, { name: obj.metadata!.name!, namespace: obj.metadata!.namespace }));
@@ -49,7 +49,7 @@ describe('the default status-conditions handler', () => {
   });
 
   it('gives up after five conflicts with the API error', async () => {
-    const failing = new MemoryClient();
+    const failing = new FakeClient();
     failing.status = () => ({ update: async () => { throw new Error('unused'); }, patch: async () => { throw new ApiError(409, 'conflict', { reason: 'Conflict' }); } }) as never;
     let reads = 0;
     const handlerFor = defaultStatusHandler(resource, async (obj) => { reads++; return obj; });
