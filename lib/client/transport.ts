@@ -141,8 +141,15 @@ function parseStatus(text: string): ApiStatus | undefined {
   }
 }
 
+interface Deadline {
+  signal: AbortSignal;
+  expired: () => boolean;
+  abort: (reason: unknown) => void;
+  clear: () => void;
+}
+
 /** A deadline for one request: aborts after `ms`, or when `outer` aborts; `clear` frees the timer. */
-function deadline(ms: number, outer: AbortSignal | undefined): { signal: AbortSignal; expired: () => boolean; clear: () => void } {
+function deadline(ms: number, outer: AbortSignal | undefined): Deadline {
   const controller = new AbortController();
   let expired = false;
   const timer = setTimeout(() => {
@@ -156,6 +163,7 @@ function deadline(ms: number, outer: AbortSignal | undefined): { signal: AbortSi
   return {
     signal: controller.signal,
     expired: () => expired,
+    abort: (reason) => controller.abort(reason),
     clear: () => {
       clearTimeout(timer);
       outer?.removeEventListener('abort', onOuter);
@@ -191,6 +199,8 @@ export class ApiTransport {
   readonly #refresh: boolean;
   #connection: Promise<{ dispatcher: Dispatcher; tlsKey: string; headers: Record<string, string> }> | undefined;
   #closed = false;
+  /** The deadlines of the requests in flight (so that closing can end them). */
+  readonly #inFlight = new Set<Deadline>();
 
   /** A transport for the current context of `kubeConfig`. */
   static create(kubeConfig: KubeConfig, options: TransportOptions = {}): ApiTransport {
@@ -268,6 +278,7 @@ export class ApiTransport {
     const started = performance.now();
     const ms = options.timeoutMs ?? this.#timeoutMs;
     const limit = deadline(ms, options.signal);
+    this.#inFlight.add(limit);
     let statusCode = 0;
     try {
       const { dispatcher, headers } = await this.#connect();
@@ -290,8 +301,9 @@ export class ApiTransport {
       }
       return (text ? JSON.parse(text) : undefined) as T;
     } catch (err) {
-      throw this.#failure(err, method, path, options.signal, limit.expired(), ms);
+      throw this.#failure(err, method, path, limit.signal, limit.expired(), ms);
     } finally {
+      this.#inFlight.delete(limit);
       limit.clear();
       this.#observer?.({ method, path, statusCode, seconds: (performance.now() - started) / 1000 });
     }
@@ -311,6 +323,7 @@ export class ApiTransport {
     const total = timeoutSeconds * 1000 + WATCH_SLACK_MS;
     const idle = options.idleTimeoutMs ?? DEFAULT_IDLE_MS;
     const limit = deadline(total, options.signal);
+    this.#inFlight.add(limit);
     let statusCode = 0;
     let body: Dispatcher.ResponseData['body'] | undefined;
     let handlerFailure: { error: unknown } | undefined;
@@ -353,20 +366,31 @@ export class ApiTransport {
       if (handlerFailure) throw handlerFailure.error;
       if (errorCode(err) === 'UND_ERR_BODY_TIMEOUT') return 'idle';
       if (limit.expired()) return 'deadline';
-      if (options.signal?.aborted) return 'aborted';
-      throw this.#failure(err, 'WATCH', path, options.signal, false, total);
+      if (limit.signal.aborted) return 'aborted';
+      throw this.#failure(err, 'WATCH', path, limit.signal, false, total);
     } finally {
+      this.#inFlight.delete(limit);
       limit.clear();
       if (body && !body.destroyed) body.destroy();
       this.#observer?.({ method: 'WATCH', path, statusCode, seconds: (performance.now() - started) / 1000 });
     }
   }
 
-  /** Closes the connection pool once requests in flight ended; later requests fail. Idempotent. */
-  async close(): Promise<void> {
+  /**
+   * Closes the connection pool once the requests in flight ended, or after `graceMs`
+   * (default 5 000), when it destroys them; later requests fail. Idempotent.
+   */
+  async close(graceMs = 5_000): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
     const connection = await this.#connection?.catch(() => undefined);
-    await connection?.dispatcher.close().catch(() => undefined);
+    if (!connection) return;
+    let timer: NodeJS.Timeout | undefined;
+    const late = new Promise<'late'>((resolve) => { timer = setTimeout(() => resolve('late'), graceMs); timer.unref(); });
+    const closed = await Promise.race([connection.dispatcher.close().then(() => 'closed' as const, () => 'closed' as const), late]);
+    clearTimeout(timer);
+    if (closed === 'closed') return;
+    for (const request of this.#inFlight) request.abort(new Error('the transport was closed'));
+    await connection.dispatcher.destroy().catch(() => undefined);
   }
 }

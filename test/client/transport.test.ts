@@ -118,6 +118,17 @@ describe('ApiTransport (against a local HTTP server)', () => {
     expect((err as Error).message).to.contain('aborted (leadership lost)');
   });
 
+  it('closes its pool within a bound, ending a request that hangs', async () => {
+    handler = () => undefined;
+    const pending = transport.send('GET', '/api/v1/namespaces/a/configmaps/hanging', { timeoutMs: 60_000 }).catch((e: unknown) => e);
+    while (seen.length === 0) await new Promise((resolve) => setImmediate(resolve));
+    const started = performance.now();
+    await transport.close(200);
+    expect(performance.now() - started).to.be.lessThan(10_000);
+    expect(await pending).to.be.instanceOf(ApiError).and.have.property('statusCode', 0);
+    expect(await transport.send('GET', '/api/v1/pods').catch((e: unknown) => (e as Error).message)).to.contain('the transport is closed');
+  });
+
   it('reuses its connections (a keep-alive pool), not one per request', async () => {
     for (let i = 0; i < 20; i++) await transport.send('GET', `/api/v1/namespaces/a/configmaps/c${i}`);
     // HTTP/1.1 here (plain HTTP); against a real API server the pool speaks HTTP/2 over one connection.
