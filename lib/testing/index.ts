@@ -2,7 +2,9 @@
  * `maestro-operator/testing`: a real local control plane for integration tests, the
  * TypeScript counterpart of controller-runtime's envtest. It runs etcd and kube-apiserver
  * (and optionally kube-controller-manager) from envtest-compatible binaries, with a
- * throw-away CA for admin and per-test user identities.
+ * throw-away CA for admin and per-test user identities. For unit tests without a cluster:
+ * {@link FakeClient} (an in-memory client) and {@link reconcileOnce} (one reconcile through
+ * the operator's pipeline on it).
  *
  * @example
  * ```ts
