@@ -8,7 +8,7 @@ import {
   type ComponentClass, type Condition, type Reconciler, type Result,
 } from '../../lib/index.js';
 import { noopLogger } from '../../lib/conductor/index.js';
-import { Bound, Finalizer, Owns, Parent, Reconciles, Resource, Scoped, StatusConditions, discoveredComponents } from '../../decorators/index.js';
+import { Bound, Finalizer, Owns, Parent, Reconciles, Resource, Scoped, StatusConditions, decoratorsFor, discoveredComponents } from '../../decorators/index.js';
 import {
   ReconcilePipeline, ReconcileScope, Registry, buildSpecs, noopEventRecorder, planInjection, type ParentSpec,
 } from '../../lib/runtime/index.js';
@@ -315,5 +315,24 @@ describe('Operator configuration errors (reported by createOperator, before any 
     @Reconciles(1) class A { async reconcile() { return {}; } }
     @Reconciles(2) class B { async reconcile() { return {}; } }
     expect(problemsOf([A, B])).to.have.length(2);
+  });
+});
+
+describe('Dependency injection per parent', () => {
+  it('provides a binder and a @Scoped service only in the reconciles of parents whose components use them', () => {
+    const registry = new Registry();
+    const { Resource: Declare, Parent: ParentOf, Reconciles: Step, Scoped: PerReconcile, Bound: From } = decoratorsFor(registry);
+    const planned = new StaticBindable<string>('planned');
+    @PerReconcile() class Notes { lines: string[] = []; }
+    @Declare({ group: 'di.maestro.dev', version: 'v1', kind: 'Alpha' }) class Alpha { metadata?: V1ObjectMeta; }
+    @Declare({ group: 'di.maestro.dev', version: 'v1', kind: 'Beta' }) class Beta { metadata?: V1ObjectMeta; }
+    @ParentOf(Alpha) @Step(1) class UsesBoth { constructor(readonly notes: Notes, @From(planned) readonly plan: string) {} async reconcile() { return {}; } }
+    @ParentOf(Beta) @Step(1) class UsesNeither { constructor(readonly log: Logger) {} async reconcile() { return {}; } }
+    const spec = buildSpecs({ registry, components: [UsesBoth, UsesNeither] });
+    const plans = spec.parents.map((parent) => [parent.name, planInjection(parent, registry, globalContainer.createChildContainer())] as const);
+    expect(plans.map(([name, { plan, problems }]) => [name, plan.binders.map((b) => b.name), plan.scoped.map((s) => s.name), problems])).to.deep.equal([
+      ['alpha', ['planned'], ['Notes'], []],
+      ['beta', [], [], []],
+    ]);
   });
 });
