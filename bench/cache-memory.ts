@@ -12,7 +12,7 @@
 import 'reflect-metadata';
 import { setImmediate as tick } from 'node:timers/promises';
 import { KubeConfig, V1ConfigMap, type KubernetesObject } from '@kubernetes/client-node';
-import { ApiTransport, Informer, resourceOf } from '../lib/index.js';
+import { ApiTransport, Informer, resourceOf } from '../lib/runtime/index.js';
 import { Api } from './kube.js';
 
 export interface CacheMemoryResult {
@@ -74,7 +74,7 @@ await listRaw((item) => {
 async function fill(): Promise<{ keep: unknown; objects: number }> {
   if (mode === 'maestro') {
     const transport = ApiTransport.create(kubeConfig);
-    const informer = new Informer({ kubeConfig, transport, resource: resourceOf(V1ConfigMap), namespace });
+    const informer = new Informer({ transport, resource: resourceOf(V1ConfigMap), namespace });
     informer.start();
     await informer.waitForSync();
     await informer.stop();

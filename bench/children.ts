@@ -55,13 +55,13 @@ export function spawnBinary(options: { path: string; label: string; env?: Record
   const child = spawn(options.path, [], { env: { ...process.env, ...options.env }, stdio: ['pipe', 'pipe', 'pipe'] });
   live.add(child);
   child.once('exit', () => live.delete(child));
-  child.stdin!.on('error', () => { /* it exited; the exit is reported elsewhere */ });
-  createInterface({ input: child.stdout! }).on('line', (line) => {
+  child.stdin.on('error', () => { /* it exited; the exit is reported elsewhere */ });
+  createInterface({ input: child.stdout }).on('line', (line) => {
     const message = parseMessageLine(line);
     if (message !== undefined) child.emit('message', message);
     else process.stderr.write(`  [${options.label}] ${line}\n`);
   });
-  createInterface({ input: child.stderr! }).on('line', (line) => process.stderr.write(`  [${options.label}] ${line}\n`));
+  createInterface({ input: child.stderr }).on('line', (line) => process.stderr.write(`  [${options.label}] ${line}\n`));
   return child;
 }
 

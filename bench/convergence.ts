@@ -100,7 +100,7 @@ class SiteTracker {
     const watch = await api.watch<SiteObject>(path, (event) => {
       if (event.type === 'ADDED' || event.type === 'MODIFIED') this.#observe(event.object);
     }, (items) => items.forEach((item) => this.#observe(item)));
-    this.#stop = watch.stop;
+    this.#stop = () => watch.stop();
   }
 
   #observe(obj: SiteObject): void {

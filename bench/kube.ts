@@ -64,7 +64,7 @@ export class Api {
           try {
             resolve((text ? JSON.parse(text) : undefined) as T);
           } catch (err) {
-            reject(err);
+            reject(err instanceof Error ? err : new Error(String(err)));
           }
         });
         res.on('error', reject);
@@ -135,7 +135,7 @@ export class Api {
     const reconnect = () => {
       if (stopped || reconnecting) return;
       reconnecting = true;
-      setTimeout(async () => {
+      setTimeout(() => void (async () => {
         reconnecting = false;
         if (stopped) return;
         try {
@@ -148,7 +148,7 @@ export class Api {
         } catch {
           reconnect();
         }
-      }, 100);
+      })(), 100);
     };
     await connect();
     return {

@@ -1,18 +1,21 @@
 // Scenario 3, in a process of its own (node --expose-gc --max-semi-space-size=128):
 // what Maestro adds around reconcilers. Five decorated no-op reconcilers are assembled
 // as the operator assembles them (one child DI container per conduct, each step
-// resolved from it, a State, a no-op status handler); `ParentConductor.conduct()` is
+// resolved from it, a State, the status writer finding nothing to write); `ReconcilePipeline.reconcile()` is
 // timed against awaiting the five reconcile methods directly.
 //   time: median of 7 batches of sequential, awaited calls (after a warm-up);
 //   allocation: heapUsed after minus before a batch that fits in the young generation
 //   (no GC during it, checked), divided by the batch size.
 import 'reflect-metadata';
 import { PerformanceObserver, performance } from 'node:perf_hooks';
-import { KubeConfig, type V1ObjectMeta } from '@kubernetes/client-node';
+import type { V1ObjectMeta } from '@kubernetes/client-node';
 import { container } from 'tsyringe';
+import { Context, type Reconciler, type Result } from '../lib/index.js';
+import { noopLogger } from '../lib/conductor/index.js';
 import {
-  ApiTransport, Context, KubeClient, assemble, noopLogger, type Client, type Reconciler, type Result,
-} from '../lib/index.js';
+  ReconcilePipeline, ReconcileScope, Registry, buildSpecs, noopEventRecorder, planInjection,
+} from '../lib/runtime/index.js';
+import { FakeClient } from '../lib/testing/index.js';
 import { Parent, Reconciles, Resource } from '../decorators/index.js';
 
 @Resource({ group: 'overhead.bench.maestro.dev', version: 'v1', kind: 'Thing' })
@@ -42,30 +45,28 @@ export interface OverheadResult {
 }
 
 const STEPS = 5;
-const kubeConfig = new KubeConfig();
-kubeConfig.loadFromOptions({
-  clusters: [{ name: 'none', server: 'https://127.0.0.1:1', skipTLSVerify: true }],
-  users: [{ name: 'none' }],
-  contexts: [{ name: 'none', cluster: 'none', user: 'none' }],
-  currentContext: 'none',
+// Never used by the no-op reconcilers; the status writer finds nothing to write.
+const client = new FakeClient();
+const [parentSpec] = buildSpecs({ components: [Step1, Step2, Step3, Step4, Step5] }).parents;
+if (!parentSpec || parentSpec.steps.length !== STEPS) throw new Error('the spec does not have 5 steps');
+const root = container.createChildContainer();
+const { plan } = planInjection(parentSpec, Registry.default, root);
+const pipeline = new ReconcilePipeline(parentSpec, {
+  scopes: (object, reconcileClient, logger) => new ReconcileScope(root, parentSpec.type, plan, object, reconcileClient, logger),
+  readLive: (obj) => client.readLive(obj),
+  events: noopEventRecorder,
 });
-// Never used by the no-op reconcilers: a client is required by the conductor.
-const client: Client = new KubeClient({ transport: ApiTransport.create(kubeConfig), fieldManager: 'bench' });
-const [parentConductor] = assemble([Step1, Step2, Step3, Step4, Step5], {
-  container: container.createChildContainer(),
-  client,
-  logger: noopLogger,
-  defaultStatusHandler: () => async () => {},
-});
-if (!parentConductor || parentConductor.conductor.reconcilers().length !== STEPS) throw new Error('assembly did not produce 5 steps');
 const ctx = Context.background();
-const parent: Thing = { apiVersion: 'overhead.bench.maestro.dev/v1', kind: 'Thing', metadata: { name: 'thing', namespace: 'default', generation: 1, uid: '0' }, spec: { size: 1 } };
-const request = { client, logger: noopLogger };
+const parent: Thing & { status: { observedGeneration: number } } = {
+  apiVersion: 'overhead.bench.maestro.dev/v1', kind: 'Thing', metadata: { name: 'thing', namespace: 'default', generation: 1, uid: '0' }, spec: { size: 1 },
+  status: { observedGeneration: 1 },
+};
+const request = { ctx, parent, client, logger: noopLogger };
 const direct: Reconciler<Thing>[] = [new Step1(), new Step2(), new Step3(), new Step4(), new Step5()];
 
 let conducted = 0;
 const viaConductor = async () => {
-  await parentConductor.conduct(ctx, parent, request);
+  await pipeline.reconcile(request);
   conducted++;
 };
 const directly = async () => {

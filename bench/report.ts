@@ -424,7 +424,7 @@ export function markdown(input: ReportInput): string {
       });
       let tail = '';
       if (grows) {
-        const g = first.contenders[c] && last.contenders[c] ? growth(first.contenders[c]!, last.contenders[c]!) : undefined;
+        const g = first.contenders[c] && last.contenders[c] ? growth(first.contenders[c], last.contenders[c]) : undefined;
         tail = g ? ` | ${fmt(g.timeMs, 2)} | ${fmt(g.cpuMs, 2)} | ${fmt(g.peakRssKiB, 1)} | ${fmt(g.heapKiB, 1)}` : ' | – | – | – | –';
       }
       lines.push(`| ${LABELS[c]} | ${cells.join(' | ')}${tail} |`);
@@ -487,7 +487,7 @@ export function markdown(input: ReportInput): string {
 
   if (summary.cache) {
     const c = summary.cache;
-    lines.push(`### ${section++}. Cache memory: ${fmt(c.objects, 0)} ConfigMaps of ~1 KiB`, '');
+    lines.push(`### ${section}. Cache memory: ${fmt(c.objects, 0)} ConfigMaps of ~1 KiB`, '');
     lines.push(`JSON per object: ${fmt(c.jsonCached, 0)} B as cached (without managedFields), ${fmt(c.jsonServed, 0)} B as served. `
       + 'Heap after full GCs minus before, per object held, each in a fresh process after one unmeasured pass.', '');
     if (c.maestroHeld < c.objects) {

@@ -1,32 +1,117 @@
 /**
  * The decorators of Maestro: declare what a class is (`@Resource`), which parent it
- * reconciles (`@Parent`), in which order (`@Reconciles`), what it owns (`@Owns`), what it
- * cleans up (`@Finalizer`), how conditions are written (`@StatusConditions`), and which
- * services live for one reconcile (`@Scoped`, `@Bound`).
+ * reconciles (`@Parent`), in which order (`@Reconciles`), what it owns and uses (`@Owns`,
+ * `@Uses`), what it cleans up (`@Finalizer`), how conditions are written
+ * (`@StatusConditions`), which services live for one reconcile (`@Scoped`, `@Bound`), and
+ * schema details (`@Schema`). They only record into a {@link Registry}; `createOperator()`
+ * and the generators read it through `buildSpecs`. Nothing here loads the runtime.
  *
  * @module
  */
 import 'reflect-metadata';
-import { Lifecycle, inject, injectable, scoped } from 'tsyringe';
-import type { InjectionToken } from 'tsyringe';
 import type { StaticBindable } from '../lib/binder/index.js';
+import { isFinalizerName } from '../lib/api/names.js';
+import type { OpenAPISchema } from '../lib/declare/openapi.js';
+import { Registry, type ComponentClass, type OwnsOptions, type UsesOptions } from '../lib/declare/registry.js';
 import { MaestroError } from '../lib/errors/index.js';
-import { defineResource, type ResourceClass, type ResourceDeclaration } from '../lib/resources/index.js';
-import { record, rememberBinder, type OwnsOptions } from './metadata.js';
+import type { ResourceClass, ResourceDeclaration } from '../lib/resources/index.js';
 
-export { componentMetadata, discoveredComponents, boundBinders } from './metadata.js';
-export type { ComponentMetadata, Constructor, OwnedKind, OwnsOptions, UsedKind } from './metadata.js';
+export type { OwnsOptions, UsesOptions } from '../lib/declare/registry.js';
 
 /** A decorator was used with invalid arguments. */
 export class DecoratorError extends MaestroError {
   readonly code = 'InvalidDecorator';
 }
 
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
-type AnyClass = new (...args: any[]) => unknown;
-
-const QUALIFIED_FINALIZER = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)+\/[A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?$/;
 const DEFAULT_OWNED_VERBS = Object.freeze(['get', 'list', 'watch', 'create', 'update', 'patch', 'delete']);
+
+/** The decorators, writing into one registry (functions, so they can be destructured). */
+export interface Decorators {
+  Resource: (declaration: ResourceDeclaration) => ClassDecorator;
+  Parent: (type: ResourceClass) => ClassDecorator;
+  Reconciles: (order: number) => ClassDecorator;
+  Owns: (type: ResourceClass, options?: OwnsOptions) => ClassDecorator;
+  Uses: (type: ResourceClass, options: UsesOptions) => ClassDecorator;
+  Finalizer: (name: string) => ClassDecorator;
+  StatusConditions: () => ClassDecorator;
+  Scoped: () => ClassDecorator;
+  Bound: <T>(binder: StaticBindable<T>) => ParameterDecorator;
+  Schema: (fragment: OpenAPISchema) => PropertyDecorator & ClassDecorator;
+}
+
+const asClass = (target: unknown): ComponentClass => target as ComponentClass;
+
+/**
+ * The decorators bound to `registry` (default: whichever registry is `Registry.default`
+ * when a decorator is evaluated): kopf's `registry=`, for tests and for several operators
+ * in one process.
+ *
+ * @example
+ * ```ts
+ * const registry = new Registry();
+ * const { Parent, Reconciles } = decoratorsFor(registry);
+ * @Parent(V1ConfigMap) @Reconciles(10) class Step implements Reconciler<V1ConfigMap> { ... }
+ * ```
+ */
+export function decoratorsFor(registry?: Registry): Decorators {
+  const target = (): Registry => registry ?? Registry.default;
+  return {
+    Resource: (declaration) => (type) => {
+      target().resources.define(asClass(type) as ResourceClass, declaration);
+    },
+    Parent: (type) => (component) => {
+      if (typeof type !== 'function') {
+        throw new DecoratorError(`@Parent on ${component.name} needs a class (e.g. V1Deployment), got ${String(type)}; if the class is declared later in the same module, move it above`);
+      }
+      target().component(asClass(component)).parent = type;
+    },
+    Reconciles: (order) => (component) => {
+      if (typeof order !== 'number' || !Number.isFinite(order)) {
+        throw new DecoratorError(`@Reconciles on ${component.name} needs a finite number (its order), got ${String(order)}`);
+      }
+      target().component(asClass(component)).order = order;
+    },
+    Owns: (type, options = {}) => (component) => {
+      if (typeof type !== 'function') throw new DecoratorError(`@Owns on ${component.name} needs a class such as V1ConfigMap, got ${String(type)}`);
+      target().component(asClass(component)).owns.push({ type, verbs: Object.freeze([...(options.verbs ?? DEFAULT_OWNED_VERBS)]) });
+    },
+    Uses: (type, options) => (component) => {
+      if (typeof type !== 'function') throw new DecoratorError(`@Uses on ${component.name} needs a class such as V1Namespace, got ${String(type)}`);
+      if (!Array.isArray(options?.verbs) || options.verbs.length === 0) throw new DecoratorError(`@Uses(${type.name}) on ${component.name} needs verbs, e.g. { verbs: ['get', 'patch'] }`);
+      target().component(asClass(component)).uses.push({
+        type, verbs: Object.freeze([...options.verbs]), subresources: Object.freeze([...(options.subresources ?? [])]),
+      });
+    },
+    Finalizer: (name) => (component) => {
+      if (!isFinalizerName(name)) {
+        throw new DecoratorError(`@Finalizer on ${component.name}: '${String(name)}' is not a domain-qualified finalizer name such as 'example.com/cleanup'`);
+      }
+      target().component(asClass(component)).finalizer = name;
+    },
+    StatusConditions: () => (component) => {
+      target().component(asClass(component)).statusConditions = true;
+    },
+    Scoped: () => (component) => {
+      target().markScoped(asClass(component));
+    },
+    Bound: (binder) => (owner, propertyKey, index) => {
+      // Parameter decorators of constructors receive the class itself, with no property key.
+      if (propertyKey !== undefined) throw new DecoratorError(`@Bound(${binder.name}) works on constructor parameters only`);
+      target().bind(asClass(owner), index, binder);
+    },
+    Schema: (fragment) => ((owner: object, property?: string | symbol) => {
+      if (property === undefined) {
+        target().addClassSchema(asClass(owner), fragment);
+        return;
+      }
+      const type = asClass((owner as { constructor: unknown }).constructor);
+      if (typeof property === 'symbol') throw new DecoratorError(`@Schema on ${type.name}.${String(property)}: symbol-keyed properties have no JSON name`);
+      target().addPropertySchema(type, property, fragment);
+    }),
+  };
+}
+
+const defaults = decoratorsFor();
 
 /**
  * Declares the Kubernetes resource a class represents, for custom resources (built-in
@@ -45,9 +130,7 @@ const DEFAULT_OWNED_VERBS = Object.freeze(['get', 'list', 'watch', 'create', 'up
  * ```
  */
 export function Resource(declaration: ResourceDeclaration): ClassDecorator {
-  return (target) => {
-    defineResource(target as unknown as ResourceClass, declaration);
-  };
+  return defaults.Resource(declaration);
 }
 
 /**
@@ -61,18 +144,13 @@ export function Resource(declaration: ResourceDeclaration): ClassDecorator {
  * ```
  */
 export function Parent(type: ResourceClass): ClassDecorator {
-  return (target) => {
-    if (typeof type !== 'function') {
-      throw new DecoratorError(`@Parent on ${target.name} needs a class (e.g. V1Deployment), got ${String(type)}; if the class is declared later in the same module, move it above`);
-    }
-    record(target).parent = type;
-  };
+  return defaults.Parent(type);
 }
 
 /**
  * Makes a class a reconciler of its `@Parent`, run at position `order` (ascending; two
- * reconcilers of one parent cannot share an order). The class becomes injectable: its
- * constructor parameters are resolved per reconcile.
+ * reconcilers of one parent cannot share an order). Its constructor parameters are
+ * resolved per reconcile (dependency injection).
  *
  * @example
  * ```ts
@@ -84,19 +162,13 @@ export function Parent(type: ResourceClass): ClassDecorator {
  * ```
  */
 export function Reconciles(order: number): ClassDecorator {
-  return (target) => {
-    if (typeof order !== 'number' || !Number.isFinite(order)) {
-      throw new DecoratorError(`@Reconciles on ${target.name} needs a finite number (its order), got ${String(order)}`);
-    }
-    injectable()(target as unknown as AnyClass);
-    record(target).order = order;
-  };
+  return defaults.Reconciles(order);
 }
 
 /**
  * Declares a child kind the parent owns: the operator watches it, and an event on a
  * child whose controller owner reference points at a parent reconciles that parent.
- * Generated RBAC grants `verbs` on it.
+ * Generated RBAC grants `verbs` on it (default: get, list, watch, create, update, patch, delete).
  *
  * @example
  * ```ts
@@ -105,10 +177,7 @@ export function Reconciles(order: number): ClassDecorator {
  * ```
  */
 export function Owns(type: ResourceClass, options: OwnsOptions = {}): ClassDecorator {
-  return (target) => {
-    if (typeof type !== 'function') throw new DecoratorError(`@Owns on ${target.name} needs a class such as V1ConfigMap, got ${String(type)}`);
-    record(target).owns.push({ type, verbs: Object.freeze([...(options.verbs ?? DEFAULT_OWNED_VERBS)]) });
-  };
+  return defaults.Owns(type, options);
 }
 
 /**
@@ -121,12 +190,8 @@ export function Owns(type: ResourceClass, options: OwnsOptions = {}): ClassDecor
  * export class SiteCleanup implements Cleaner<StaticSite> { ... }
  * ```
  */
-export function Uses(type: ResourceClass, options: { verbs: string[]; subresources?: string[] }): ClassDecorator {
-  return (target) => {
-    if (typeof type !== 'function') throw new DecoratorError(`@Uses on ${target.name} needs a class such as V1Namespace, got ${String(type)}`);
-    if (!Array.isArray(options?.verbs) || options.verbs.length === 0) throw new DecoratorError(`@Uses(${type.name}) on ${target.name} needs verbs, e.g. { verbs: ['get', 'patch'] }`);
-    record(target).uses.push({ type, verbs: Object.freeze([...options.verbs]), subresources: Object.freeze([...(options.subresources ?? [])]) });
-  };
+export function Uses(type: ResourceClass, options: UsesOptions): ClassDecorator {
+  return defaults.Uses(type, options);
 }
 
 /**
@@ -143,13 +208,7 @@ export function Uses(type: ResourceClass, options: { verbs: string[]; subresourc
  * ```
  */
 export function Finalizer(name: string): ClassDecorator {
-  return (target) => {
-    if (typeof name !== 'string' || name.length > 316 || !QUALIFIED_FINALIZER.test(name)) {
-      throw new DecoratorError(`@Finalizer on ${target.name}: '${String(name)}' is not a domain-qualified finalizer name such as 'example.com/cleanup'`);
-    }
-    injectable()(target as unknown as AnyClass);
-    record(target).finalizer = name;
-  };
+  return defaults.Finalizer(name);
 }
 
 /**
@@ -165,15 +224,13 @@ export function Finalizer(name: string): ClassDecorator {
  * ```
  */
 export function StatusConditions(): ClassDecorator {
-  return (target) => {
-    injectable()(target as unknown as AnyClass);
-    record(target).statusConditions = true;
-  };
+  return defaults.StatusConditions();
 }
 
 /**
- * Makes a class a per-reconcile service: every reconciler of one reconcile that injects
- * it gets the same instance, and no other reconcile ever sees that instance.
+ * Makes a class a per-reconcile service: every component of one reconcile that injects
+ * it gets the same instance, and no other reconcile ever sees that instance. An instance
+ * with a `dispose()` method is disposed when the reconcile ends.
  *
  * @example
  * ```ts
@@ -182,15 +239,14 @@ export function StatusConditions(): ClassDecorator {
  * ```
  */
 export function Scoped(): ClassDecorator {
-  return (target) => {
-    scoped(Lifecycle.ContainerScoped)(target as unknown as AnyClass);
-  };
+  return defaults.Scoped();
 }
 
 /**
- * Injects the value a binder holds in the reconcile's context at the time the
- * reconciler is created (an earlier reconciler bound it with `bindToContext` and
- * `updateContext`). Fails the reconcile with `NotBoundError` when nothing was bound.
+ * Injects the value a binder holds in the reconcile's context at the time the component
+ * is created (an earlier reconciler bound it with `bindToContext` and `updateContext`).
+ * Fails the reconcile with `NotBoundError` when nothing was bound. Only the reconciles of
+ * parents whose components use a binder provide it.
  *
  * @example
  * ```ts
@@ -198,8 +254,34 @@ export function Scoped(): ClassDecorator {
  * ```
  */
 export function Bound<T>(binder: StaticBindable<T>): ParameterDecorator {
-  return (target, propertyKey, index) => {
-    rememberBinder(binder as StaticBindable<unknown>);
-    inject(binder.token as InjectionToken<T>)(target, propertyKey, index);
-  };
+  return defaults.Bound(binder);
+}
+
+/**
+ * Adds to (or replaces) the schema derived for a property or a class, for what
+ * decorators cannot say: descriptions, defaults, CEL rules, int-or-string, map value
+ * types. A fragment with `type` (or `x-kubernetes-preserve-unknown-fields` /
+ * `x-kubernetes-int-or-string`) replaces the derived node; any other fragment is merged
+ * over it. On a class it is merged into the class's object schema.
+ *
+ * @example
+ * ```ts
+ * class SiteSpec {
+ *   @IsInt() @Schema({ description: 'Pods to run', default: 1 }) replicas!: number;
+ *   @IsOptional() @IsObject() @Schema({ additionalProperties: { type: 'string' } }) labels?: Record<string, string>;
+ *   @Schema({ 'x-kubernetes-int-or-string': true }) port!: number | string;
+ * }
+ * ```
+ */
+export function Schema(fragment: OpenAPISchema): PropertyDecorator & ClassDecorator {
+  return defaults.Schema(fragment);
+}
+
+/**
+ * Every component class declared so far in `registry` (default: `Registry.default`), in
+ * the order their modules were evaluated: what `createOperator()` runs when it is given
+ * no list.
+ */
+export function discoveredComponents(registry: Registry = Registry.default): ComponentClass[] {
+  return registry.components();
 }

@@ -116,7 +116,7 @@ await serve(({ kubeconfigPath, namespace, concurrency }) => {
       else if (type === 'DELETED') latest.delete(obj.metadata!.name!);
     }, (err: unknown) => {
       if (stopped) return;
-      if (err) process.stderr.write(`baseline: watch ended: ${err instanceof Error ? err.message : String(err)}\n`);
+      if (err) process.stderr.write(`baseline: watch ended: ${err instanceof Error ? err.message : JSON.stringify(err)}\n`);
       setTimeout(() => void startWatch(), err ? 500 : 0);
     }).then((c) => { controller = c; });
   }

@@ -4,13 +4,14 @@
  *
  * @module
  */
-import type { KubeConfig, KubernetesObject } from '@kubernetes/client-node';
-import type { ApiTransport, RequestObserver } from '../client/transport.js';
+import type { KubernetesObject } from '@kubernetes/client-node';
+import type { ApiTransport } from '../client/transport.js';
 import type { Logger } from '../log/index.js';
 import type { ResourceInfo } from '../resources/index.js';
 import { Informer, type InformerHandler } from './informer.js';
 import type { LabelSelector } from './selector.js';
 
+export { Backoff } from './backoff.js';
 export { Informer } from './informer.js';
 export type { InformerHandler, InformerOptions, InformerStats } from './informer.js';
 export { InvalidSelectorError, parseLabelSelector } from './selector.js';
@@ -24,20 +25,30 @@ export interface CacheReader {
   list<T extends KubernetesObject>(resource: ResourceInfo, namespace?: string, selector?: LabelSelector): T[];
 }
 
+/**
+ * What a controller reads and watches: cached objects of a kind, and their changes. The
+ * {@link Cache} implements it on informers; the testing package's `FakeClient` on its
+ * in-memory store.
+ */
+export interface ObjectSource extends CacheReader {
+  /** Adds change callbacks for `resource` (objects already known are announced as adds). */
+  addHandler<T extends KubernetesObject>(resource: ResourceInfo, handler: InformerHandler<T>): void;
+}
+
 /** Options of a {@link Cache}. */
 export interface CacheOptions {
-  kubeConfig: KubeConfig;
   transport: ApiTransport;
   /** Namespaces to watch (default: all). Cluster-scoped kinds are always watched cluster-wide. */
   namespaces?: readonly string[];
   logger?: Logger;
-  onRequest?: RequestObserver;
+  /** How long a watch may stay silent before it is reopened (see `InformerOptions.idleTimeoutMs`). */
+  idleTimeoutMs?: number;
 }
 
 const keyOf = (resource: ResourceInfo) => `${resource.apiVersion}/${resource.kind}`;
 
 /** Informers by kind, shared by every controller of an operator. */
-export class Cache implements CacheReader {
+export class Cache implements ObjectSource {
   readonly #informers = new Map<string, Informer[]>();
   #started = false;
 
@@ -50,17 +61,16 @@ export class Cache implements CacheReader {
     if (!informers) {
       const namespaces = resource.namespaced && this.options.namespaces ? this.options.namespaces : [undefined];
       informers = namespaces.map((namespace) => new Informer({
-        kubeConfig: this.options.kubeConfig,
         transport: this.options.transport,
         resource,
         namespace,
         logger: this.options.logger,
-        onRequest: this.options.onRequest,
+        idleTimeoutMs: this.options.idleTimeoutMs,
       }));
       this.#informers.set(key, informers);
       if (this.#started) informers.forEach((i) => i.start());
     }
-    return informers as unknown as Informer<T>[];
+    return informers as Informer<T>[];
   }
 
   /** Adds change callbacks to every informer of `resource`. */

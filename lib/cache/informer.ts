@@ -1,10 +1,12 @@
-import { Watch, type KubeConfig, type KubernetesObject } from '@kubernetes/client-node';
+import type { KubernetesObject } from '@kubernetes/client-node';
 import { ApiError, isGone } from '../client/errors.js';
-import { fromWire } from '../client/serialization.js';
-import { collectionPath, type ApiTransport, type RequestObserver } from '../client/transport.js';
+import { collectionPath, type ApiTransport } from '../client/transport.js';
+import { fromWire } from '../client/wire.js';
 import { describeError } from '../errors/index.js';
 import { noopLogger, type Logger } from '../log/index.js';
+import type { WatchEnd } from '../client/transport.js';
 import { describe as describeResource, type ResourceInfo } from '../resources/index.js';
+import { Backoff } from './backoff.js';
 import type { LabelSelector } from './selector.js';
 
 /** Callbacks for changes an {@link Informer} observes. They must be quick (e.g. enqueue a key). */
@@ -16,7 +18,7 @@ export interface InformerHandler<T extends KubernetesObject> {
 
 /** Options of an {@link Informer}. */
 export interface InformerOptions {
-  kubeConfig: KubeConfig;
+  /** The operator's transport: lists and watches share its connections, deadlines and request metrics. */
   transport: ApiTransport;
   resource: ResourceInfo;
   /** Watch one namespace only (default: all namespaces). */
@@ -24,8 +26,13 @@ export interface InformerOptions {
   logger?: Logger;
   /** Objects per list page (default 500). */
   pageSize?: number;
-  /** Observes the watch requests (lists go through the transport, which observes them itself). */
-  onRequest?: RequestObserver;
+  /**
+   * How long a watch may stay silent before it is reopened (a half-open connection), in
+   * milliseconds (default 90 000: above the API server's one-minute bookmark interval).
+   */
+  idleTimeoutMs?: number;
+  /** Reconnect and re-list delays (default: 800 ms doubling to 30 s, jittered). */
+  backoff?: Backoff;
 }
 
 /** Counters describing an informer's connection history (for tests and diagnostics). */
@@ -46,14 +53,18 @@ class GoneError extends ApiError {
   }
 }
 
-const BACKOFF_START_MS = 800;
-const BACKOFF_MAX_MS = 30_000;
+/** A watch that lasted this long was healthy: the next failure starts the backoff over. */
+const HEALTHY_WATCH_MS = 30_000;
 
 /**
  * A cached list+watch of one kind (client-go's reflector + store): it lists, then
  * watches from the list's resourceVersion with bookmarks; re-lists when the
- * resourceVersion expired (`410 Gone`); and reconnects with backoff after any error or
- * dropped connection. It never stops on its own: only {@link stop} ends it.
+ * resourceVersion expired (`410 Gone`); and reconnects after any error, dropped
+ * connection or silence longer than the idle timeout. Re-lists and reconnects after
+ * failures back off with jitter (800 ms doubling to 30 s), so an API server restart does
+ * not cause a storm. Every request has a deadline (the transport's; watches end on the
+ * server's `timeoutSeconds`, 5 to 10 minutes, and are given up 30 s after that). It never
+ * stops on its own: only {@link stop} ends it.
  *
  * Cached objects have client-node's model shape and no `managedFields` (to save memory).
  * They are shared: callers must copy before changing them.
@@ -67,21 +78,20 @@ export class Informer<T extends KubernetesObject = KubernetesObject> {
   readonly #log: Logger;
   readonly #handlers: InformerHandler<T>[] = [];
   readonly #objects = new Map<string, Map<string, T>>();
-  readonly #watch: Watch;
+  readonly #backoff: Backoff;
   #resourceVersion = '';
   #synced = false;
   #syncWaiters: Array<() => void> = [];
   #running: Promise<void> | undefined;
   #stopped = false;
   #abort = new AbortController();
-  #watchController: AbortController | undefined;
 
   constructor(options: InformerOptions) {
     this.#options = options;
     this.resource = options.resource;
     this.namespace = options.namespace;
     this.#log = (options.logger ?? noopLogger).child({ informer: `${options.resource.plural}.${options.resource.group || 'core'}`, namespace: options.namespace ?? '*' });
-    this.#watch = new Watch(options.kubeConfig);
+    this.#backoff = options.backoff ?? new Backoff();
   }
 
   /** Adds change callbacks. Objects already cached are announced as adds. */
@@ -101,7 +111,6 @@ export class Informer<T extends KubernetesObject = KubernetesObject> {
   async stop(): Promise<void> {
     this.#stopped = true;
     this.#abort.abort();
-    this.#watchController?.abort();
     await this.#running;
     this.#running = undefined;
     this.#abort = new AbortController();
@@ -122,7 +131,7 @@ export class Informer<T extends KubernetesObject = KubernetesObject> {
       };
       const onAbort = () => {
         this.#syncWaiters = this.#syncWaiters.filter((w) => w !== done);
-        reject(signal?.reason ?? new Error('aborted'));
+        reject(signal?.reason instanceof Error ? signal.reason : new Error(`aborted: ${describeError(signal?.reason)}`));
       };
       this.#syncWaiters.push(done);
       signal?.addEventListener('abort', onAbort, { once: true });
@@ -159,32 +168,30 @@ export class Informer<T extends KubernetesObject = KubernetesObject> {
   }
 
   async #run(): Promise<void> {
-    let backoff = BACKOFF_START_MS;
     while (!this.#stopped) {
       try {
         if (!this.#resourceVersion) await this.#relist();
         const started = performance.now();
-        const delivered = await this.#watchOnce();
-        if (delivered) backoff = BACKOFF_START_MS;
-        else if (performance.now() - started < 1000 && !this.#stopped) {
+        const { delivered, end } = await this.#watchOnce();
+        if (this.#stopped) break;
+        if (delivered || performance.now() - started >= HEALTHY_WATCH_MS) this.#backoff.reset();
+        else if (end !== 'idle') {
           // A watch that ends at once with nothing delivered would otherwise spin.
-          await this.#sleep(backoff);
-          backoff = Math.min(backoff * 2, BACKOFF_MAX_MS);
+          await this.#sleep(this.#backoff.next());
         }
       } catch (err) {
         if (this.#stopped) break;
+        const delay = this.#backoff.next();
         if (isGone(err)) {
           // The resourceVersion is too old (compaction): start over from a fresh list.
           this.stats.expired++;
           this.#resourceVersion = '';
-          this.#log.info({ err: describeError(err) }, 'watch expired; re-listing');
-          continue;
+          this.#log.info({ err: describeError(err), retryInMs: delay }, 'watch expired; re-listing');
+        } else {
+          this.stats.errors++;
+          this.#log.warn({ err: describeError(err), retryInMs: delay }, `watch of ${describeResource(this.resource)} failed; reconnecting`);
         }
-        this.stats.errors++;
-        const delay = Math.round(backoff * (0.5 + Math.random()));
-        this.#log.warn({ err: describeError(err), retryInMs: delay }, `watch of ${describeResource(this.resource)} failed; reconnecting`);
         await this.#sleep(delay);
-        backoff = Math.min(backoff * 2, BACKOFF_MAX_MS);
       }
     }
   }
@@ -193,10 +200,10 @@ export class Informer<T extends KubernetesObject = KubernetesObject> {
     const path = collectionPath(this.resource, this.namespace);
     const items: T[] = [];
     let continueToken: string | undefined;
-    let resourceVersion = '';
+    let resourceVersion: string;
     do {
       const page = await this.#options.transport.send<{ metadata?: { resourceVersion?: string; continue?: string }; items?: KubernetesObject[] }>(
-        'GET', path, { query: { limit: String(this.#options.pageSize ?? 500), continue: continueToken }, raw: true, signal: this.#abort.signal },
+        'GET', path, { query: { limit: String(this.#options.pageSize ?? 500), continue: continueToken }, signal: this.#abort.signal },
       );
       for (const raw of page.items ?? []) items.push(this.#decode(raw));
       continueToken = page.metadata?.continue || undefined;
@@ -238,75 +245,57 @@ export class Informer<T extends KubernetesObject = KubernetesObject> {
     }
   }
 
-  /** One watch request; resolves when it ends normally, with whether it delivered anything. */
-  #watchOnce(): Promise<boolean> {
-    const path = collectionPath(this.resource, this.namespace);
-    return new Promise<boolean>((resolve, reject) => {
-      let delivered = false;
-      let failure: Error | undefined;
-      const started = performance.now();
-      this.stats.watches++;
-      const onEvent = (type: string, raw: KubernetesObject & { code?: number; message?: string; reason?: string }) => {
-        if (this.#stopped) return;
-        delivered = true;
-        switch (type) {
-          case 'ADDED':
-          case 'MODIFIED': {
-            const obj = this.#decode(raw);
-            const existing = this.get(obj.metadata?.name ?? '', obj.metadata?.namespace);
-            this.#store(obj);
-            this.#resourceVersion = obj.metadata?.resourceVersion ?? this.#resourceVersion;
-            if (existing) this.#emit((h) => h.onUpdate?.(existing, obj));
-            else this.#emit((h) => h.onAdd?.(obj));
-            break;
-          }
-          case 'DELETED': {
-            const obj = this.#decode(raw);
-            const namespace = obj.metadata?.namespace ?? '';
-            const existing = this.#objects.get(namespace)?.get(obj.metadata?.name ?? '');
-            this.#objects.get(namespace)?.delete(obj.metadata?.name ?? '');
-            this.#resourceVersion = obj.metadata?.resourceVersion ?? this.#resourceVersion;
-            this.#emit((h) => h.onDelete?.(existing ?? obj));
-            break;
-          }
-          case 'BOOKMARK':
-            this.#resourceVersion = raw.metadata?.resourceVersion ?? this.#resourceVersion;
-            break;
-          case 'ERROR':
-            failure = raw.code === 410
-              ? new GoneError(raw.message ?? 'resourceVersion too old')
-              : new ApiError(raw.code ?? 500, raw.message ?? 'watch error', raw);
-            this.#watchController?.abort();
-            break;
-          default:
-            this.#log.warn({ type }, 'unknown watch event type');
+  /** One watch request; resolves when it ends without an error, with whether it delivered anything and why it ended. */
+  async #watchOnce(): Promise<{ delivered: boolean; end: WatchEnd }> {
+    let delivered = false;
+    this.stats.watches++;
+    const onEvent = (type: string, raw: Record<string, unknown>): void => {
+      if (this.#stopped) return;
+      delivered = true;
+      const object = raw as KubernetesObject & { code?: number; message?: string; reason?: string };
+      switch (type) {
+        case 'ADDED':
+        case 'MODIFIED': {
+          const obj = this.#decode(object);
+          const existing = this.get(obj.metadata?.name ?? '', obj.metadata?.namespace);
+          this.#store(obj);
+          this.#resourceVersion = obj.metadata?.resourceVersion ?? this.#resourceVersion;
+          if (existing) this.#emit((h) => h.onUpdate?.(existing, obj));
+          else this.#emit((h) => h.onAdd?.(obj));
+          break;
         }
-      };
-      const onDone = (err: unknown) => {
-        this.#watchController = undefined;
-        this.#options.onRequest?.({ method: 'WATCH', path, statusCode: failure instanceof ApiError ? failure.statusCode : err ? 0 : 200, seconds: (performance.now() - started) / 1000 });
-        if (failure) return reject(failure);
-        if (this.#stopped) return resolve(delivered);
-        const name = (err as { name?: string } | null)?.name;
-        // client-node ends an idle watch after 30 s of silence: reconnect at once from where we are.
-        if (!err || name === 'TimeoutError') return resolve(delivered);
-        const statusCode = (err as { statusCode?: number }).statusCode;
-        reject(statusCode ? new ApiError(statusCode, describeError(err), undefined, { verb: 'WATCH', path }) : err);
-      };
-      const query = {
-        resourceVersion: this.#resourceVersion,
-        allowWatchBookmarks: true,
-        // Like client-go: a random server-side timeout of 5-10 minutes spreads reconnects.
-        timeoutSeconds: Math.floor(300 + Math.random() * 300),
-      };
-      this.#watch.watch(path, query, onEvent, onDone).then(
-        (controller) => {
-          if (this.#stopped || failure) controller.abort();
-          else this.#watchController = controller;
-        },
-        (err: unknown) => reject(err instanceof Error ? err : new Error(String(err))),
-      );
+        case 'DELETED': {
+          const obj = this.#decode(object);
+          const namespace = obj.metadata?.namespace ?? '';
+          const bucket = this.#objects.get(namespace);
+          const existing = bucket?.get(obj.metadata?.name ?? '');
+          bucket?.delete(obj.metadata?.name ?? '');
+          if (bucket?.size === 0) this.#objects.delete(namespace);
+          this.#resourceVersion = obj.metadata?.resourceVersion ?? this.#resourceVersion;
+          this.#emit((h) => h.onDelete?.(existing ?? obj));
+          break;
+        }
+        case 'BOOKMARK':
+          this.#resourceVersion = object.metadata?.resourceVersion ?? this.#resourceVersion;
+          break;
+        case 'ERROR':
+          // Ends the watch with this error (the transport rejects with what the handler threw).
+          throw object.code === 410
+            ? new GoneError(object.message ?? 'resourceVersion too old')
+            : new ApiError(object.code ?? 500, object.message ?? 'watch error', object);
+        default:
+          this.#log.warn({ type }, 'unknown watch event type');
+      }
+    };
+    const end = await this.#options.transport.watch(collectionPath(this.resource, this.namespace), {
+      query: { resourceVersion: this.#resourceVersion, allowWatchBookmarks: 'true' },
+      // Like client-go: a random server-side timeout of 5-10 minutes spreads reconnects.
+      timeoutSeconds: Math.floor(300 + Math.random() * 300),
+      idleTimeoutMs: this.#options.idleTimeoutMs,
+      signal: this.#abort.signal,
+      onEvent,
     });
+    return { delivered, end };
   }
 
   #decode(raw: KubernetesObject): T {
@@ -320,7 +309,7 @@ export class Informer<T extends KubernetesObject = KubernetesObject> {
   #store(obj: T): void {
     const namespace = obj.metadata?.namespace ?? '';
     let bucket = this.#objects.get(namespace);
-    if (!bucket) this.#objects.set(namespace, (bucket = new Map()));
+    if (!bucket) this.#objects.set(namespace, (bucket = new Map<string, T>()));
     bucket.set(obj.metadata?.name ?? '', obj);
   }
 

@@ -2,9 +2,8 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
-import { customResources } from '../resources/index.js';
+import { Registry, buildSpecs, customResources } from '../declare/index.js';
 import { crdYAML, rbacYAML } from '../generate/index.js';
-import { discoveredComponents } from '../../decorators/metadata.js';
 import { UsageError } from './usage.js';
 
 export const GENERATE_HELP = `Usage:
@@ -73,9 +72,8 @@ export async function generate(args: string[]): Promise<number> {
     const [saNamespace, saName] = (values['service-account'] ?? '').split('/');
     if (!saNamespace || !saName) throw new UsageError(`generate rbac needs --service-account <namespace>/<name>\n\n${GENERATE_HELP}`);
     await load(positionals);
-    const components = discoveredComponents();
-    if (components.length === 0) throw new UsageError('the modules declare no decorated reconciler, finalizer or status handler');
-    await output(rbacYAML(components, {
+    if (Registry.default.components().length === 0) throw new UsageError('the modules declare no decorated reconciler, finalizer or status handler');
+    await output(rbacYAML(buildSpecs(), {
       name: values.name,
       serviceAccount: { namespace: saNamespace, name: saName },
       namespaces: values.namespaces?.split(',').map((n) => n.trim()).filter(Boolean),

@@ -84,7 +84,8 @@ npm start           # runs the operator against the cluster of KUBECONFIG
   any reconciler runs, and become the CRD's schema.
 - \`src/reconcilers.ts\`: the reconcilers, in \`@Reconciles\` order, and the finalizer.
 - \`src/main.ts\`: \`createOperator()\`.
-- \`test/site.test.ts\`: an integration test on a local control plane (\`maestro-operator/testing\`).
+- \`test/site.test.ts\`: a unit test of the reconcilers on a fake client (\`reconcileOnce\`), and an
+  integration test on a local control plane (both from \`maestro-operator/testing\`).
 
 Node.js 22.19 or newer is required. The first \`npm test\` on a machine builds the control
 plane binaries (kube-apiserver, etcd) with Go, or uses \`KUBEBUILDER_ASSETS\` when set.
@@ -93,11 +94,28 @@ plane binaries (kube-apiserver, etcd) with Go, or uses \`KUBEBUILDER_ASSETS\` wh
 
 export const siteTest = `import 'reflect-metadata';
 import { expect } from 'chai';
-import { CoreV1Api, KubernetesObjectApi } from '@kubernetes/client-node';
-import { createOperator, generateCRD, type Operator } from 'maestro-operator';
-import { eventually, startControlPlane, type ControlPlane } from 'maestro-operator/testing';
+import { CoreV1Api, KubernetesObjectApi, V1ConfigMap, V1Namespace } from '@kubernetes/client-node';
+import { createOperator, type Operator } from 'maestro-operator';
+import { generateCRD } from 'maestro-operator/generate';
+import { FakeClient, eventually, reconcileOnce, startControlPlane, type ControlPlane } from 'maestro-operator/testing';
 import { StaticSite } from '../src/site.js';
 import { staticSiteComponents } from '../src/reconcilers.js';
+
+describe('the StaticSite reconcilers, without a cluster', () => {
+  it('apply the content and report Ready in one reconcile (reconcileOnce on a fake client)', async () => {
+    const namespace: V1Namespace = { apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'sites' } };
+    const client = new FakeClient({ objects: [namespace] });
+    const site: StaticSite = {
+      apiVersion: 'sites.maestro.dev/v1', kind: 'StaticSite', metadata: { name: 'unit', namespace: 'sites' },
+      spec: { image: 'nginx:1.27', replicas: 1, content: '<h1>Unit</h1>' },
+    };
+    const { conditions, error } = await reconcileOnce(StaticSite, site, { client, components: staticSiteComponents });
+    expect(error).to.equal(undefined);
+    expect(conditions.find((c) => c.type === 'Ready')?.status).to.equal('True');
+    const content = await client.get(V1ConfigMap, { namespace: 'sites', name: 'unit-content' });
+    expect(content.data?.['index.html']).to.equal('<h1>Unit</h1>');
+  });
+});
 
 describe('the StaticSite operator', function () {
   let plane: ControlPlane;

@@ -1,11 +1,12 @@
+import { readFile } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
 /** A command line that does not fit: printed with usage, without a stack trace (exit 2). */
 export class UsageError extends Error {}
 
 /** The package root of maestro-operator (where its package.json is), from a module URL inside it. */
 export async function packageRoot(from: string): Promise<string> {
-  const { readFile } = await import('node:fs/promises');
-  const { dirname, join } = await import('node:path');
-  const { fileURLToPath } = await import('node:url');
   let dir = dirname(fileURLToPath(from));
   for (;;) {
     try {

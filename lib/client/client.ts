@@ -23,13 +23,10 @@ export interface WriteOptions {
   fieldManager?: string;
 }
 
-/** How {@link Client.patch} interprets the patch body. */
-export type PatchType = 'merge' | 'strategic' | 'json';
-
 /** Options of {@link Client.patch}. */
 export interface PatchOptions extends WriteOptions {
   /** `merge` (JSON merge patch, the default: works for every kind), `strategic` (built-in kinds only) or `json` (RFC 6902 operations). */
-  type?: PatchType;
+  type?: 'merge' | 'strategic' | 'json';
 }
 
 /** One RFC 6902 JSON patch operation. */
@@ -102,4 +99,26 @@ export abstract class Client {
   abstract apply<T extends KubernetesObject>(obj: T, options?: ApplyOptions): Promise<T>;
   /** Writes through the status subresource. */
   abstract status(): StatusClient;
+}
+
+/**
+ * What the runtime needs of its client besides the {@link Client} API: a client per
+ * parent (its `apply` sets owner references), reads that bypass the cache (after a
+ * conflict), and recognising the watch event of its own apply. The runtime's `KubeClient`
+ * and the testing package's `FakeClient` implement it.
+ */
+export interface ControllerClient {
+  /**
+   * A client for reconciling `parent`: `apply` makes it the controller owner, and its
+   * namespace is the default. Its requests abort when `signal` does (the reconcile's
+   * context: leadership lost, shutdown).
+   */
+  forParent(parent: KubernetesObject, signal?: AbortSignal): Client;
+  /** Reads the current state of `obj` from the API server, bypassing any cache. */
+  readLive<T extends KubernetesObject>(obj: T, signal?: AbortSignal): Promise<T>;
+  /**
+   * Whether `obj` (as a watch delivered it) is the result of this client's own apply, so
+   * that it need not reconcile its parent again; a promise while such an apply is in flight.
+   */
+  isOwnApply(obj: KubernetesObject): boolean | Promise<boolean>;
 }

@@ -1,5 +1,4 @@
-import { ApiException } from '@kubernetes/client-node';
-import { MaestroError, describeError } from '../errors/index.js';
+import { MaestroError } from '../errors/index.js';
 
 /** The `metav1.Status` body the API server returns with a failed request. */
 export interface ApiStatus {
@@ -72,30 +71,3 @@ export const isForbidden = (err: unknown): boolean => hasStatus(err, 403);
 export const isInvalid = (err: unknown): boolean => hasStatus(err, 422);
 /** A watch or list asked for a resourceVersion that is too old (410). */
 export const isGone = (err: unknown): boolean => hasStatus(err, 410);
-
-function parseStatus(body: unknown): ApiStatus | undefined {
-  if (typeof body === 'string') {
-    try {
-      return JSON.parse(body) as ApiStatus;
-    } catch {
-      return body ? { message: body } : undefined;
-    }
-  }
-  return body && typeof body === 'object' ? (body as ApiStatus) : undefined;
-}
-
-/**
- * @internal Turns whatever a client-node request threw into an {@link ApiError}: the
- * API's status code and Status body, or status 0 when no response arrived (then the
- * message says why: the signal's abort reason, or the network error).
- */
-export function toApiError(err: unknown, verb: string, path: string, signal?: AbortSignal): ApiError {
-  if (err instanceof ApiError) return err;
-  if (err instanceof ApiException) {
-    const status = parseStatus(err.body);
-    return new ApiError(err.code, status?.message ?? `HTTP ${err.code}`, status, { verb, path, cause: err });
-  }
-  const why = signal?.aborted ? `aborted (${describeError(signal.reason)})`
-    : `request failed: ${err instanceof Error && err.cause instanceof Error ? err.cause.message : describeError(err)}`;
-  return new ApiError(0, why, undefined, { verb, path, cause: err });
-}

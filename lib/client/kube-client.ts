@@ -3,15 +3,15 @@ import type { KubernetesObject, V1OwnerReference } from '@kubernetes/client-node
 import { parseLabelSelector } from '../cache/selector.js';
 import type { CacheReader } from '../cache/index.js';
 import { MaestroError } from '../errors/index.js';
-import { resourceOf, tryResourceOf, type ResourceClass, type ResourceInfo } from '../resources/index.js';
+import type { ResourceClass, ResourceInfo, ResourceLookup } from '../resources/index.js';
 import {
   Client, StatusClient,
-  type ApplyOptions, type DeleteOptions, type JsonPatchOperation, type ListOptions, type ObjectKey, type PatchOptions,
-  type PatchType, type WriteOptions,
+  type ApplyOptions, type ControllerClient, type DeleteOptions, type JsonPatchOperation, type ListOptions, type ObjectKey,
+  type PatchOptions, type WriteOptions,
 } from './client.js';
 import { ApiError } from './errors.js';
-import { fromWire, toWire } from './serialization.js';
-import { collectionPath, objectPath, type ApiTransport } from './transport.js';
+import { collectionPath, objectPath, type ApiTransport, type Method, type SendOptions } from './transport.js';
+import { fromWire, toWire } from './wire.js';
 
 /** An object cannot be sent as given (missing name, namespace, kind...). */
 export class InvalidObjectError extends MaestroError {
@@ -23,7 +23,7 @@ export class AlreadyOwnedError extends MaestroError {
   readonly code = 'AlreadyOwned';
 }
 
-const PATCH_CONTENT_TYPES: Record<PatchType, string> = {
+const PATCH_CONTENT_TYPES: Record<NonNullable<PatchOptions['type']>, string> = {
   merge: 'application/merge-patch+json',
   strategic: 'application/strategic-merge-patch+json',
   json: 'application/json-patch+json',
@@ -34,6 +34,8 @@ const APPLIED_LIMIT = 100_000;
 /** Options of a {@link KubeClient}. */
 export interface KubeClientOptions {
   transport: ApiTransport;
+  /** Resolves the classes and objects the client is given (built-in kinds and the registry's). */
+  resources: ResourceLookup;
   /** The field manager of writes and server-side applies (the operator's name). */
   fieldManager: string;
   /** Serves reads of cached kinds; others are read from the API. */
@@ -71,27 +73,37 @@ const copy = <T>(obj: T): T => structuredClone(obj);
  * server-side apply would be a no-op. A changed configuration, an edited or a deleted
  * object is always applied.
  */
-export class KubeClient extends Client {
+export class KubeClient extends Client implements ControllerClient {
   readonly #transport: ApiTransport;
+  readonly #resources: ResourceLookup;
   readonly #fieldManager: string;
   readonly #cache: CacheReader | undefined;
-  readonly #parent: KubernetesObject | undefined;
-  readonly #applied: AppliedState;
+  #parent: KubernetesObject | undefined;
+  #signal: AbortSignal | undefined;
+  #applied = new AppliedState();
   readonly #pageSize: number;
 
-  constructor(options: KubeClientOptions, parent?: KubernetesObject, applied?: AppliedState) {
+  constructor(options: KubeClientOptions) {
     super();
     this.#pageSize = options.pageSize ?? 500;
     this.#transport = options.transport;
+    this.#resources = options.resources;
     this.#fieldManager = options.fieldManager;
     this.#cache = options.cache;
-    this.#parent = parent;
-    this.#applied = applied ?? new AppliedState();
   }
 
-  /** A client for reconciling `parent`: `apply` makes it the controller owner, and it is the default namespace. */
-  forParent(parent: KubernetesObject): KubeClient {
-    return new KubeClient({ transport: this.#transport, fieldManager: this.#fieldManager, cache: this.#cache, pageSize: this.#pageSize }, parent, this.#applied);
+  /**
+   * A client for reconciling `parent`: `apply` makes it the controller owner, it is the
+   * default namespace, and its requests abort when `signal` does.
+   */
+  forParent(parent: KubernetesObject, signal?: AbortSignal): KubeClient {
+    const client = new KubeClient({
+      transport: this.#transport, resources: this.#resources, fieldManager: this.#fieldManager, cache: this.#cache, pageSize: this.#pageSize,
+    });
+    client.#parent = parent;
+    client.#signal = signal;
+    client.#applied = this.#applied;
+    return client;
   }
 
   /**
@@ -102,7 +114,7 @@ export class KubeClient extends Client {
    */
   isOwnApply(obj: KubernetesObject): boolean | Promise<boolean> {
     const metadata = obj.metadata;
-    const resource = tryResourceOf(obj);
+    const resource = this.#resources.tryOf(obj);
     if (!metadata?.resourceVersion || !metadata.name || !resource) return false;
     const key = `${resource.apiVersion}/${resource.kind}/${metadata.namespace ?? ''}/${metadata.name}`;
     if (this.#applied.entries.get(key)?.resourceVersion === metadata.resourceVersion) return true;
@@ -125,8 +137,8 @@ export class KubeClient extends Client {
   /** The object with apiVersion/kind filled in from its class, and its resource. */
   #typed<T extends KubernetesObject>(obj: T, verb: string): { body: T; resource: ResourceInfo; namespace: string | undefined; name: string } {
     if (!obj || typeof obj !== 'object') throw new InvalidObjectError(`${verb}: expected a Kubernetes object, got ${obj === null ? 'null' : typeof obj}`);
-    const resource = resourceOf(obj);
-    const body = (obj.apiVersion && obj.kind ? obj : { ...obj, apiVersion: resource.apiVersion, kind: resource.kind }) as T;
+    const resource = this.#resources.of(obj);
+    const body: T = obj.apiVersion && obj.kind ? obj : { ...obj, apiVersion: resource.apiVersion, kind: resource.kind };
     const name = obj.metadata?.name ?? '';
     const namespace = this.#namespaceFor(resource, obj.metadata?.namespace, `${verb} ${resource.kind} ${name}`);
     return { body, resource, namespace, name };
@@ -136,8 +148,13 @@ export class KubeClient extends Client {
     if (!name) throw new InvalidObjectError(`${verb} ${resource.kind}: metadata.name is required`);
   }
 
+  /** Sends a request and returns the response in client-node's model shape. */
+  async #send<T extends KubernetesObject>(method: Method, path: string, options: SendOptions = {}, signal = this.#signal): Promise<T> {
+    return fromWire<T>(await this.#transport.send<KubernetesObject>(method, path, { signal, ...options }));
+  }
+
   async get<T extends KubernetesObject>(type: ResourceClass<T>, key: ObjectKey): Promise<T> {
-    const resource = resourceOf(type);
+    const resource = this.#resources.of(type);
     const namespace = this.#namespaceFor(resource, key.namespace, `get ${resource.kind} ${key.name}`);
     this.#named('get', resource, key.name);
     if (this.#cache?.covers(resource, namespace)) {
@@ -146,18 +163,18 @@ export class KubeClient extends Client {
       // Not cached means not found (the cache is the operator's view of the cluster).
       throw new ApiError(404, `${resource.plural} "${key.name}" not found`, { reason: 'NotFound', code: 404, details: { name: key.name, kind: resource.plural } });
     }
-    return this.#transport.send<T>('GET', objectPath(resource, namespace, key.name));
+    return this.#send<T>('GET', objectPath(resource, namespace, key.name));
   }
 
   /** Reads the current state of `obj` from the API server, bypassing the cache (e.g. after a conflict). */
-  async readLive<T extends KubernetesObject>(obj: T): Promise<T> {
+  async readLive<T extends KubernetesObject>(obj: T, signal?: AbortSignal): Promise<T> {
     const { resource, namespace, name } = this.#typed(obj, 'read');
     this.#named('read', resource, name);
-    return this.#transport.send<T>('GET', objectPath(resource, namespace, name));
+    return this.#send<T>('GET', objectPath(resource, namespace, name), {}, signal ?? this.#signal);
   }
 
   async list<T extends KubernetesObject>(type: ResourceClass<T>, options: ListOptions = {}): Promise<T[]> {
-    const resource = resourceOf(type);
+    const resource = this.#resources.of(type);
     const selector = options.labelSelector === undefined ? undefined : parseLabelSelector(options.labelSelector);
     const namespace = resource.namespaced ? options.namespace : undefined;
     if (this.#cache?.covers(resource, namespace)) {
@@ -168,7 +185,7 @@ export class KubeClient extends Client {
     do {
       const page = await this.#transport.send<{ metadata?: { continue?: string }; items?: KubernetesObject[] }>('GET', collectionPath(resource, namespace), {
         query: { labelSelector: selector?.toString(), limit: String(this.#pageSize), continue: continueToken },
-        raw: true,
+        signal: this.#signal,
       });
       for (const raw of page.items ?? []) items.push(fromWire<T>({ ...raw, apiVersion: resource.apiVersion, kind: resource.kind }));
       continueToken = page.metadata?.continue || undefined;
@@ -182,19 +199,19 @@ export class KubeClient extends Client {
 
   async create<T extends KubernetesObject>(obj: T, options?: WriteOptions): Promise<T> {
     const { body, resource, namespace } = this.#typed(obj, 'create');
-    return this.#transport.send<T>('POST', collectionPath(resource, namespace), { body: toWire(body), query: this.#query(options) });
+    return this.#send<T>('POST', collectionPath(resource, namespace), { body: toWire(body), query: this.#query(options) });
   }
 
   async update<T extends KubernetesObject>(obj: T, options?: WriteOptions): Promise<T> {
     const { body, resource, namespace, name } = this.#typed(obj, 'update');
     this.#named('update', resource, name);
-    return this.#transport.send<T>('PUT', objectPath(resource, namespace, name), { body: toWire(body), query: this.#query(options) });
+    return this.#send<T>('PUT', objectPath(resource, namespace, name), { body: toWire(body), query: this.#query(options) });
   }
 
   async patch<T extends KubernetesObject>(obj: T, patch: object | JsonPatchOperation[], options: PatchOptions = {}): Promise<T> {
     const { resource, namespace, name } = this.#typed(obj, 'patch');
     this.#named('patch', resource, name);
-    return this.#transport.send<T>('PATCH', objectPath(resource, namespace, name), {
+    return this.#send<T>('PATCH', objectPath(resource, namespace, name), {
       body: patch, contentType: PATCH_CONTENT_TYPES[options.type ?? 'merge'], query: this.#query(options),
     });
   }
@@ -206,7 +223,7 @@ export class KubeClient extends Client {
     if (options.propagationPolicy) body.propagationPolicy = options.propagationPolicy;
     if (options.gracePeriodSeconds !== undefined) body.gracePeriodSeconds = options.gracePeriodSeconds;
     if (options.preconditions) body.preconditions = options.preconditions;
-    await this.#transport.send('DELETE', objectPath(resource, namespace, name), { body, query: { dryRun: options.dryRun ? 'All' : undefined } });
+    await this.#transport.send('DELETE', objectPath(resource, namespace, name), { body, query: { dryRun: options.dryRun ? 'All' : undefined }, signal: this.#signal });
   }
 
   async apply<T extends KubernetesObject>(obj: T, options: ApplyOptions = {}): Promise<T> {
@@ -230,7 +247,7 @@ export class KubeClient extends Client {
     const inFlight = new Promise<string | undefined>((resolve) => { settle = resolve; });
     if (cacheCovers) this.#applied.pending.set(key, inFlight);
     try {
-      const result = await this.#transport.send<T>('PATCH', objectPath(resource, namespace, name), {
+      const result = await this.#send<T>('PATCH', objectPath(resource, namespace, name), {
         body, contentType: APPLY_CONTENT_TYPE, query: { ...this.#query({ ...options, fieldManager }), force: force ? 'true' : undefined },
       });
       if (cacheCovers && result.metadata?.resourceVersion) this.#applied.remember(key, { digest, resourceVersion: result.metadata.resourceVersion });
@@ -244,7 +261,7 @@ export class KubeClient extends Client {
 
   #setControllerReference(body: KubernetesObject, resource: ResourceInfo): void {
     const parent = this.#parent!;
-    const parentResource = resourceOf(parent);
+    const parentResource = this.#resources.of(parent);
     const parentNamespace = parent.metadata?.namespace;
     // Kubernetes forbids cluster-scoped objects owned by namespaced ones, and cross-namespace owners.
     if (parentResource.namespaced && (!resource.namespaced || body.metadata?.namespace !== parentNamespace)) return;
@@ -266,17 +283,18 @@ export class KubeClient extends Client {
   }
 
   status(): StatusClient {
+    // eslint-disable-next-line @typescript-eslint/no-this-alias -- the status client is a view on this client's private members
     const client = this;
     return new (class extends StatusClient {
       async update<T extends KubernetesObject>(obj: T, options?: WriteOptions): Promise<T> {
         const { body, resource, namespace, name } = client.#typed(obj, 'update status of');
         client.#named('update status of', resource, name);
-        return client.#transport.send<T>('PUT', objectPath(resource, namespace, name, 'status'), { body: toWire(body), query: client.#query(options) });
+        return client.#send<T>('PUT', objectPath(resource, namespace, name, 'status'), { body: toWire(body), query: client.#query(options) });
       }
       async patch<T extends KubernetesObject>(obj: T, patch: object | JsonPatchOperation[], options: PatchOptions = {}): Promise<T> {
         const { resource, namespace, name } = client.#typed(obj, 'patch status of');
         client.#named('patch status of', resource, name);
-        return client.#transport.send<T>('PATCH', objectPath(resource, namespace, name, 'status'), {
+        return client.#send<T>('PATCH', objectPath(resource, namespace, name, 'status'), {
           body: patch, contentType: PATCH_CONTENT_TYPES[options.type ?? 'merge'], query: client.#query(options),
         });
       }

@@ -1,22 +1,85 @@
-import {
-  HttpMethod, KubeConfig, KubernetesObjectApi, ServerConfiguration, createConfiguration,
-  type KubernetesObject, type RequestContext, type ResponseContext, type SecurityAuthentication,
-} from '@kubernetes/client-node';
+/**
+ * The one HTTP transport of an operator: every request to the API server (reads and
+ * writes, list and watch, the Lease, Events) goes through it.
+ *
+ * @module
+ */
+import type { RequestOptions as HttpsRequestOptions } from 'node:https';
+import { Agent, ProxyAgent, Socks5ProxyAgent, type Dispatcher } from 'undici';
+import type { KubeConfig } from '@kubernetes/client-node';
+import { describeError } from '../errors/index.js';
 import type { ResourceInfo } from '../resources/index.js';
-import { ApiError, toApiError } from './errors.js';
+import { ApiError, type ApiStatus } from './errors.js';
+
+/** What the transport reports about each request, once it ended. */
+export interface RequestRecord {
+  /** The HTTP method, or `WATCH` for a watch. */
+  method: string;
+  path: string;
+  /** The response's status code, or 0 when none arrived (network error, timeout, abort). */
+  statusCode: number;
+  /** From sending the request to the end of its body (for a watch: its whole life). */
+  seconds: number;
+}
 
 /** Called after every API request: for request counts and latency metrics. */
-export type RequestObserver = (request: { method: string; path: string; statusCode: number; seconds: number }) => void;
+export type RequestObserver = (request: RequestRecord) => void;
 
 /** Options of {@link ApiTransport.create}. */
 export interface TransportOptions {
-  /** Sent as `User-Agent`. */
+  /** Sent as `User-Agent` on every request (default `maestro-operator`). */
   userAgent?: string;
-  /** Observes every request and its outcome (status 0 = no response). */
+  /** Observes every request and its outcome. */
   onRequest?: RequestObserver;
+  /**
+   * The deadline of each request, from sending it to the end of its response body, in
+   * milliseconds (default 30 000). Watches have their own (see {@link WatchOptions}).
+   */
+  timeoutMs?: number;
 }
 
-type Method = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
+/** An HTTP method of the Kubernetes API. */
+export type Method = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
+
+/** Options of {@link ApiTransport.send}. */
+export interface SendOptions {
+  query?: Record<string, string | undefined>;
+  /** Sent as JSON. */
+  body?: unknown;
+  /** Default `application/json`. */
+  contentType?: string;
+  /** Aborts the request (it then fails with status 0). */
+  signal?: AbortSignal;
+  /** Overrides the transport's request deadline. */
+  timeoutMs?: number;
+}
+
+/** Options of {@link ApiTransport.watch}. */
+export interface WatchOptions {
+  /** Query parameters besides `watch=true` and `timeoutSeconds` (e.g. `resourceVersion`, `allowWatchBookmarks`). */
+  query?: Record<string, string | undefined>;
+  /**
+   * The server ends the watch after this many seconds (default 300, client-go's minimum);
+   * the client gives up 30 s after that, so a watch never outlives its deadline.
+   */
+  timeoutSeconds?: number;
+  /**
+   * The longest silence tolerated before the watch is treated as dead (a half-open
+   * connection), in milliseconds (default 90 000). Keep it above the API server's bookmark
+   * interval (about a minute) so a quiet watch with bookmarks is not reopened.
+   */
+  idleTimeoutMs?: number;
+  /** Aborts the watch (it then resolves `'aborted'`). */
+  signal?: AbortSignal;
+  /**
+   * Called with each event, in order. If it throws, the watch ends and rejects with what
+   * it threw (e.g. on an `ERROR` event).
+   */
+  onEvent(type: string, object: Record<string, unknown>): void;
+}
+
+/** Why a watch ended without an error. */
+export type WatchEnd = 'closed' | 'idle' | 'deadline' | 'aborted';
 
 /** The REST path of a collection (`/apis/apps/v1/namespaces/web/deployments`). */
 export function collectionPath(resource: ResourceInfo, namespace?: string): string {
@@ -30,101 +93,304 @@ export function objectPath(resource: ResourceInfo, namespace: string | undefined
   return subresource ? `${path}/${subresource}` : path;
 }
 
-/**
- * The kubeconfig's authentication, with one connection pool: client-node's
- * `KubeConfig.applySecurityAuthentication` creates a new undici Agent, hence a new TCP and
- * TLS connection, for every request. The first Agent is kept and reused (keep-alive, and
- * HTTP/2 when the server offers it); headers are still applied per request, so refreshed
- * tokens are picked up.
- */
-function sharedDispatcher(kubeConfig: KubeConfig): SecurityAuthentication {
-  let dispatcher: ReturnType<RequestContext['getDispatcher']>;
+const DEFAULT_TIMEOUT_MS = 30_000;
+const WATCH_SLACK_MS = 30_000;
+const DEFAULT_IDLE_MS = 90_000;
+// TCP keep-alive probes after 30 s idle, as client-go's dialer does.
+const KEEP_ALIVE_MS = 30_000;
+
+type Tls = Pick<HttpsRequestOptions, 'ca' | 'cert' | 'key' | 'pfx' | 'passphrase' | 'rejectUnauthorized' | 'servername'>;
+
+interface Credentials {
+  tls: Tls;
+  headers: Record<string, string>;
+}
+
+/** The TLS material and authentication headers of the kubeconfig's current context, through client-node's public API. */
+async function credentials(kubeConfig: KubeConfig): Promise<Credentials> {
+  const options: HttpsRequestOptions = {};
+  await kubeConfig.applyToHTTPSOptions(options);
+  const headers: Record<string, string> = {};
+  for (const [key, value] of Object.entries(options.headers ?? {})) {
+    if (value !== undefined) headers[key] = Array.isArray(value) ? value.join(', ') : `${value}`;
+  }
+  if (options.auth) headers.Authorization = `Basic ${Buffer.from(options.auth).toString('base64')}`;
+  const { ca, cert, key, pfx, passphrase, rejectUnauthorized, servername } = options;
+  return { tls: { ca, cert, key, pfx, passphrase, rejectUnauthorized, servername }, headers };
+}
+
+/** Identifies TLS material, to notice a rotated client certificate (Buffers serialise as their bytes). */
+const tlsKey = (tls: Tls): string => JSON.stringify([tls.ca, tls.cert, tls.key, tls.pfx, tls.rejectUnauthorized, tls.servername]);
+
+function dispatcherFor(kubeConfig: KubeConfig, tls: Tls): Dispatcher {
+  const connect = { ...tls, keepAlive: true, keepAliveInitialDelay: KEEP_ALIVE_MS };
+  const proxy = kubeConfig.getCurrentCluster()?.proxyUrl;
+  if (proxy?.startsWith('socks')) return new Socks5ProxyAgent(proxy, { requestTls: connect });
+  if (proxy) return new ProxyAgent({ uri: proxy, requestTls: connect, connect: { keepAlive: true, keepAliveInitialDelay: KEEP_ALIVE_MS } });
+  // One pool for the operator's life: keep-alive, and HTTP/2 (one multiplexed connection) when the server offers it.
+  return new Agent({ connect });
+}
+
+function parseStatus(text: string): ApiStatus | undefined {
+  if (!text) return undefined;
+  try {
+    const parsed: unknown = JSON.parse(text);
+    return parsed && typeof parsed === 'object' ? parsed : { message: text };
+  } catch {
+    return { message: text.slice(0, 1024) };
+  }
+}
+
+interface Deadline {
+  signal: AbortSignal;
+  expired: () => boolean;
+  abort: (reason: unknown) => void;
+  clear: () => void;
+}
+
+/** A deadline for one request: aborts after `ms`, or when `outer` aborts; `clear` frees the timer. */
+function deadline(ms: number, outer: AbortSignal | undefined): Deadline {
+  const controller = new AbortController();
+  let expired = false;
+  const timer = setTimeout(() => {
+    expired = true;
+    controller.abort(new Error(`deadline of ${ms} ms exceeded`));
+  }, ms);
+  timer.unref();
+  const onOuter = (): void => controller.abort(outer?.reason);
+  if (outer?.aborted) onOuter();
+  else outer?.addEventListener('abort', onOuter, { once: true });
   return {
-    getName: () => 'kubeconfig',
-    async applySecurityAuthentication(context: RequestContext): Promise<void> {
-      await kubeConfig.applySecurityAuthentication(context);
-      if (dispatcher) context.setDispatcher(dispatcher);
-      else dispatcher = context.getDispatcher();
+    signal: controller.signal,
+    expired: () => expired,
+    abort: (reason) => controller.abort(reason),
+    clear: () => {
+      clearTimeout(timer);
+      outer?.removeEventListener('abort', onOuter);
     },
   };
 }
 
-/** The response type that makes {@link ApiTransport.send} return the parsed JSON untouched. */
-const RAW = 'maestro:raw';
+const errorCode = (err: unknown): string | undefined => (err as { code?: unknown } | null)?.code as string | undefined;
 
 /**
- * HTTP access to the Kubernetes API through @kubernetes/client-node's request machinery
- * (authentication, TLS, middleware, model deserialisation), addressing resources by
- * {@link ResourceInfo} so that no discovery round-trips are needed. Failures become
- * {@link ApiError}s.
+ * HTTP access to the Kubernetes API for one kubeconfig context: TLS and authentication
+ * from the kubeconfig (client-node's `applyToHTTPSOptions`; exec and token-file
+ * credentials are refreshed per request), one keep-alive connection pool (undici, HTTP/2
+ * when the server offers it), the `User-Agent`, a deadline on every request, the real
+ * status code of every response, and an observer for request metrics. Failures are
+ * {@link ApiError}s: the API's status and `Status` body, or status 0 when no response
+ * arrived (network error, deadline, abort).
+ *
+ * @example
+ * ```ts
+ * const transport = ApiTransport.create(kubeConfig, { userAgent: 'web-operator' });
+ * const cm = await transport.send<{ data?: Record<string, string> }>('GET', '/api/v1/namespaces/web/configmaps/site');
+ * ```
  */
-export class ApiTransport extends KubernetesObjectApi {
+export class ApiTransport {
+  /** The API server's base URL. */
+  readonly server: URL;
+  readonly #kubeConfig: KubeConfig;
+  readonly #userAgent: string;
+  readonly #observer: RequestObserver | undefined;
+  readonly #timeoutMs: number;
+  /** Whether credentials can change (exec plugins, auth providers, token files): re-read per request. */
+  readonly #refresh: boolean;
+  #connection: Promise<{ dispatcher: Dispatcher; tlsKey: string; headers: Record<string, string> }> | undefined;
+  #closed = false;
+  /** The deadlines of the requests in flight (so that closing can end them). */
+  readonly #inFlight = new Set<Deadline>();
+
   /** A transport for the current context of `kubeConfig`. */
   static create(kubeConfig: KubeConfig, options: TransportOptions = {}): ApiTransport {
+    return new ApiTransport(kubeConfig, options);
+  }
+
+  private constructor(kubeConfig: KubeConfig, options: TransportOptions) {
     const cluster = kubeConfig.getCurrentCluster();
     if (!cluster) throw new ApiError(0, 'the kubeconfig has no current cluster');
-    const userAgent = options.userAgent ?? 'maestro-operator';
-    const configuration = createConfiguration({
-      baseServer: new ServerConfiguration(cluster.server, {}),
-      authMethods: { default: sharedDispatcher(kubeConfig) },
-      promiseMiddleware: [{
-        pre: async (context: RequestContext) => {
-          context.setHeaderParam('User-Agent', userAgent);
-          return context;
-        },
-        post: async (response: ResponseContext) => response,
-      }],
-    });
-    const transport = new ApiTransport(configuration);
-    transport.observer = options.onRequest;
-    transport.setDefaultNamespace(kubeConfig);
-    return transport;
+    this.server = new URL(cluster.server);
+    this.#kubeConfig = kubeConfig;
+    this.#userAgent = options.userAgent ?? 'maestro-operator';
+    this.#observer = options.onRequest;
+    this.#timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
+    const user = kubeConfig.getCurrentUser();
+    this.#refresh = Boolean(user?.exec || user?.authProvider);
   }
 
-  private observer: RequestObserver | undefined;
+  /** `host:port` of the API server (the `host` label of request metrics). */
+  get host(): string {
+    return this.server.host;
+  }
 
-  /**
-   * client-node deserialises even type 'any' responses that carry apiVersion and kind as a
-   * KubernetesObject, re-typing a List's `metadata` as V1ObjectMeta, which drops `continue`
-   * and `remainingItemCount`: paged lists would end after their first page.
-   */
-  protected override async processResponse<T extends KubernetesObject>(response: ResponseContext, type?: string): Promise<T> {
-    if (type !== RAW) return super.processResponse<T>(response, type);
-    if (response.httpStatusCode < 200 || response.httpStatusCode > 299) return super.processResponse<T>(response, 'any');
-    return JSON.parse(await response.body.text()) as T;
+  /** The dispatcher and headers for the next request (credentials refreshed when they can change). */
+  async #connect(): Promise<{ dispatcher: Dispatcher; headers: Record<string, string> }> {
+    if (this.#closed) throw new ApiError(0, 'the transport is closed');
+    if (!this.#connection || this.#refresh) {
+      const previous = this.#connection;
+      const next = (async () => {
+        const { tls, headers } = await credentials(this.#kubeConfig);
+        const key = tlsKey(tls);
+        const old = await previous?.catch(() => undefined);
+        // A rotated client certificate needs new connections; anything else keeps the pool.
+        if (old && old.tlsKey === key) return { dispatcher: old.dispatcher, tlsKey: key, headers };
+        if (old) void old.dispatcher.close().catch(() => undefined);
+        return { dispatcher: dispatcherFor(this.#kubeConfig, tls), tlsKey: key, headers };
+      })();
+      this.#connection = next;
+      // A failure (e.g. an exec plugin) is retried by the next request.
+      next.catch(() => { if (this.#connection === next) this.#connection = undefined; });
+    }
+    return this.#connection;
+  }
+
+  #url(path: string, query: Record<string, string | undefined> | undefined): string {
+    const params = new URLSearchParams();
+    for (const [key, value] of Object.entries(query ?? {})) if (value !== undefined) params.set(key, value);
+    const search = params.toString();
+    const base = this.server.pathname.replace(/\/$/, '');
+    return `${base}${path}${search ? `?${search}` : ''}`;
+  }
+
+  #headers(auth: Record<string, string>, extra: Record<string, string>): Record<string, string> {
+    return { ...auth, 'User-Agent': this.#userAgent, Accept: 'application/json', ...extra };
+  }
+
+  #failure(err: unknown, method: string, path: string, signal: AbortSignal | undefined, expired: boolean, ms: number): ApiError {
+    if (err instanceof ApiError) return err;
+    if (expired) return new ApiError(0, `no response within ${ms} ms`, { reason: 'Timeout' }, { verb: method, path, cause: err });
+    if (signal?.aborted) return new ApiError(0, `aborted (${describeError(signal.reason)})`, undefined, { verb: method, path, cause: err });
+    const cause = err instanceof Error && err.cause instanceof Error ? err.cause : err;
+    const code = errorCode(cause) ?? errorCode(err);
+    return new ApiError(0, `request failed: ${describeError(cause)}${code ? ` (${code})` : ''}`, undefined, { verb: method, path, cause: err });
   }
 
   /**
-   * Sends one request and returns the deserialised response body (the parsed JSON as is
-   * with `raw`).
+   * Sends one request and returns the parsed JSON of the response (`undefined` for an
+   * empty body).
    *
-   * @throws {@link ApiError} with the status code and the API's Status, or code 0 when no response arrived.
+   * @throws {@link ApiError} with the status code and the API's Status, or status 0 when no
+   *   response arrived within the deadline (reason `Timeout`), the signal aborted, or the
+   *   connection failed.
    */
-  async send<T>(method: Method, path: string, options: { query?: Record<string, string | undefined>; body?: unknown; contentType?: string; signal?: AbortSignal; raw?: boolean } = {}): Promise<T> {
-    const context = this.configuration.baseServer.makeRequestContext(path, HttpMethod[method]);
-    context.setHeaderParam('Accept', 'application/json');
-    for (const [key, value] of Object.entries(options.query ?? {})) {
-      if (value !== undefined) context.setQueryParam(key, value);
-    }
-    if (options.body !== undefined) {
-      context.setHeaderParam('Content-Type', options.contentType ?? 'application/json');
-      context.setBody(JSON.stringify(options.body));
-    }
-    if (options.signal) context.setSignal(options.signal);
+  async send<T>(method: Method, path: string, options: SendOptions = {}): Promise<T> {
     const started = performance.now();
+    const ms = options.timeoutMs ?? this.#timeoutMs;
+    const limit = deadline(ms, options.signal);
+    this.#inFlight.add(limit);
     let statusCode = 0;
     try {
-      // RAW returns the parsed JSON untouched (used for lists, whose items the cache
-      // deserialises one by one): see processResponse.
-      const result = await this.requestPromise<KubernetesObject>(context, options.raw ? RAW : undefined);
-      statusCode = method === 'POST' ? 201 : 200;
-      return result as T;
+      const { dispatcher, headers } = await this.#connect();
+      const body = options.body === undefined ? undefined : JSON.stringify(options.body);
+      const response = await dispatcher.request({
+        origin: this.server.origin,
+        path: this.#url(path, options.query),
+        method,
+        headers: this.#headers(headers, body === undefined ? {} : { 'Content-Type': options.contentType ?? 'application/json' }),
+        body,
+        signal: limit.signal,
+        headersTimeout: ms,
+        bodyTimeout: ms,
+      });
+      const text = await response.body.text();
+      statusCode = response.statusCode;
+      if (statusCode < 200 || statusCode > 299) {
+        const status = parseStatus(text);
+        throw new ApiError(statusCode, status?.message ?? `HTTP ${statusCode}`, status, { verb: method, path });
+      }
+      return (text ? JSON.parse(text) : undefined) as T;
     } catch (err) {
-      const error = toApiError(err, method, path, options.signal);
-      statusCode = error.statusCode;
-      throw error;
+      throw this.#failure(err, method, path, limit.signal, limit.expired(), ms);
     } finally {
-      this.observer?.({ method, path, statusCode, seconds: (performance.now() - started) / 1000 });
+      this.#inFlight.delete(limit);
+      limit.clear();
+      this.#observer?.({ method, path, statusCode, seconds: (performance.now() - started) / 1000 });
     }
+  }
+
+  /**
+   * Opens a watch on a collection path and hands each event to `options.onEvent` until
+   * the server ends it (`'closed'`), nothing arrived for the idle timeout (`'idle'`), its
+   * deadline passed (`'deadline'`), or `options.signal` aborted (`'aborted'`).
+   *
+   * @throws {@link ApiError} when the watch cannot be opened (e.g. 410 Gone, 403) or the
+   *   connection fails; or whatever `onEvent` threw.
+   */
+  async watch(path: string, options: WatchOptions): Promise<WatchEnd> {
+    const started = performance.now();
+    const timeoutSeconds = options.timeoutSeconds ?? 300;
+    const total = timeoutSeconds * 1000 + WATCH_SLACK_MS;
+    const idle = options.idleTimeoutMs ?? DEFAULT_IDLE_MS;
+    const limit = deadline(total, options.signal);
+    this.#inFlight.add(limit);
+    let statusCode = 0;
+    let body: Dispatcher.ResponseData['body'] | undefined;
+    let handlerFailure: { error: unknown } | undefined;
+    try {
+      const { dispatcher, headers } = await this.#connect();
+      const response = await dispatcher.request({
+        origin: this.server.origin,
+        path: this.#url(path, { ...options.query, watch: 'true', timeoutSeconds: String(timeoutSeconds) }),
+        method: 'GET',
+        headers: this.#headers(headers, {}),
+        signal: limit.signal,
+        headersTimeout: this.#timeoutMs,
+        bodyTimeout: idle,
+      });
+      statusCode = response.statusCode;
+      body = response.body;
+      if (statusCode !== 200) {
+        const status = parseStatus(await body.text());
+        throw new ApiError(statusCode, status?.message ?? `HTTP ${statusCode}`, status, { verb: 'WATCH', path });
+      }
+      body.setEncoding('utf8');
+      let pending = '';
+      for await (const chunk of body as AsyncIterable<string>) {
+        pending += chunk;
+        for (let newline = pending.indexOf('\n'); newline >= 0; newline = pending.indexOf('\n')) {
+          const line = pending.slice(0, newline).trim();
+          pending = pending.slice(newline + 1);
+          if (!line) continue;
+          const event = JSON.parse(line) as { type?: unknown; object?: unknown };
+          try {
+            options.onEvent(String(event.type), (event.object ?? {}) as Record<string, unknown>);
+          } catch (error) {
+            handlerFailure = { error };
+            throw error;
+          }
+        }
+      }
+      return 'closed';
+    } catch (err) {
+      if (handlerFailure) throw handlerFailure.error;
+      if (errorCode(err) === 'UND_ERR_BODY_TIMEOUT') return 'idle';
+      if (limit.expired()) return 'deadline';
+      if (limit.signal.aborted) return 'aborted';
+      throw this.#failure(err, 'WATCH', path, limit.signal, false, total);
+    } finally {
+      this.#inFlight.delete(limit);
+      limit.clear();
+      if (body && !body.destroyed) body.destroy();
+      this.#observer?.({ method: 'WATCH', path, statusCode, seconds: (performance.now() - started) / 1000 });
+    }
+  }
+
+  /**
+   * Closes the connection pool once the requests in flight ended, or after `graceMs`
+   * (default 5 000), when it destroys them; later requests fail. Idempotent.
+   */
+  async close(graceMs = 5_000): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    const connection = await this.#connection?.catch(() => undefined);
+    if (!connection) return;
+    let timer: NodeJS.Timeout | undefined;
+    const late = new Promise<'late'>((resolve) => { timer = setTimeout(() => resolve('late'), graceMs); timer.unref(); });
+    const closed = await Promise.race([connection.dispatcher.close().then(() => 'closed' as const, () => 'closed' as const), late]);
+    clearTimeout(timer);
+    if (closed === 'closed') return;
+    for (const request of this.#inFlight) request.abort(new Error('the transport was closed'));
+    await connection.dispatcher.destroy().catch(() => undefined);
   }
 }

@@ -2,10 +2,18 @@ import type { KubernetesObject } from '@kubernetes/client-node';
 import type { Condition, Reconciler, Result } from '../api/index.js';
 import type { Client } from '../client/client.js';
 import { Context } from '../context/index.js';
-import { MaestroError, describeError } from '../errors/index.js';
 import { Logger, loggerFrom, noopLogger, withLogger } from '../log/index.js';
 import type { ResourceClass } from '../resources/index.js';
 import { State } from '../state/index.js';
+import {
+  ConductorConfigurationError, InvalidParentError, ReconcilerError, StatusConditionsHandlerError,
+} from './errors.js';
+import { runSteps, type Step } from './steps.js';
+
+export {
+  ConductorConfigurationError, InvalidParentError, InvalidResultError, ReconcilerError, StatusConditionsHandlerError,
+} from './errors.js';
+export { mergeResults } from './steps.js';
 
 /**
  * Persists the conditions a conduct collected on the parent. Called once per conduct,
@@ -17,77 +25,6 @@ export type StatusConditionsHandler<P extends KubernetesObject> = (
   parent: P,
   conditions: Condition[],
 ) => Promise<void>;
-
-/** Thrown by {@link ConductorBuilder.build} for an incomplete configuration. */
-export class ConductorConfigurationError extends MaestroError {
-  readonly code = 'ConductorConfiguration';
-}
-
-/** Thrown by `conduct` when a reconciler failed; `cause` is what it threw. */
-export class ReconcilerError extends MaestroError {
-  readonly code = 'ReconcilerFailed';
-  /** Set when the status-conditions handler also failed while recording this failure. */
-  handlerError?: unknown;
-
-  constructor(
-    /** The failed reconciler's name (its class name). */
-    readonly reconciler: string,
-    /** Its position in registration order, from 0. */
-    readonly index: number,
-    cause: unknown,
-  ) {
-    super(`reconciler ${reconciler} failed: ${describeError(cause)}`, { cause });
-  }
-}
-
-/** Thrown by `conduct` when the status-conditions handler failed after every reconciler succeeded. */
-export class StatusConditionsHandlerError extends MaestroError {
-  readonly code = 'StatusConditionsHandlerFailed';
-  constructor(cause: unknown) {
-    super(`status conditions handler failed: ${describeError(cause)}`, { cause });
-  }
-}
-
-/** A reconciler returned something that is not a {@link Result}. */
-export class InvalidResultError extends MaestroError {
-  readonly code = 'InvalidResult';
-}
-
-/** `conduct` was called without a parent object. */
-export class InvalidParentError extends MaestroError {
-  readonly code = 'InvalidParent';
-}
-
-const REASON = /^[A-Za-z]([A-Za-z0-9_,:]*[A-Za-z0-9_])?$/;
-const EMPTY: Result = Object.freeze({});
-
-function checkResult(value: unknown, reconciler: string): Result {
-  if (value === undefined || value === null) return EMPTY;
-  if (typeof value !== 'object') {
-    throw new InvalidResultError(`reconciler ${reconciler} returned ${typeof value}; expected a Result such as {} or { requeueAfter: 5000 }`);
-  }
-  const { requeue, requeueAfter } = value as Result;
-  if (requeue !== undefined && typeof requeue !== 'boolean') {
-    throw new InvalidResultError(`reconciler ${reconciler} returned requeue=${String(requeue)}; expected a boolean`);
-  }
-  if (requeueAfter !== undefined && (typeof requeueAfter !== 'number' || !Number.isFinite(requeueAfter) || requeueAfter < 0)) {
-    throw new InvalidResultError(`reconciler ${reconciler} returned requeueAfter=${String(requeueAfter)}; expected milliseconds >= 0`);
-  }
-  return value as Result;
-}
-
-/**
- * Combines the results of several reconcilers: any `requeue` requeues, and the
- * smallest positive `requeueAfter` wins (0 means "not set", as in controller-runtime).
- */
-export function mergeResults(a: Result, b: Result): Result {
-  const requeue = a.requeue === true || b.requeue === true;
-  const after = [a.requeueAfter, b.requeueAfter].filter((ms): ms is number => ms !== undefined && ms > 0);
-  const merged: Result = {};
-  if (requeue) merged.requeue = true;
-  if (after.length > 0) merged.requeueAfter = Math.min(...after);
-  return merged;
-}
 
 function nameOf(reconciler: Reconciler<never>, index: number): string {
   const name = (reconciler as object).constructor?.name;
@@ -124,7 +61,7 @@ function nameOf(reconciler: Reconciler<never>, index: number): string {
 export class Conductor<P extends KubernetesObject> {
   #reconcilers: ReadonlyArray<{ reconciler: Reconciler<P>; name: string }> = [];
 
-  /** @internal Use {@link forParent}. */
+  /** Prefer {@link forParent}, which checks the configuration. */
   constructor(
     /** The parent type this conductor reconciles. */
     readonly parentType: ResourceClass<P>,
@@ -154,13 +91,9 @@ export class Conductor<P extends KubernetesObject> {
     return this.#reconcilers.map((r) => r.reconciler);
   }
 
-  /**
-   * Runs every registered reconciler against `parent`; see the class documentation for
-   * the semantics. `options.client` replaces the builder's client for this conduct (the
-   * operator runtime passes one bound to the parent, so `apply` can set owner references).
-   */
-  async conduct(ctx: Context, parent: P, options: { client?: Client } = {}): Promise<Result> {
-    const client = options.client ?? this.client;
+  /** Runs every registered reconciler against `parent`; see the class documentation for the semantics. */
+  async conduct(ctx: Context, parent: P): Promise<Result> {
+    const client = this.client;
     if (parent === null || typeof parent !== 'object') {
       throw new InvalidParentError(`conduct() needs a parent ${this.parentType.name} object, got ${parent === null ? 'null' : typeof parent}`);
     }
@@ -169,53 +102,29 @@ export class Conductor<P extends KubernetesObject> {
     if (this.logger !== noopLogger && loggerFrom(runContext) === noopLogger) runContext = withLogger(runContext, this.logger);
     const log = loggerFrom(runContext);
     const state = new State(parent, runContext);
-    const reconcilers = this.#reconcilers;
-    let result: Result = EMPTY;
-    for (let index = 0; index < reconcilers.length; index++) {
-      const { reconciler, name } = reconcilers[index]!;
-      const stepContext = state.context;
-      stepContext.throwIfAborted();
+    const steps = this.#reconcilers.map(({ reconciler, name }): Step => ({ name, run: (stepContext) => reconciler.reconcile(stepContext, client, parent) }));
+    let result: Result;
+    try {
+      result = await runSteps(state, steps, { errorConditionType: this.errorConditionType, logger: log });
+    } catch (error) {
+      if (!(error instanceof ReconcilerError)) throw error;
+      // The handler still receives the conditions collected so far, the failure's included.
       try {
-        const returned: unknown = await reconciler.reconcile(stepContext, client, parent);
-        result = mergeResults(result, checkResult(returned, name));
-      } catch (cause) {
-        // Cancellation is not a failure of the reconciler: report it as such.
-        const aborted = state.context.err() ?? stepContext.err();
-        if (aborted) throw aborted;
-        const error = new ReconcilerError(name, index, cause);
-        // The caller gets the error (the runtime logs it once, with its retry decision).
-        log.debug({ err: cause, reconciler: name }, error.message);
-        this.recordFailure(state, name, cause);
-        try {
-          await this.handle(state, client, parent);
-        } catch (handlerError) {
-          error.handlerError = handlerError;
-          log.warn({ err: handlerError }, `status conditions handler failed while recording the failure of ${name}`);
-        }
-        throw error;
+        await this.handle(state, client, parent);
+      } catch (handlerError) {
+        error.handlerError = handlerError;
+        log.warn({ err: handlerError }, `status conditions handler failed while recording the failure of ${error.reconciler}`);
       }
+      throw error;
     }
     try {
       await this.handle(state, client, parent);
     } catch (cause) {
-      if (state.context.aborted) throw state.context.err();
+      const interrupted = state.context.err();
+      if (interrupted) throw interrupted;
       throw new StatusConditionsHandlerError(cause);
     }
     return result;
-  }
-
-  private recordFailure(state: State, reconciler: string, cause: unknown): void {
-    if (this.errorConditionType === null) return;
-    const reason = (cause as { reason?: unknown })?.reason;
-    const ownReason = typeof reason === 'string' && REASON.test(reason) && reason.length <= 1024;
-    // An error with its own reason (TerminalError, ApiError) describes itself; others get
-    // the reconciler's name so the condition says where it failed.
-    state.addCondition({
-      type: this.errorConditionType,
-      status: 'False',
-      reason: ownReason ? reason : 'ReconcileError',
-      message: (ownReason ? describeError(cause) : `${reconciler}: ${describeError(cause)}`).slice(0, 32768),
-    });
   }
 
   private async handle(state: State, client: Client, parent: P): Promise<void> {
@@ -243,7 +152,7 @@ export class ConductorBuilder<P extends KubernetesObject> {
   #handler: StatusConditionsHandler<P> | undefined;
   #errorConditionType: string | null = 'Ready';
 
-  /** @internal Use {@link forParent}. */
+  /** Prefer {@link forParent}, which checks the configuration. */
   constructor(readonly parentType: ResourceClass<P>) {}
 
   /** The client passed to reconcilers and the handler (required). */

@@ -4,7 +4,7 @@ import { collectionPath, objectPath, type ApiTransport } from '../client/transpo
 import { describeError } from '../errors/index.js';
 import { API_LIMITS, truncate } from '../limits/index.js';
 import { noopLogger, type Logger } from '../log/index.js';
-import { resourceOf, tryResourceOf } from '../resources/index.js';
+import { builtInResources, type ResourceLookup } from '../resources/index.js';
 import { EventCorrelator, type CorrelatorOptions, type EventPatch } from './correlator.js';
 
 /** `Normal` for expected happenings, `Warning` for problems. */
@@ -26,7 +26,7 @@ export interface EventSink {
   patch(namespace: string, name: string, patch: EventPatch): Promise<unknown>;
 }
 
-const RESOURCE = resourceOf({ apiVersion: 'v1', kind: 'Event' });
+const RESOURCE = builtInResources.of({ apiVersion: 'v1', kind: 'Event' });
 
 /** An {@link EventSink} over an {@link ApiTransport} (JSON merge patch for counts). */
 export function transportEventSink(transport: ApiTransport): EventSink {
@@ -53,6 +53,8 @@ export interface EventRecorderOptions {
   correlator?: CorrelatorOptions;
   /** Writes waiting at most; further events are dropped (default 1000, as client-go's broadcaster queue). */
   maxPending?: number;
+  /** Resolves the kind of objects without apiVersion and kind (default: the built-in kinds). */
+  resources?: ResourceLookup;
 }
 
 const statusOf = (err: unknown): number | undefined => {
@@ -115,7 +117,7 @@ export class KubeEventRecorder implements EventRecorder {
   }
 
   #record(obj: KubernetesObject, type: EventType, reason: string, message: string): void {
-    const resource = tryResourceOf(obj);
+    const resource = (this.options.resources ?? builtInResources).tryOf(obj);
     const metadata = obj.metadata ?? {};
     // Cluster-scoped objects' Events go to `default`, as client-go does.
     const namespace = metadata.namespace || 'default';
@@ -147,7 +149,7 @@ export class KubeEventRecorder implements EventRecorder {
       return;
     }
     const event = correlation.event;
-    const name = event.metadata!.name!;
+    const name = event.metadata.name!;
     const write = async (): Promise<void> => {
       if (correlation.action === 'patch') {
         try {

@@ -7,8 +7,9 @@
  * @module
  */
 import { ValidationTypes, getMetadataStorage } from 'class-validator';
+import type { ComponentClass } from '../declare/registry.js';
 import { SchemaGenerationError } from './errors.js';
-import type { JSONValue, OpenAPISchema } from './openapi.js';
+import type { JSONValue, OpenAPISchema } from '../declare/openapi.js';
 
 /** One class-validator constraint as the metadata storage records it. */
 export type Metadata = ReturnType<ReturnType<typeof getMetadataStorage>['getTargetValidationMetadatas']>[number];
@@ -18,7 +19,7 @@ export type Kind = 'string' | 'date' | 'integer' | 'number' | 'boolean' | 'objec
 
 /** Where a node is, for error messages. */
 export interface Site {
-  owner: Function;
+  owner: ComponentClass;
   property: string;
   items?: boolean;
 }

@@ -6,10 +6,12 @@
  * @module
  */
 import type { V1CustomResourceColumnDefinition, V1CustomResourceDefinition } from '@kubernetes/client-node';
-import { ObjectSerializer } from '@kubernetes/client-node/dist/serializer.js';
-import { resourceOf, type ResourceClass, type ResourceInfo } from '../resources/index.js';
+import { CONDITION_REASON_PATTERN, CONDITION_TYPE_PATTERN } from '../api/names.js';
+import { modelFromWire, modelToWire } from '../client/wire.js';
+import { Registry } from '../declare/registry.js';
+import type { ResourceClass, ResourceInfo } from '../resources/index.js';
 import { CRDGenerationError } from './errors.js';
-import { classOverrideOf, describedProperties, propertySchemaOf, type OpenAPISchema } from './schema.js';
+import { describedProperties, propertySchemaOf, type OpenAPISchema } from './schema.js';
 import { toYAML } from './yaml.js';
 
 /** An extra column of `kubectl get` (`additionalPrinterColumns`). */
@@ -35,6 +37,8 @@ export interface CRDOptions {
   singular?: string;
   /** The description of the root schema (shown by `kubectl explain`). */
   description?: string;
+  /** Where the class's `@Resource` and `@Schema` declarations are (default: `Registry.default`). */
+  registry?: Registry;
 }
 
 /** The standard schema of `metav1.Condition`, as the runtime writes conditions. */
@@ -46,7 +50,7 @@ export const CONDITION_SCHEMA: Readonly<OpenAPISchema> = Object.freeze<OpenAPISc
       type: 'string',
       description: 'Type of the condition, in CamelCase or in foo.example.com/CamelCase.',
       maxLength: 316,
-      pattern: '^([a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*/)?(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])$',
+      pattern: CONDITION_TYPE_PATTERN,
     },
     status: { type: 'string', description: 'Status of the condition: True, False or Unknown.', enum: ['True', 'False', 'Unknown'] },
     observedGeneration: { type: 'integer', format: 'int64', minimum: 0, description: 'The metadata.generation the condition was set from.' },
@@ -56,7 +60,7 @@ export const CONDITION_SCHEMA: Readonly<OpenAPISchema> = Object.freeze<OpenAPISc
       description: 'A CamelCase, machine-readable reason for the last transition.',
       minLength: 1,
       maxLength: 1024,
-      pattern: '^[A-Za-z]([A-Za-z0-9_,:]*[A-Za-z0-9_])?$',
+      pattern: CONDITION_REASON_PATTERN,
     },
     message: { type: 'string', description: 'Human-readable details about the last transition.', maxLength: 32768 },
   },
@@ -69,7 +73,7 @@ function runtimeStatusProperties(): Record<string, OpenAPISchema> {
     conditions: {
       type: 'array',
       description: 'The latest observations of the object\'s state.',
-      items: structuredClone(CONDITION_SCHEMA) as OpenAPISchema,
+      items: structuredClone(CONDITION_SCHEMA),
       'x-kubernetes-list-type': 'map',
       'x-kubernetes-list-map-keys': ['type'],
     },
@@ -84,23 +88,22 @@ const STANDARD_FIELDS = new Set(['apiVersion', 'kind', 'metadata', 'status']);
  * runtime's `conditions` and `observedGeneration` added, so its writes are not pruned),
  * otherwise those two plus `x-kubernetes-preserve-unknown-fields` for anything else.
  */
-function statusSchema(type: ResourceClass): OpenAPISchema {
-  const declared = describedProperties(type).some((p) => p.name === 'status') ? propertySchemaOf(type, 'status') : undefined;
+function statusSchema(type: ResourceClass, registry: Registry): OpenAPISchema {
+  const declared = describedProperties(type, registry).some((p) => p.name === 'status') ? propertySchemaOf(type, 'status', registry) : undefined;
   if (declared?.type === 'object' && declared.properties) {
     return { ...declared, properties: { ...declared.properties, ...runtimeStatusProperties() } };
   }
   return { type: 'object', properties: runtimeStatusProperties(), 'x-kubernetes-preserve-unknown-fields': true };
 }
 
-function customResourceOf(type: ResourceClass): ResourceInfo {
+function customResourceOf(type: ResourceClass, registry: Registry): ResourceInfo {
   let resource: ResourceInfo;
   try {
-    resource = resourceOf(type);
+    resource = registry.resources.of(type);
   } catch (err) {
     throw new CRDGenerationError(`${type.name}: not a custom resource: decorate it with @Resource({ group, version, kind })`, { cause: err });
   }
-  // client-node models carry a static attributeTypeMap; built-in kinds have no CRD.
-  if (resource.group === '' || 'attributeTypeMap' in type) {
+  if (resource.builtIn) {
     throw new CRDGenerationError(`${type.name}: ${resource.kind} (${resource.apiVersion}) is a built-in kind; CRDs are generated only for @Resource classes`);
   }
   return resource;
@@ -122,28 +125,28 @@ function customResourceOf(type: ResourceClass): ResourceInfo {
  * resourceSchema(StaticSite).properties!.spec!.properties!.replicas; // { type: 'integer', minimum: 1, maximum: 10 }
  * ```
  */
-export function resourceSchema(type: ResourceClass, description?: string): OpenAPISchema {
-  const resource = customResourceOf(type);
+export function resourceSchema(type: ResourceClass, description?: string, registry: Registry = Registry.default): OpenAPISchema {
+  const resource = customResourceOf(type, registry);
   const properties: Record<string, OpenAPISchema> = {
     apiVersion: { type: 'string', description: 'The versioned schema of this representation of an object.' },
     kind: { type: 'string', description: 'The REST resource this object represents.' },
     metadata: { type: 'object' },
   };
   const required: string[] = [];
-  for (const { name, optional } of describedProperties(type)) {
+  for (const { name, optional } of describedProperties(type, registry)) {
     if (STANDARD_FIELDS.has(name)) continue;
-    properties[name] = propertySchemaOf(type, name);
+    properties[name] = propertySchemaOf(type, name, registry);
     if (!optional) required.push(name);
   }
   properties.spec ??= { type: 'object', 'x-kubernetes-preserve-unknown-fields': true };
-  properties.status = statusSchema(type);
+  properties.status = statusSchema(type, registry);
   return {
     type: 'object',
     description: description ?? `${resource.kind} is the Schema for the ${resource.plural} API.`,
     properties,
     ...(required.length > 0 ? { required } : {}),
     // e.g. CEL rules across spec fields: @Schema({ 'x-kubernetes-validations': [...] }) on the class.
-    ...classOverrideOf(type),
+    ...registry.classSchema(type),
   };
 }
 
@@ -175,7 +178,8 @@ const READY = '.status.conditions[?(@.type=="Ready")]';
  * ```
  */
 export function generateCRD(type: ResourceClass, options: CRDOptions = {}): V1CustomResourceDefinition {
-  const resource = customResourceOf(type);
+  const registry = options.registry ?? Registry.default;
+  const resource = customResourceOf(type, registry);
   const printerColumns: PrinterColumn[] = [
     { name: 'Ready', type: 'string', jsonPath: `${READY}.status`, description: 'Status of the Ready condition' },
     { name: 'Reason', type: 'string', jsonPath: `${READY}.reason`, description: 'Reason of the Ready condition' },
@@ -201,20 +205,19 @@ export function generateCRD(type: ResourceClass, options: CRDOptions = {}): V1Cu
         name: resource.version,
         served: true,
         storage: true,
-        schema: { openAPIV3Schema: resourceSchema(type, options.description) },
+        schema: { openAPIV3Schema: resourceSchema(type, options.description, registry) },
         subresources: { status: {} },
         additionalPrinterColumns: printerColumns satisfies V1CustomResourceColumnDefinition[],
       }],
     },
   };
   // From the wire form to client-node's model, exactly as client-node reads a CRD.
-  return ObjectSerializer.deserialize(wire, 'V1CustomResourceDefinition') as V1CustomResourceDefinition;
+  return modelFromWire<V1CustomResourceDefinition>(wire, 'V1CustomResourceDefinition');
 }
 
 /** {@link generateCRD}'s result in the wire form (what the API server receives), e.g. for JSON output. */
 export function crdWireForm(crd: V1CustomResourceDefinition): Record<string, unknown> {
-  // JSON round trip: the serializer emits every model field, unset ones as undefined.
-  return JSON.parse(JSON.stringify(ObjectSerializer.serialize(crd, 'V1CustomResourceDefinition'))) as Record<string, unknown>;
+  return modelToWire(crd, 'V1CustomResourceDefinition');
 }
 
 /**

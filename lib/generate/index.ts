@@ -1,8 +1,9 @@
 /**
- * Generators for what an operator needs installed: CRDs for its `@Resource` classes
- * (structural schemas from the class-validator constraints) and least-privilege RBAC
- * from what its components declare (`@Parent`, `@Owns`, `@Uses`). Both come as client-node
- * objects (to create with a client) or as YAML (for `kubectl apply -f`).
+ * Generators for what an operator needs installed (`maestro-operator/generate`): CRDs for
+ * its `@Resource` classes (structural schemas from the class-validator constraints) and
+ * least-privilege RBAC from its specs (what `@Parent`, `@Owns`, `@Uses` and `@Finalizer`
+ * declare). Both come as client-node objects (to create with a client) or as YAML (for
+ * `kubectl apply -f`). Nothing here loads the runtime or dependency injection.
  *
  * @example
  * ```ts
@@ -17,7 +18,7 @@
  */
 export { CONDITION_SCHEMA, crdWireForm, crdYAML, generateCRD, resourceSchema } from './crd.js';
 export type { CRDOptions, PrinterColumn } from './crd.js';
-export { Schema, classSchema } from './schema.js';
+export { classSchema, describedProperties } from './schema.js';
 export type { JSONValue, OpenAPISchema, ValidationRule } from './schema.js';
 export { generateRBAC, policyRules, rbacYAML, requiredPermissions } from './rbac.js';
 export type { Permission, RBACObject, RBACOptions, RBACSource } from './rbac.js';

@@ -6,11 +6,12 @@
  * @module
  */
 import type {
-  KubernetesObject, V1ClusterRole, V1ClusterRoleBinding, V1PolicyRule, V1Role, V1RoleBinding, V1ServiceAccount,
+  V1ClusterRole, V1ClusterRoleBinding, V1PolicyRule, V1Role, V1RoleBinding, V1ServiceAccount,
 } from '@kubernetes/client-node';
-import { componentMetadata, type OwnedKind, type UsedKind } from '../../decorators/metadata.js';
-import { ParentConductor } from '../operator/assembly.js';
-import { resourceOf, tryResourceOf, type ResourceClass, type ResourceInfo } from '../resources/index.js';
+import { Registry } from '../declare/registry.js';
+import { OperatorConfigurationError, collectSpecs, type KindSpec, type OperatorSpec, type ParentSpec } from '../declare/specs.js';
+import { builtInResources, type ResourceInfo } from '../resources/index.js';
+import { isDnsLabel, isDnsSubdomain } from '../api/names.js';
 import { RBACGenerationError } from './errors.js';
 import { toYAML } from './yaml.js';
 
@@ -35,13 +36,19 @@ export interface RBACOptions {
    * service account's namespace (the operator's `POD_NAMESPACE`) and the Lease name `name`.
    */
   leaderElection?: boolean | { namespace?: string; leaseName?: string };
+  /** Where the declarations of component classes are read (default: `Registry.default`). */
+  registry?: Registry;
 }
 
 /** What {@link generateRBAC} returns. */
 export type RBACObject = V1ServiceAccount | V1ClusterRole | V1ClusterRoleBinding | V1Role | V1RoleBinding;
 
-/** What RBAC is generated from: assembled parents, component classes, or both. */
-export type RBACSource = ReadonlyArray<ParentConductor | Function>;
+/**
+ * What RBAC is generated from: the operator's specs (`buildSpecs()`), or its component
+ * classes (the `reconcilers` of `createOperator`), whose declarations are read from
+ * `options.registry`.
+ */
+export type RBACSource = OperatorSpec | ReadonlyArray<ParentSpec | (abstract new (...args: never[]) => unknown)>;
 
 /** One permission before it becomes a rule: verbs on a resource (or `resource/subresource`) of an API group. */
 export interface Permission {
@@ -63,51 +70,35 @@ const STATUS_VERBS = ['get', 'update', 'patch'];
 const FINALIZERS_VERBS = ['update'];
 /** Events are created, and repeats counted with a merge patch. */
 const EVENT_VERBS = ['create', 'patch'];
-const EVENTS = resourceOf({ apiVersion: 'v1', kind: 'Event' });
-const LEASES = resourceOf({ apiVersion: 'coordination.k8s.io/v1', kind: 'Lease' });
+const EVENTS = builtInResources.of({ apiVersion: 'v1', kind: 'Event' });
+const LEASES = builtInResources.of({ apiVersion: 'coordination.k8s.io/v1', kind: 'Lease' });
 const RBAC_GROUP = 'rbac.authorization.k8s.io';
 
 interface ParentNeeds {
   resource: ResourceInfo;
-  owns: OwnedKind[];
-  uses: UsedKind[];
+  owns: KindSpec[];
+  uses: KindSpec[];
 }
 
-function describeSource(item: unknown): string {
-  return typeof item === 'function' ? item.name || 'anonymous class' : String(item);
-}
+const isSpec = (item: unknown): item is ParentSpec => typeof item === 'object' && item !== null && 'steps' in item && 'resource' in item;
 
-/** Groups the input by parent kind, checking every class and kind on the way. */
-function needsOf(source: RBACSource): ParentNeeds[] {
-  const problems: string[] = [];
-  const byParent = new Map<Function, ParentNeeds>();
-  const add = (parent: Function, resource: ResourceInfo, owns: readonly OwnedKind[], uses: readonly UsedKind[]) => {
-    const needs = byParent.get(parent) ?? { resource, owns: [], uses: [] };
-    needs.owns.push(...owns);
-    needs.uses.push(...uses);
-    byParent.set(parent, needs);
-  };
-  for (const item of source) {
-    if (item instanceof ParentConductor) {
-      add(item.parentType, item.resource, item.owns, item.uses);
-      continue;
-    }
-    if (typeof item !== 'function') {
-      problems.push(`${describeSource(item)} is neither a component class nor a ParentConductor`);
-      continue;
-    }
-    const metadata = componentMetadata(item);
-    if (!metadata?.parent) {
-      problems.push(`${describeSource(item)} is not a Maestro component: it has no @Parent(Type)`);
-      continue;
-    }
-    const resource = tryResourceOf(metadata.parent);
-    if (!resource) problems.push(`${item.name}'s parent ${metadata.parent.name} is not a known Kubernetes resource: decorate it with @Resource`);
-    const unknown = [...metadata.owns, ...metadata.uses].filter((k) => !tryResourceOf(k.type));
-    for (const kind of unknown) problems.push(`${item.name} declares ${kind.type.name}, which is not a known Kubernetes resource: decorate it with @Resource`);
-    if (resource && unknown.length === 0) add(metadata.parent, resource, metadata.owns, metadata.uses);
+/** The parent specs of the input (building them from classes), merged by parent kind. */
+function needsOf(source: RBACSource, registry: Registry): ParentNeeds[] {
+  const items = 'parents' in source ? source.parents : source;
+  const classes = items.filter((item) => !isSpec(item));
+  const specs = items.filter(isSpec);
+  if (classes.length > 0) {
+    const { spec, problems } = collectSpecs({ registry, components: classes });
+    if (problems.length > 0) throw new RBACGenerationError(`cannot generate RBAC:\n  - ${problems.join('\n  - ')}`, { cause: new OperatorConfigurationError(problems) });
+    specs.push(...spec.parents);
   }
-  if (problems.length > 0) throw new RBACGenerationError(`cannot generate RBAC:\n  - ${problems.join('\n  - ')}`);
+  const byParent = new Map<ResourceInfo, ParentNeeds>();
+  for (const parent of specs) {
+    const needs = byParent.get(parent.resource) ?? { resource: parent.resource, owns: [], uses: [] };
+    needs.owns.push(...parent.owns);
+    needs.uses.push(...parent.uses);
+    byParent.set(parent.resource, needs);
+  }
   return [...byParent.values()];
 }
 
@@ -130,7 +121,7 @@ function normalizeVerbs(verbs: Iterable<string>): string[] {
  * // [{ group: '', resource: 'configmaps', namespaced: true, verbs: ['create', 'delete', 'get', 'list', 'patch', 'update', 'watch'] }, ...]
  * ```
  */
-export function requiredPermissions(source: RBACSource): Permission[] {
+export function requiredPermissions(source: RBACSource, registry: Registry = Registry.default): Permission[] {
   const grants = new Map<string, { group: string; resource: string; namespaced: boolean; verbs: Set<string> }>();
   const grant = (kind: ResourceInfo, verbs: readonly string[], subresource?: string) => {
     const resource = subresource ? `${kind.plural}/${subresource}` : kind.plural;
@@ -139,15 +130,14 @@ export function requiredPermissions(source: RBACSource): Permission[] {
     for (const verb of verbs) entry.verbs.add(verb);
     grants.set(key, entry);
   };
-  for (const needs of needsOf(source)) {
+  for (const needs of needsOf(source, registry)) {
     grant(needs.resource, PARENT_VERBS);
     grant(needs.resource, STATUS_VERBS, 'status');
     grant(needs.resource, FINALIZERS_VERBS, 'finalizers');
-    for (const owned of needs.owns) grant(resourceOf(owned.type), owned.verbs);
+    for (const owned of needs.owns) grant(owned.resource, owned.verbs);
     for (const used of needs.uses) {
-      const kind = resourceOf(used.type);
-      grant(kind, used.verbs);
-      for (const sub of used.subresources) grant(kind, used.verbs, sub);
+      grant(used.resource, used.verbs);
+      for (const sub of used.subresources) grant(used.resource, used.verbs, sub);
     }
   }
   if (grants.size > 0) grant(EVENTS, EVENT_VERBS);
@@ -180,24 +170,22 @@ export function policyRules(permissions: readonly Permission[]): V1PolicyRule[] 
     .sort((a, b) => a.apiGroups[0]!.localeCompare(b.apiGroups[0]!) || a.resources[0]!.localeCompare(b.resources[0]!));
 }
 
-const DNS_SUBDOMAIN = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
-const DNS_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
 
 function checkOptions(options: RBACOptions): void {
   const problems: string[] = [];
-  const check = (what: string, value: unknown, pattern: RegExp, max: number) => {
-    if (typeof value !== 'string' || value.length > max || !pattern.test(value)) problems.push(`${what} '${String(value)}' is not a valid Kubernetes name (lower-case letters, digits and '-', at most ${max} characters)`);
+  const check = (what: string, value: unknown, valid: (value: unknown) => boolean, max: number) => {
+    if (!valid(value)) problems.push(`${what} '${String(value)}' is not a valid Kubernetes name (lower-case letters, digits and '-', at most ${max} characters)`);
   };
-  check('name', options.name, DNS_SUBDOMAIN, 253);
-  check('serviceAccount.name', options.serviceAccount?.name, DNS_SUBDOMAIN, 253);
-  check('serviceAccount.namespace', options.serviceAccount?.namespace, DNS_LABEL, 63);
+  check('name', options.name, isDnsSubdomain, 253);
+  check('serviceAccount.name', options.serviceAccount?.name, isDnsSubdomain, 253);
+  check('serviceAccount.namespace', options.serviceAccount?.namespace, isDnsLabel, 63);
   if (options.namespaces !== undefined) {
     if (options.namespaces.length === 0) problems.push('namespaces is empty: list the namespaces the operator watches, or omit it for a cluster-wide operator');
-    for (const ns of options.namespaces) check('namespace', ns, DNS_LABEL, 63);
+    for (const ns of options.namespaces) check('namespace', ns, isDnsLabel, 63);
   }
   if (typeof options.leaderElection === 'object') {
-    if (options.leaderElection.namespace !== undefined) check('leaderElection.namespace', options.leaderElection.namespace, DNS_LABEL, 63);
-    if (options.leaderElection.leaseName !== undefined) check('leaderElection.leaseName', options.leaderElection.leaseName, DNS_SUBDOMAIN, 253);
+    if (options.leaderElection.namespace !== undefined) check('leaderElection.namespace', options.leaderElection.namespace, isDnsLabel, 63);
+    if (options.leaderElection.leaseName !== undefined) check('leaderElection.leaseName', options.leaderElection.leaseName, isDnsSubdomain, 253);
   }
   if (problems.length > 0) throw new RBACGenerationError(`invalid RBAC options:\n  - ${problems.join('\n  - ')}`);
 }
@@ -218,7 +206,7 @@ function checkOptions(options: RBACOptions): void {
  * for children: keep `delete` when narrowing `@Owns` verbs for such clusters.
  *
  * `source` is what the operator is built from: component classes (the `reconcilers` of
- * `createOperator`, e.g. `discoveredComponents()`), or `operator.parents`, or both.
+ * `createOperator`, e.g. `discoveredComponents()`), or its specs (`buildSpecs()`).
  * Objects come in a stable order (ServiceAccount, cluster objects, then per namespace),
  * each Role before its binding, ready to create in sequence.
  *
@@ -232,8 +220,9 @@ function checkOptions(options: RBACOptions): void {
  */
 export function generateRBAC(source: RBACSource, options: RBACOptions): RBACObject[] {
   checkOptions(options);
-  const needs = needsOf(source);
-  const permissions = requiredPermissions(source);
+  const registry = options.registry ?? Registry.default;
+  const needs = needsOf(source, registry);
+  const permissions = requiredPermissions(source, registry);
   const { name } = options;
   const labels = { 'app.kubernetes.io/name': name };
   const subjects = [{ kind: 'ServiceAccount', name: options.serviceAccount.name, namespace: options.serviceAccount.namespace }];
@@ -296,5 +285,5 @@ export function generateRBAC(source: RBACSource, options: RBACOptions): RBACObje
  * ```
  */
 export function rbacYAML(source: RBACSource, options: RBACOptions): string {
-  return toYAML(generateRBAC(source, options) as KubernetesObject[]);
+  return toYAML(generateRBAC(source, options));
 }

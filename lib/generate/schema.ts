@@ -38,75 +38,22 @@
  * @module
  */
 import 'reflect-metadata';
-import { createRequire } from 'node:module';
 import { ValidationTypes, getMetadataStorage } from 'class-validator';
+import { Registry, lineage, type ComponentClass } from '../declare/registry.js';
+import type { JSONValue, OpenAPISchema } from '../declare/openapi.js';
 import {
   capitalize, constraint, enumValues, fail, first, isCustom, kindOfValue, num, numberConstraints, stringConstraints,
   type Kind, type Metadata, type Site,
 } from './constraints.js';
 import { SchemaGenerationError } from './errors.js';
-import type { JSONValue, OpenAPISchema } from './openapi.js';
+import { typeHintOf } from './type-hints.js';
 
-export type { JSONValue, OpenAPISchema, ValidationRule } from './openapi.js';
+export type { JSONValue, OpenAPISchema, ValidationRule } from '../declare/openapi.js';
 
-// class-transformer keeps `@Type` in a store its entry point does not export. Node loads
-// `import 'class-transformer'` from the same CommonJS build, so this is the same store.
-interface TransformerStorage {
-  findTypeMetadata(target: Function, propertyName: string): { typeFunction: (options?: unknown) => unknown } | undefined;
-}
-const requireCjs = createRequire(import.meta.url);
-const transformerStorage = (requireCjs('class-transformer/cjs/storage.js') as { defaultMetadataStorage: TransformerStorage }).defaultMetadataStorage;
-
-const propertyOverrides = new Map<Function, Map<string, OpenAPISchema>>();
-const classOverrides = new Map<Function, OpenAPISchema>();
-
-/**
- * Adds to (or replaces) the schema derived for a property or a class, for what
- * decorators cannot say: descriptions, defaults, CEL rules, int-or-string, map value
- * types. A fragment with `type` (or `x-kubernetes-preserve-unknown-fields` /
- * `x-kubernetes-int-or-string`) replaces the derived node; any other fragment is merged
- * over it. On a class it is merged into the class's object schema.
- *
- * @example
- * ```ts
- * class SiteSpec {
- *   @IsInt() @Schema({ description: 'Pods to run', default: 1 }) replicas!: number;
- *   @IsOptional() @IsObject() @Schema({ additionalProperties: { type: 'string' } }) labels?: Record<string, string>;
- *   @Schema({ 'x-kubernetes-int-or-string': true }) port!: number | string;
- * }
- * ```
- */
-export function Schema(fragment: OpenAPISchema): PropertyDecorator & ClassDecorator {
-  return ((target: object, property?: string | symbol) => {
-    if (property === undefined) {
-      const type = target as Function;
-      classOverrides.set(type, { ...classOverrides.get(type), ...fragment });
-      return;
-    }
-    const owner = (target as { constructor: Function }).constructor;
-    if (typeof property === 'symbol') throw new SchemaGenerationError(owner.name, String(property), 'symbol-keyed properties have no JSON name');
-    const own = propertyOverrides.get(owner) ?? new Map<string, OpenAPISchema>();
-    own.set(property, { ...own.get(property), ...fragment });
-    propertyOverrides.set(owner, own);
-  }) as PropertyDecorator & ClassDecorator;
-}
-
-/** The classes from `type` up its inheritance chain, base classes first. */
-function lineage(type: Function): Function[] {
-  const chain: Function[] = [];
-  for (let t: unknown = type; typeof t === 'function' && t !== Function.prototype; t = Object.getPrototypeOf(t)) chain.unshift(t);
-  return chain;
-}
-
-function overridesOf(type: Function): Map<string, OpenAPISchema> {
-  const merged = new Map<string, OpenAPISchema>();
-  for (const t of lineage(type)) for (const [k, v] of propertyOverrides.get(t) ?? []) merged.set(k, { ...merged.get(k), ...v });
-  return merged;
-}
-
-/** @internal The class-level {@link Schema} fragments of `type` and its base classes, merged. */
-export function classOverrideOf(type: Function): OpenAPISchema {
-  return Object.assign({}, ...lineage(type).map((t) => classOverrides.get(t) ?? {})) as OpenAPISchema;
+/** Where a derivation is: the classes being described (to find cycles) and the registry of `@Schema` fragments. */
+interface Walk {
+  readonly stack: readonly ComponentClass[];
+  readonly registry: Registry;
 }
 
 /** Whether a fragment says what the node is, so that nothing needs deriving. */
@@ -136,15 +83,15 @@ const DESIGN_KIND: ReadonlyMap<unknown, Kind> = new Map<unknown, Kind>([[String,
 const NO_JSON_FORM: ReadonlySet<unknown> = new Set([Map, Set, WeakMap, WeakSet, Symbol, Function, Promise, BigInt, RegExp]);
 const NON_CLASSES: ReadonlySet<unknown> = new Set([Object, Array, ...DESIGN_KIND.keys(), ...NO_JSON_FORM]);
 
-const isClass = (value: unknown): value is Function => typeof value === 'function' && !NON_CLASSES.has(value);
+const isClass = (value: unknown): value is ComponentClass => typeof value === 'function' && !NON_CLASSES.has(value);
 
 
 /** The class-validator metadata of `type` and its base classes, as the runtime's validation reads it. */
-function validationMetadata(type: Function): Metadata[] {
+function validationMetadata(type: ComponentClass): Metadata[] {
   const metadata = getMetadataStorage().getTargetValidationMetadatas(type, '', true, false);
   // Base classes' properties first, as they are declared first (the sort is stable).
   const chain = lineage(type);
-  const depth = (m: Metadata) => chain.indexOf(m.target as Function);
+  const depth = (m: Metadata) => chain.indexOf(m.target as ComponentClass);
   return [...metadata].sort((a, b) => depth(a) - depth(b));
 }
 
@@ -161,46 +108,47 @@ function validationMetadata(type: Function): Metadata[] {
  * //   protocol: { type: 'string', enum: ['TCP', 'UDP'] } }, required: ['port'] }
  * ```
  */
-export function classSchema(type: Function): OpenAPISchema {
-  return objectSchema(type, []);
+export function classSchema(type: ComponentClass, registry: Registry = Registry.default): OpenAPISchema {
+  return objectSchema(type, { stack: [], registry });
 }
 
 /** The names of the properties {@link classSchema} describes, in declaration order, and which are optional. */
-export function describedProperties(type: Function): Array<{ name: string; optional: boolean }> {
+export function describedProperties(type: ComponentClass, registry: Registry = Registry.default): Array<{ name: string; optional: boolean }> {
   const metadata = validationMetadata(type);
-  const names = [...new Set([...metadata.map((m) => m.propertyName), ...overridesOf(type).keys()])];
+  const names = [...new Set([...metadata.map((m) => m.propertyName), ...registry.propertySchemas(type).keys()])];
   return names.map((name) => ({
     name,
     optional: metadata.some((m) => m.propertyName === name && m.type === ValidationTypes.CONDITIONAL_VALIDATION),
   }));
 }
 
-/** @internal The schema of one property of `owner` (used for a resource's top-level fields). */
-export function propertySchemaOf(owner: Function, property: string): OpenAPISchema {
+/** The schema of one property of `owner` (used for a resource's top-level fields). */
+export function propertySchemaOf(owner: ComponentClass, property: string, registry: Registry = Registry.default): OpenAPISchema {
   const own = validationMetadata(owner).filter((m) => m.propertyName === property);
-  return propertySchema(owner, property, own, overridesOf(owner).get(property), [owner]);
+  return propertySchema(owner, property, own, registry.propertySchemas(owner).get(property), { stack: [owner], registry });
 }
 
-function objectSchema(type: Function, stack: readonly Function[]): OpenAPISchema {
+function objectSchema(type: ComponentClass, walk: Walk): OpenAPISchema {
+  const { stack, registry } = walk;
   if (stack.includes(type)) {
     const cycle = [...stack.slice(stack.indexOf(type)), type].map((t) => t.name).join(' → ');
     throw new SchemaGenerationError(type.name, undefined, `refers to itself (${cycle}); a structural schema cannot describe a recursive type: break the cycle, or put @Schema({ type: 'object', 'x-kubernetes-preserve-unknown-fields': true }) on the property`);
   }
-  const described = describedProperties(type);
-  const fragment = classOverrideOf(type);
+  const described = describedProperties(type, registry);
+  const fragment = registry.classSchema(type);
   // Nothing is known about the class's fields (e.g. a client-node model): keep whatever comes.
   if (described.length === 0) return { type: 'object', 'x-kubernetes-preserve-unknown-fields': true, ...fragment };
   const metadata = validationMetadata(type);
-  const overrides = overridesOf(type);
+  const overrides = registry.propertySchemas(type);
   const properties: Record<string, OpenAPISchema> = {};
   for (const { name } of described) {
-    properties[name] = propertySchema(type, name, metadata.filter((m) => m.propertyName === name), overrides.get(name), [...stack, type]);
+    properties[name] = propertySchema(type, name, metadata.filter((m) => m.propertyName === name), overrides.get(name), { stack: [...stack, type], registry });
   }
   const required = described.filter((p) => !p.optional).map((p) => p.name);
   return { type: 'object', properties, ...(required.length > 0 ? { required } : {}), ...fragment };
 }
 
-function propertySchema(owner: Function, property: string, own: readonly Metadata[], override: OpenAPISchema | undefined, stack: readonly Function[]): OpenAPISchema {
+function propertySchema(owner: ComponentClass, property: string, own: readonly Metadata[], override: OpenAPISchema | undefined, walk: Walk): OpenAPISchema {
   const site: Site = { owner, property };
   if (declaresType(override)) return { ...override };
   const designType: unknown = Reflect.getMetadata('design:type', owner.prototype as object, property);
@@ -208,8 +156,8 @@ function propertySchema(owner: Function, property: string, own: readonly Metadat
   const direct = own.filter((m) => !m.each);
   const each = own.filter((m) => m.each);
   const derived = isArrayProperty(direct, each, designType, hinted)
-    ? arraySchema(site, direct, each, designType, hinted, stack)
-    : valueSchema(site, direct, hinted ?? designType, stack);
+    ? arraySchema(site, direct, each, designType, hinted, walk)
+    : valueSchema(site, direct, hinted ?? designType, walk);
   if (!derived) {
     const declared = typeof designType === 'function' ? designType.name : 'unknown';
     fail(site, `its type is not visible at runtime (design:type ${declared}: unions, interfaces and Record<…> all look like Object): add a validator that names it (@IsString(), @IsInt(), @IsBoolean(), @IsObject() for a map…), @Type(() => X) for a class, or @Schema({ type: … })`);
@@ -223,10 +171,8 @@ function propertySchema(owner: Function, property: string, own: readonly Metadat
 
 /** The class of `@Type(() => X)`, if the property has one. */
 function typeHint(site: Site): unknown {
-  const metadata = transformerStorage.findTypeMetadata(site.owner, site.property);
-  if (!metadata) return undefined;
   try {
-    return metadata.typeFunction();
+    return typeHintOf(site.owner, site.property);
   } catch (err) {
     // `@Type((options) => ...)` picks a class per object (discriminators): nothing static to describe.
     return fail(site, `its @Type function needs an object to choose a class (${err instanceof Error ? err.message : String(err)}): describe it with @Schema({ type: 'object', 'x-kubernetes-preserve-unknown-fields': true })`);
@@ -240,14 +186,14 @@ function isArrayProperty(direct: readonly Metadata[], each: readonly Metadata[],
   return each.length > 0 && !isClass(hinted ?? designType) && !NO_JSON_FORM.has(designType);
 }
 
-function arraySchema(site: Site, direct: readonly Metadata[], each: readonly Metadata[], designType: unknown, hinted: unknown, stack: readonly Function[]): OpenAPISchema {
+function arraySchema(site: Site, direct: readonly Metadata[], each: readonly Metadata[], designType: unknown, hinted: unknown, walk: Walk): OpenAPISchema {
   if (designType !== Array && designType !== Object && designType !== undefined) {
-    fail(site, `has array validators but its type is ${(designType as Function).name}`);
+    fail(site, `has array validators but its type is ${(designType as ComponentClass).name}`);
   }
   const itemSite: Site = { ...site, items: true };
   // @ValidateNested() without `each` validates every element of an array too.
   const elementValidators = [...each, ...direct.filter((m) => m.type === ValidationTypes.NESTED_VALIDATION)];
-  const items = valueSchema(itemSite, elementValidators, hinted, stack);
+  const items = valueSchema(itemSite, elementValidators, hinted, walk);
   if (!items) fail(site, 'the type of its elements is not visible at runtime: add @Type(() => X) for objects, or a validator with { each: true } such as @IsString({ each: true })');
   const schema: OpenAPISchema = { type: 'array', items };
   const minItems = Math.max(num(constraint(first(direct, 'arrayMinSize'))) ?? 0, first(direct, 'arrayNotEmpty') ? 1 : 0);
@@ -261,13 +207,13 @@ function arraySchema(site: Site, direct: readonly Metadata[], each: readonly Met
 }
 
 /** The schema of a non-array value, or `undefined` when nothing says what it is. */
-function valueSchema(site: Site, validators: readonly Metadata[], declared: unknown, stack: readonly Function[]): OpenAPISchema | undefined {
-  if (NO_JSON_FORM.has(declared)) fail(site, `its type ${(declared as Function).name} has no JSON form; use an array or a class instead`);
+function valueSchema(site: Site, validators: readonly Metadata[], declared: unknown, walk: Walk): OpenAPISchema | undefined {
+  if (NO_JSON_FORM.has(declared)) fail(site, `its type ${(declared as ComponentClass).name} has no JSON form; use an array or a class instead`);
   const custom = validators.filter(isCustom);
   if (isClass(declared)) {
     const clashing = custom.filter((m) => IMPLIED_KIND.has(m.name!) && IMPLIED_KIND.get(m.name!) !== 'object');
     if (clashing.length > 0) fail(site, `is a ${declared.name} but has @${clashing.map((m) => capitalize(m.name!)).join(', @')}`);
-    return objectSchema(declared, stack);
+    return objectSchema(declared, walk);
   }
   if (validators.some((m) => m.type === ValidationTypes.NESTED_VALIDATION)) {
     fail(site, '@ValidateNested() needs the class: declare the property with a class type, or add @Type(() => X)');
@@ -298,7 +244,7 @@ function resolveKind(site: Site, custom: readonly Metadata[], declared: unknown,
   const add = (kind: Kind | undefined, why: string) => {
     if (kind) sources.set(kind, [...(sources.get(kind) ?? []), why]);
   };
-  add(DESIGN_KIND.get(declared), `type ${(declared as Function | undefined)?.name}`);
+  add(DESIGN_KIND.get(declared), `type ${(declared as ComponentClass | undefined)?.name}`);
   for (const m of custom) add(IMPLIED_KIND.get(m.name!), `@${capitalize(m.name!)}`);
   for (const v of values ?? []) add(kindOfValue(v), `allowed value ${JSON.stringify(v)}`);
   const kinds = new Set(sources.keys());

@@ -1,4 +1,5 @@
 import type { KubeConfig, V1Lease } from '@kubernetes/client-node';
+import { ApiTransport } from '../client/transport.js';
 import { isAlreadyExists, isConflict, isNotFound } from '../client/errors.js';
 import { describeError } from '../errors/index.js';
 import { noopLogger, type Logger } from '../log/index.js';
@@ -114,6 +115,8 @@ export class LeaderElector {
   readonly #clock: Clock;
   readonly #setTimer: (callback: () => void, ms: number) => CancelTimer;
   readonly #stop = new AbortController();
+  /** A transport the elector made itself (from a kubeconfig), closed when it stops. */
+  #ownTransport: ApiTransport | undefined;
 
   #callbacks: LeaderCallbacks | undefined;
   #running: Promise<void> | undefined;
@@ -131,12 +134,16 @@ export class LeaderElector {
   #decide!: () => void;
 
   /**
+   * @param api the operator's transport (so Lease requests share its connections, deadlines
+   *   and request metrics), or a kubeconfig to make a transport of its own.
    * @throws {LeaderElectionConfigError} for options client-go would reject (see {@link LeaderElectionOptions}).
    */
-  constructor(kubeConfig: KubeConfig, options: LeaderElectionOptions, deps: LeaderElectorDeps = {}) {
+  constructor(api: KubeConfig | ApiTransport, options: LeaderElectionOptions, deps: LeaderElectorDeps = {}) {
     this.#options = resolveOptions(options);
     this.identity = this.#options.identity;
-    this.#lock = new LeaseLock(kubeConfig, this.#options.namespace, this.#options.leaseName);
+    const transport = api instanceof ApiTransport ? api : ApiTransport.create(api, { userAgent: `maestro-operator leader-election (${this.identity})` });
+    if (transport !== api) this.#ownTransport = transport;
+    this.#lock = new LeaseLock(transport, this.#options.namespace, this.#options.leaseName);
     this.#log = (deps.logger ?? noopLogger).child({ lease: this.#lock.describe(), identity: this.identity });
     this.#metrics = deps.metrics;
     this.#clock = deps.clock ?? realClock;
@@ -206,6 +213,7 @@ export class LeaderElector {
       this.#stop.abort();
       await this.#running;
       this.#decide();
+      await this.#ownTransport?.close();
     })();
     return this.#stopping;
   }

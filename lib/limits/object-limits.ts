@@ -85,7 +85,8 @@ export function checkObjectLimits(obj: unknown, limits: ObjectLimits = {}): Obje
   const stack: Array<[unknown, number, boolean]> = [[obj, 1, false]];
   let bytes = 0;
   while (stack.length > 0) {
-    let [value, depth, inArray] = stack.pop()!;
+    const [popped, depth, inArray] = stack.pop()!;
+    let value = popped;
     if (value !== null && typeof value === 'object' && typeof (value as { toJSON?: unknown }).toJSON === 'function') {
       // Dates (client-node models carry them) serialize through toJSON; one level suffices.
       value = (value as { toJSON: () => unknown }).toJSON();

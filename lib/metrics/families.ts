@@ -31,12 +31,12 @@ function getOrRegister<M>(
 
 /** @internal */
 export function counter<L extends string>(registry: Registry, family: Family<L>): Counter<L> {
-  return getOrRegister(registry, family, Counter, () => new Counter<L>({ ...family, registers: [registry] })) as Counter<L>;
+  return getOrRegister(registry, family, Counter, () => new Counter<L>({ ...family, registers: [registry] }));
 }
 
 /** @internal */
 export function gauge<L extends string>(registry: Registry, family: Family<L>): Gauge<L> {
-  return getOrRegister(registry, family, Gauge, () => new Gauge<L>({ ...family, registers: [registry] })) as Gauge<L>;
+  return getOrRegister(registry, family, Gauge, () => new Gauge<L>({ ...family, registers: [registry] }));
 }
 
 /** @internal */
@@ -44,5 +44,5 @@ export function histogram<L extends string>(registry: Registry, family: Family<L
   return getOrRegister(
     registry, family, Histogram,
     () => new Histogram<L>({ ...family, buckets: [...family.buckets], registers: [registry] }),
-  ) as Histogram<L>;
+  );
 }

@@ -2,6 +2,7 @@ import { Registry } from 'prom-client';
 import type { QueueMetrics } from '../queue/index.js';
 import { ControllerFamilies, type ControllerMetrics } from './controller.js';
 import { LeaderElectionFamilies, type LeaderElectionMetrics } from './leader-election.js';
+import { RestClientFamilies, type RestClientMetrics } from './rest-client.js';
 import { WorkqueueFamilies } from './workqueue.js';
 
 /**
@@ -29,12 +30,14 @@ export class Metrics {
   readonly #workqueue: WorkqueueFamilies;
   readonly #controllers: ControllerFamilies;
   readonly #leaderElection: LeaderElectionFamilies;
+  readonly #restClient: RestClientFamilies;
 
   constructor(options: { registry?: Registry } = {}) {
     this.registry = options.registry ?? new Registry();
     this.#workqueue = new WorkqueueFamilies(this.registry);
     this.#controllers = new ControllerFamilies(this.registry);
     this.#leaderElection = new LeaderElectionFamilies(this.registry);
+    this.#restClient = new RestClientFamilies(this.registry);
   }
 
   /**
@@ -53,6 +56,11 @@ export class Metrics {
   /** `leader_election_master_status{name}` for the lease `name`. */
   leaderElection(name: string): LeaderElectionMetrics {
     return this.#leaderElection.leaderElection(name);
+  }
+
+  /** The `rest_client_*` metrics of requests to the API server at `host`. */
+  restClient(host: string): RestClientMetrics {
+    return this.#restClient.restClient(host);
   }
 
   /** The Content-Type of {@link Metrics.text}'s output, for a `/metrics` response. */

@@ -4,7 +4,7 @@
  *
  * @module
  */
-export { FakeClock, realClock } from './clock.js';
+export { FakeClock, realClock, setRealTimer } from './clock.js';
 export type { CancelTimer, Clock } from './clock.js';
 export { InvalidDelayError, RateLimiterConfigurationError } from './errors.js';
 export {

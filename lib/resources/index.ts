@@ -1,8 +1,9 @@
 /**
- * The one table that maps resource classes (client-node models such as `V1Deployment`,
- * and custom-resource classes declared with `@Resource` or {@link defineResource}) to
- * their group, version, kind, plural and scope. Everything that needs a REST path, a
- * watch, RBAC rules or a CRD resolves it here.
+ * Resource tables: what maps resource classes (client-node models such as `V1Deployment`,
+ * and custom-resource classes declared with `@Resource`) to their group, version, kind,
+ * plural and scope. The built-in kinds form one constant table; each `Registry` has a
+ * table of its own declarations on top of it. Everything that needs a REST path, a
+ * watch, RBAC rules or a CRD resolves it through a table.
  *
  * @module
  */
@@ -16,11 +17,14 @@ import {
   V2HorizontalPodAutoscaler,
 } from '@kubernetes/client-node';
 import type { KubernetesObject } from '@kubernetes/client-node';
+import { isDnsSubdomain } from '../api/names.js';
 import { MaestroError } from '../errors/index.js';
 
-/** A class whose instances are Kubernetes objects of one kind. */
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
-export type ResourceClass<T extends KubernetesObject = KubernetesObject> = abstract new (...args: any[]) => T;
+/**
+ * A class whose instances are Kubernetes objects of one kind (its constructor may take
+ * any parameters: Maestro never calls it to get objects from the API).
+ */
+export type ResourceClass<T extends KubernetesObject = KubernetesObject> = abstract new (...args: never[]) => T;
 
 /** What Kubernetes needs to know to address a kind: group/version/kind, plural and scope. */
 export interface ResourceInfo {
@@ -35,6 +39,12 @@ export interface ResourceInfo {
   readonly apiVersion: string;
   /** Short names (`kubectl get <short>`), for CRDs. */
   readonly shortNames: readonly string[];
+  /**
+   * Whether the kind is part of Kubernetes itself (core, `*.k8s.io`, apps, batch,
+   * autoscaling, policy), not a custom resource: it has no CRD, client-node has a model
+   * for it, and its `status.observedGeneration` belongs to its own controller.
+   */
+  readonly builtIn: boolean;
 }
 
 /** The fields of {@link ResourceInfo} a declaration gives; the rest is derived. */
@@ -59,11 +69,16 @@ export class InvalidResourceError extends MaestroError {
   readonly code = 'InvalidResource';
 }
 
-const byClass = new Map<Function, ResourceInfo>();
-const byGroupVersionKind = new Map<string, ResourceInfo>();
-/** Built-in model classes by name: a second copy of client-node (a duplicate install) still resolves. */
-const builtInByName = new Map<string, ResourceInfo>();
-const builtInClasses = new Set<Function>();
+const LEGACY_BUILT_IN_GROUPS: ReadonlySet<string> = new Set(['apps', 'batch', 'autoscaling', 'policy', 'extensions']);
+
+/**
+ * Whether an API group belongs to Kubernetes itself: the core group `''`, `*.k8s.io`,
+ * and the groups from before that convention (apps, batch, autoscaling, policy,
+ * extensions). The one place that decides "built-in kind".
+ */
+export function isBuiltInGroup(group: string): boolean {
+  return group === '' || group.endsWith('.k8s.io') || LEGACY_BUILT_IN_GROUPS.has(group);
+}
 
 const gvkKey = (apiVersion: string, kind: string) => `${apiVersion}/${kind}`;
 
@@ -80,8 +95,8 @@ function info(declaration: ResourceDeclaration): ResourceInfo {
   const name = `${kind || '?'}.${group || 'core'}`;
   if (!/^[A-Z][A-Za-z0-9]*$/.test(kind ?? '')) throw new InvalidResourceError(`resource ${name}: kind must be CamelCase, got '${kind}'`);
   if (!/^v[0-9]+((alpha|beta)[0-9]+)?$/.test(version ?? '')) throw new InvalidResourceError(`resource ${name}: version must look like v1, v1beta1 or v2alpha1, got '${version}'`);
-  if (group !== '' && !/^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/.test(group ?? '')) {
-    throw new InvalidResourceError(`resource ${name}: group must be a DNS subdomain such as example.com, got '${group}'`);
+  if (group !== '' && !isDnsSubdomain(group)) {
+    throw new InvalidResourceError(`resource ${name}: group must be a DNS subdomain such as example.com, got '${String(group)}'`);
   }
   const plural = declaration.plural ?? defaultPlural(kind);
   if (!/^[a-z][a-z0-9]*$/.test(plural)) throw new InvalidResourceError(`resource ${name}: plural must be lower-case letters and digits, got '${plural}'`);
@@ -93,34 +108,8 @@ function info(declaration: ResourceDeclaration): ResourceInfo {
     namespaced: declaration.namespaced ?? true,
     apiVersion: group ? `${group}/${version}` : version,
     shortNames: Object.freeze([...(declaration.shortNames ?? [])]),
+    builtIn: isBuiltInGroup(group),
   });
-}
-
-/**
- * Declares the resource a class represents (what `@Resource` does). Idempotent for
- * identical declarations; a different declaration for the same class or the same
- * group/version/kind is an error.
- *
- * @example
- * ```ts
- * class StaticSite { apiVersion?: string; kind?: string; metadata?: V1ObjectMeta; spec!: StaticSiteSpec }
- * defineResource(StaticSite, { group: 'example.com', version: 'v1', kind: 'StaticSite' });
- * ```
- */
-export function defineResource(type: ResourceClass, declaration: ResourceDeclaration): ResourceInfo {
-  const resource = info(declaration);
-  const key = gvkKey(resource.apiVersion, resource.kind);
-  const existing = byClass.get(type);
-  if (existing && !sameResource(existing, resource)) {
-    throw new InvalidResourceError(`${type.name} is already declared as ${describe(existing)}; cannot redeclare it as ${describe(resource)}`);
-  }
-  const owner = byGroupVersionKind.get(key);
-  if (owner && !sameResource(owner, resource)) {
-    throw new InvalidResourceError(`${describe(resource)} conflicts with the earlier declaration ${describe(owner)}`);
-  }
-  byClass.set(type, resource);
-  if (!owner) byGroupVersionKind.set(key, resource);
-  return resource;
 }
 
 function sameResource(a: ResourceInfo, b: ResourceInfo): boolean {
@@ -128,63 +117,129 @@ function sameResource(a: ResourceInfo, b: ResourceInfo): boolean {
     && a.shortNames.join() === b.shortNames.join();
 }
 
-/** `kind.group/version` (e.g. `Deployment.apps/v1`), for messages. */
+/** `Kind (group/version)` (e.g. `Deployment (apps/v1)`), for messages. */
 export function describe(resource: Pick<ResourceInfo, 'kind' | 'apiVersion'>): string {
   return `${resource.kind} (${resource.apiVersion})`;
 }
 
+/** Resolves classes and objects to their resource (what the runtime, the client and the generators need). */
+export interface ResourceLookup {
+  /**
+   * The resource of a class or object: looked up by class first, then by the object's
+   * `apiVersion` and `kind`.
+   *
+   * @throws {@link UnknownResourceError} when neither identifies a known resource.
+   */
+  of(typeOrObject: ResourceClass | KubernetesObject): ResourceInfo;
+  /** Like {@link ResourceLookup.of}, but `undefined` instead of throwing. */
+  tryOf(typeOrObject: ResourceClass | KubernetesObject): ResourceInfo | undefined;
+}
+
 /**
- * The resource of a class or object: looked up by class first, then by the object's
- * `apiVersion` and `kind`.
+ * A table of resource declarations, layered over a base table (the built-in kinds): a
+ * declaration here shadows nothing there, and lookups fall back to it.
  *
- * @throws {@link UnknownResourceError} when neither identifies a known resource.
  * @example
  * ```ts
- * resourceOf(V1Deployment).plural; // 'deployments'
- * resourceOf({ apiVersion: 'v1', kind: 'ConfigMap' }).namespaced; // true
+ * const table = new ResourceTable(builtInResources);
+ * table.define(StaticSite, { group: 'example.com', version: 'v1', kind: 'StaticSite' });
+ * table.of(V1Deployment).plural; // 'deployments'
  * ```
  */
-export function resourceOf(typeOrObject: ResourceClass | KubernetesObject): ResourceInfo {
-  const found = tryResourceOf(typeOrObject);
-  if (found) return found;
-  if (typeof typeOrObject === 'function') {
+export class ResourceTable implements ResourceLookup {
+  readonly #byClass = new Map<ResourceClass, ResourceInfo>();
+  readonly #byGroupVersionKind = new Map<string, ResourceInfo>();
+  /** Built-in model classes by name: a second copy of client-node (a duplicate install) still resolves. */
+  readonly #byModelName = new Map<string, ResourceInfo>();
+  #sealed = false;
+
+  constructor(private readonly base?: ResourceTable) {}
+
+  /**
+   * Declares the resource a class represents (what `@Resource` does). Idempotent for
+   * identical declarations; a different declaration for the same class or the same
+   * group/version/kind is an error.
+   *
+   * @throws {@link InvalidResourceError} for a malformed or conflicting declaration.
+   */
+  define(type: ResourceClass, declaration: ResourceDeclaration): ResourceInfo {
+    if (this.#sealed) throw new InvalidResourceError(`cannot declare ${type.name}: the table of built-in kinds is fixed; declare it in a Registry`);
+    const resource = info(declaration);
+    const key = gvkKey(resource.apiVersion, resource.kind);
+    const existing = this.#byClass.get(type) ?? (this.base ? this.base.#byClass.get(type) : undefined);
+    if (existing && !sameResource(existing, resource)) {
+      throw new InvalidResourceError(`${type.name} is already declared as ${describe(existing)}; cannot redeclare it as ${describe(resource)}`);
+    }
+    const owner = this.#byGroupVersionKind.get(key) ?? (this.base ? this.base.#byGroupVersionKind.get(key) : undefined);
+    if (owner && !sameResource(owner, resource)) {
+      throw new InvalidResourceError(`${describe(resource)} conflicts with the earlier declaration ${describe(owner)}`);
+    }
+    // A redeclaration of a base kind (e.g. a built-in) changes nothing here.
+    if (existing && !this.#byClass.has(type)) return existing;
+    this.#byClass.set(type, existing ?? resource);
+    if (!owner) this.#byGroupVersionKind.set(key, resource);
+    return existing ?? owner ?? resource;
+  }
+
+  of(typeOrObject: ResourceClass | KubernetesObject): ResourceInfo {
+    const found = this.tryOf(typeOrObject);
+    if (found) return found;
+    if (typeof typeOrObject === 'function') {
+      throw new UnknownResourceError(
+        `${typeOrObject.name || 'this class'} is not a known Kubernetes resource: decorate it with @Resource({ group, version, kind })`,
+      );
+    }
+    const { apiVersion, kind } = typeOrObject ?? {};
     throw new UnknownResourceError(
-      `${typeOrObject.name || 'this class'} is not a known Kubernetes resource: decorate it with @Resource({ group, version, kind }) or call defineResource()`,
+      apiVersion && kind
+        ? `${kind} (${apiVersion}) is not a known Kubernetes resource: declare its class with @Resource({ group, version, kind })`
+        : `cannot tell the resource of an object without apiVersion and kind (got apiVersion=${String(apiVersion)}, kind=${String(kind)})`,
     );
   }
-  const { apiVersion, kind } = typeOrObject ?? {};
-  throw new UnknownResourceError(
-    apiVersion && kind
-      ? `${kind} (${apiVersion}) is not a known Kubernetes resource: declare its class with @Resource({ group, version, kind })`
-      : `cannot tell the resource of an object without apiVersion and kind (got apiVersion=${String(apiVersion)}, kind=${String(kind)})`,
-  );
-}
 
-/** Like {@link resourceOf}, but `undefined` instead of throwing. */
-export function tryResourceOf(typeOrObject: ResourceClass | KubernetesObject): ResourceInfo | undefined {
-  if (typeof typeOrObject === 'function') return byClass.get(typeOrObject) ?? builtInModel(typeOrObject);
-  if (typeOrObject === null || typeof typeOrObject !== 'object') return undefined;
-  const { apiVersion, kind } = typeOrObject;
-  if (apiVersion && kind) {
-    const found = byGroupVersionKind.get(gvkKey(apiVersion, kind));
-    if (found) return found;
+  tryOf(typeOrObject: ResourceClass | KubernetesObject): ResourceInfo | undefined {
+    if (typeof typeOrObject === 'function') {
+      return this.#byClass.get(typeOrObject) ?? this.#modelByName(typeOrObject) ?? this.base?.tryOf(typeOrObject);
+    }
+    if (typeOrObject === null || typeof typeOrObject !== 'object') return undefined;
+    const { apiVersion, kind } = typeOrObject;
+    if (apiVersion && kind) {
+      const key = gvkKey(apiVersion, kind);
+      const found = this.#byGroupVersionKind.get(key) ?? (this.base ? this.base.#byGroupVersionKind.get(key) : undefined);
+      if (found) return found;
+    }
+    const type = typeOrObject.constructor as ResourceClass;
+    return this.#byClass.get(type) ?? this.base?.tryOf(type);
   }
-  return byClass.get(typeOrObject.constructor);
-}
 
-function builtInModel(type: Function): ResourceInfo | undefined {
-  const isModel = typeof (type as { getAttributeTypeMap?: unknown }).getAttributeTypeMap === 'function';
-  return isModel ? builtInByName.get(type.name) : undefined;
-}
+  /** The classes declared in this table (not its base), with their resources, in declaration order. */
+  declared(): Array<{ type: ResourceClass; resource: ResourceInfo }> {
+    return [...this.#byClass.entries()].map(([type, resource]) => ({ type: type, resource }));
+  }
 
-/** Every declared resource (built-in and custom). */
-export function knownResources(): ResourceInfo[] {
-  return [...byGroupVersionKind.values()];
-}
+  /** Every resource this table and its base know. */
+  all(): ResourceInfo[] {
+    return [...new Set([...(this.base?.all() ?? []), ...this.#byGroupVersionKind.values()])];
+  }
 
-/** The custom resources declared so far (with `@Resource` or {@link defineResource}), with their classes. */
-export function customResources(): Array<{ type: ResourceClass; resource: ResourceInfo }> {
-  return [...byClass.entries()].filter(([type]) => !builtInClasses.has(type)).map(([type, resource]) => ({ type: type as ResourceClass, resource }));
+  #modelByName(type: ResourceClass): ResourceInfo | undefined {
+    if (this.#byModelName.size === 0) return undefined;
+    const isModel = typeof (type as { getAttributeTypeMap?: unknown }).getAttributeTypeMap === 'function';
+    return isModel ? this.#byModelName.get(type.name) : undefined;
+  }
+
+  /** Declares a client-node model class (also found by class name, for duplicate installs of client-node). */
+  #defineModel(type: ResourceClass, declaration: ResourceDeclaration): void {
+    this.#byModelName.set(type.name, this.define(type, declaration));
+  }
+
+  /** @internal Fills the built-in table once, then fixes it. */
+  static builtIns(models: ReadonlyArray<[ResourceClass, ResourceDeclaration]>): ResourceTable {
+    const table = new ResourceTable();
+    for (const [type, declaration] of models) table.#defineModel(type, declaration);
+    table.#sealed = true;
+    return table;
+  }
 }
 
 // Built-in kinds of @kubernetes/client-node, in one place.
@@ -226,7 +281,8 @@ const builtIns: Array<[ResourceClass, string, string, string, string, boolean]> 
   [V1ValidatingWebhookConfiguration, 'admissionregistration.k8s.io', 'v1', 'ValidatingWebhookConfiguration', 'validatingwebhookconfigurations', false],
   [V1MutatingWebhookConfiguration, 'admissionregistration.k8s.io', 'v1', 'MutatingWebhookConfiguration', 'mutatingwebhookconfigurations', false],
 ];
-for (const [type, group, version, kind, plural, namespaced] of builtIns) {
-  builtInByName.set(type.name, defineResource(type, { group, version, kind, plural, namespaced }));
-  builtInClasses.add(type);
-}
+
+/** The kinds of Kubernetes itself that Maestro knows by their client-node model class; fixed. */
+export const builtInResources: ResourceTable = ResourceTable.builtIns(
+  builtIns.map(([type, group, version, kind, plural, namespaced]) => [type, { group, version, kind, plural, namespaced }]),
+);

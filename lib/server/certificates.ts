@@ -37,7 +37,7 @@ const keyAlgorithm: webcrypto.EcKeyGenParams & webcrypto.EcdsaParams = { name: '
  */
 export async function selfSignedCertificate(extraNames: readonly string[] = []): Promise<CertificateKeyPair> {
   const crypto = webcrypto;
-  const keys = (await crypto.subtle.generateKey(keyAlgorithm, true, ['sign', 'verify'])) as webcrypto.CryptoKeyPair;
+  const keys = (await crypto.subtle.generateKey(keyAlgorithm, true, ['sign', 'verify']));
   const names = new Set(['localhost', hostname(), '127.0.0.1', '::1', ...extraNames].filter(Boolean));
   const isIp = (name: string) => /^[\d.]+$/.test(name) || name.includes(':');
   const altNames: x509.JsonGeneralName[] = [...names].map((value) => ({ type: isIp(value) ? 'ip' as const : 'dns' as const, value }));

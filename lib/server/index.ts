@@ -23,3 +23,5 @@ export type { MetricsServerOptions } from './metrics-server.js';
 export { ProbeServer } from './probes.js';
 export type { Check, ProbeServerOptions } from './probes.js';
 export { METRICS_AUTH_RULES, METRICS_READER_RULES, metricsAuthClusterRole, metricsReaderClusterRole } from './rbac.js';
+// The plain server the runtime uses until metrics and probes are wired to the servers above.
+export { OperatorServer } from './server.js';

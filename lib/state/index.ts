@@ -5,9 +5,15 @@
  * @module
  */
 import type { KubernetesObject } from '@kubernetes/client-node';
-import type { Condition, ConditionStatus, NewCondition } from '../api/index.js';
+import type { Condition, NewCondition } from '../api/index.js';
+import { isConditionReason, isConditionType } from '../api/names.js';
 import { Context, ContextKey } from '../context/index.js';
 import { MaestroError } from '../errors/index.js';
+import {
+  conditionTransitions, copyCondition as copy, readConditions, sameConditions, toDate, type ConditionTransition,
+} from './conditions.js';
+
+export type { ConditionTransition } from './conditions.js';
 
 /** Thrown by {@link fetchState} when the context does not belong to a conduct. */
 export class StateNotFoundError extends MaestroError {
@@ -22,47 +28,23 @@ export class InvalidConditionError extends MaestroError {
   readonly code = 'InvalidCondition';
 }
 
-/** A change of a condition's status during one conduct (used for Events). */
-export interface ConditionTransition {
-  type: string;
-  /** The status before the conduct, or `undefined` when the condition is new. */
-  previous: ConditionStatus | undefined;
-  status: ConditionStatus;
-  reason: string;
-  message: string;
-}
-
 const STATE = new ContextKey<State>('maestro.state');
 const STATUSES: ReadonlySet<string> = new Set(['True', 'False', 'Unknown']);
-const REASON = /^[A-Za-z]([A-Za-z0-9_,:]*[A-Za-z0-9_])?$/;
-const QUALIFIED_NAME = /^([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9]$/;
-const DNS_SUBDOMAIN = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
 
 /** Now, at the second precision Kubernetes stores (`metav1.Time`). */
 function now(): Date {
   return new Date(Math.floor(Date.now() / 1000) * 1000);
 }
 
-function toDate(value: unknown): Date | undefined {
-  if (value instanceof Date) return Number.isNaN(value.getTime()) ? undefined : value;
-  if (typeof value === 'string' || typeof value === 'number') {
-    const date = new Date(value);
-    return Number.isNaN(date.getTime()) ? undefined : date;
-  }
-  return undefined;
-}
-
 function validate(condition: NewCondition): void {
   const where = `condition ${JSON.stringify(condition?.type)}`;
   if (condition === null || typeof condition !== 'object') throw new InvalidConditionError('a condition must be an object');
   const { type, status, reason, message, observedGeneration } = condition;
-  const [prefix, name, extra] = typeof type === 'string' ? (type.includes('/') ? type.split('/') : [undefined, type]) : [];
-  if (typeof type !== 'string' || type.length > 316 || extra !== undefined || !name || name.length > 63 || !QUALIFIED_NAME.test(name)
-    || (prefix !== undefined && (prefix.length > 253 || !DNS_SUBDOMAIN.test(prefix)))) {
+  if (!isConditionType(type)) {
     throw new InvalidConditionError(`${where}: type must be a qualified name such as 'Ready' or 'example.com/Synced'`);
   }
   if (!STATUSES.has(status)) throw new InvalidConditionError(`${where}: status must be 'True', 'False' or 'Unknown', got ${JSON.stringify(status)}`);
-  if (typeof reason !== 'string' || reason.length === 0 || reason.length > 1024 || !REASON.test(reason)) {
+  if (!isConditionReason(reason)) {
     throw new InvalidConditionError(`${where}: reason must be CamelCase (letters, digits, '_', ',', ':'; 1-1024 characters), got ${JSON.stringify(reason)}`);
   }
   if (message !== undefined && (typeof message !== 'string' || message.length > 32768)) {
@@ -75,43 +57,6 @@ function validate(condition: NewCondition): void {
     throw new InvalidConditionError(`${where}: lastTransitionTime is not a valid time: ${String(condition.lastTransitionTime)}`);
   }
 }
-
-function copy(condition: Condition): Condition {
-  const result: Condition = {
-    type: condition.type,
-    status: condition.status,
-    reason: condition.reason,
-    message: condition.message,
-    lastTransitionTime: new Date(condition.lastTransitionTime.getTime()),
-  };
-  if (condition.observedGeneration !== undefined) result.observedGeneration = condition.observedGeneration;
-  return result;
-}
-
-/** Reads `status.conditions` of an object as {@link Condition}s (times as `Date`s). */
-function conditionsOf(parent: KubernetesObject): Condition[] {
-  const list = (parent as { status?: { conditions?: unknown } }).status?.conditions;
-  if (!Array.isArray(list)) return [];
-  const result: Condition[] = [];
-  for (const item of list as Array<Partial<Record<keyof Condition, unknown>>>) {
-    if (!item || typeof item.type !== 'string') continue;
-    const condition: Condition = {
-      type: item.type,
-      status: item.status as ConditionStatus,
-      reason: typeof item.reason === 'string' ? item.reason : '',
-      message: typeof item.message === 'string' ? item.message : '',
-      lastTransitionTime: toDate(item.lastTransitionTime) ?? new Date(0),
-    };
-    if (typeof item.observedGeneration === 'number') condition.observedGeneration = item.observedGeneration;
-    result.push(condition);
-  }
-  return result;
-}
-
-const sameCondition = (a: Condition, b: Condition): boolean =>
-  a.type === b.type && a.status === b.status && a.reason === b.reason && a.message === b.message
-  && a.observedGeneration === b.observedGeneration
-  && Math.floor(a.lastTransitionTime.getTime() / 1000) === Math.floor(b.lastTransitionTime.getTime() / 1000);
 
 /**
  * The state of one conduct: the parent's status conditions as reconcilers report them,
@@ -140,7 +85,7 @@ export class State {
    * Reconcilers use {@link fetchState} instead.
    */
   constructor(parent: KubernetesObject, ctx: Context) {
-    this.#initial = conditionsOf(parent);
+    this.#initial = readConditions(parent);
     this.#conditions = this.#initial.map(copy);
     const generation = parent.metadata?.generation;
     this.#generation = typeof generation === 'number' ? generation : undefined;
@@ -236,19 +181,12 @@ export class State {
 
   /** Whether the conditions differ from the parent's `status.conditions` at the start. */
   changed(): boolean {
-    if (this.#conditions.length !== this.#initial.length) return true;
-    return this.#conditions.some((c, i) => !sameCondition(c, this.#initial[i]!));
+    return !sameConditions(this.#conditions, this.#initial);
   }
 
   /** Conditions whose status changed during this conduct (including new ones). */
   transitions(): ConditionTransition[] {
-    const result: ConditionTransition[] = [];
-    for (const c of this.#conditions) {
-      const before = this.#initial.find((i) => i.type === c.type);
-      if (before?.status === c.status) continue;
-      result.push({ type: c.type, previous: before?.status, status: c.status, reason: c.reason, message: c.message });
-    }
-    return result;
+    return conditionTransitions(this.#initial, this.#conditions);
   }
 }
 

@@ -6,6 +6,8 @@
  * black-holes or cuts connections ({@link startFaultProxy}), operators in child processes
  * ({@link startOperatorProcess}), the API server's audit log for counting requests
  * ({@link createApiServerAudit}) and kubectl ({@link runKubectl}).
+ * For unit tests without a cluster: {@link FakeClient} (an in-memory client) and
+ * {@link reconcileOnce} (one reconcile through the operator's pipeline on it).
  *
  * @example
  * ```ts
@@ -35,3 +37,7 @@ export { createApiServerAudit, ApiServerAudit } from './audit.js';
 export type { AuditEvent, AuditFilter } from './audit.js';
 export { runKubectl, KubectlError } from './kubectl.js';
 export type { KubectlOptions, KubectlResult } from './kubectl.js';
+export { FakeClient } from './fake-client.js';
+export type { FakeAction, FakeClientOptions, FakeInterceptor } from './fake-client.js';
+export { reconcileOnce } from './reconcile-once.js';
+export type { ReconcileOnceOptions, ReconcileOnceResult, RecordedEvent } from './reconcile-once.js';

@@ -121,7 +121,7 @@ export async function serviceAccountKeyPair(): Promise<{ publicKeyPem: string; p
 }
 
 async function newKeys(): Promise<KeyPair> {
-  return (await subtle.generateKey(keyAlgorithm, true, ['sign', 'verify'])) as KeyPair;
+  return (await subtle.generateKey(keyAlgorithm, true, ['sign', 'verify']));
 }
 
 async function privatePem(key: webcrypto.CryptoKey): Promise<string> {

@@ -8,7 +8,6 @@
 import { plainToInstance } from 'class-transformer';
 import { getMetadataStorage, validate, type ValidationError } from 'class-validator';
 import type { KubernetesObject } from '@kubernetes/client-node';
-import type { Reconciler, Result } from '../api/index.js';
 import { TerminalError } from '../api/index.js';
 import type { ResourceClass } from '../resources/index.js';
 
@@ -19,16 +18,21 @@ export interface Violation {
   message: string;
 }
 
-const BUILT_IN_TYPES: ReadonlySet<Function> = new Set([Object, String, Number, Boolean, Array, Date, Map, Set, Promise, Function]);
+const BUILT_IN_TYPES: ReadonlySet<unknown> = new Set([Object, String, Number, Boolean, Array, Date, Map, Set, Promise, Function]);
 
-function validatedProperties(type: Function): string[] {
+function validatedProperties(type: ResourceClass | (new () => unknown)): string[] {
   const metadata = getMetadataStorage().getTargetValidationMetadatas(type, '', true, false);
   return [...new Set(metadata.map((m) => m.propertyName))];
 }
 
 /** Whether a class carries class-validator constraints (directly or through a base class). */
-export function hasValidation(type: Function): boolean {
+export function hasValidation(type: ResourceClass): boolean {
   return validatedProperties(type).length > 0;
+}
+
+/** Whether only the `spec` of the class carries constraints (so a generation found valid stays valid). */
+export function specOnlyValidation(type: ResourceClass): boolean {
+  return validatedProperties(type).every((property) => property === 'spec');
 }
 
 function isPlainObject(value: unknown): value is Record<string, unknown> {
@@ -72,7 +76,7 @@ function flatten(errors: ValidationError[], prefix: string, out: Violation[]): V
  * ```
  */
 export async function validateResource(type: ResourceClass, obj: KubernetesObject): Promise<Violation[]> {
-  const instance = instantiate(type as unknown as new () => object, obj);
+  const instance = instantiate(type as new () => object, obj);
   const errors = await validate(instance, { forbidUnknownValues: false, validationError: { target: false, value: false } });
   return flatten(errors, '', []);
 }
@@ -83,25 +87,23 @@ export function describeViolations(violations: Violation[]): string {
 }
 
 /**
- * The step the runtime runs before the user's reconcilers when the parent class has
- * constraints: an invalid parent stops the conduct with a {@link TerminalError}
- * (`Ready=False`, reason `InvalidSpec`, one entry per violation), which is not retried
- * until the parent changes.
+ * Validates parents before the user's reconcilers run (when the parent class has
+ * constraints): an invalid parent fails with a {@link TerminalError} (reason
+ * `InvalidSpec`, one entry per violation), which is not retried until the parent
+ * changes. Generations found valid are remembered when only `spec` is constrained.
  */
-export class SpecValidation<P extends KubernetesObject> implements Reconciler<P> {
+export class SpecValidation<P extends KubernetesObject> {
   /** Generations already found valid, by uid: the spec of a generation never changes. */
   readonly #valid = new Map<string, number>();
-  readonly #specOnly: boolean;
 
-  constructor(private readonly type: ResourceClass<P>) {
-    this.#specOnly = validatedProperties(type).every((property) => property === 'spec');
-  }
+  constructor(private readonly type: ResourceClass<P>, private readonly specOnly = specOnlyValidation(type)) {}
 
-  async reconcile(_ctx: unknown, _client: unknown, parent: P): Promise<Result> {
+  /** @throws {@link TerminalError} `InvalidSpec` listing every violation. */
+  async validate(parent: P): Promise<void> {
     const uid = parent.metadata?.uid;
     const generation = parent.metadata?.generation;
-    const cacheable = this.#specOnly && uid !== undefined && generation !== undefined;
-    if (cacheable && this.#valid.get(uid) === generation) return {};
+    const cacheable = this.specOnly && uid !== undefined && generation !== undefined;
+    if (cacheable && this.#valid.get(uid) === generation) return;
     const violations = await validateResource(this.type, parent);
     if (violations.length > 0) throw new TerminalError('InvalidSpec', describeViolations(violations));
     if (cacheable) {
@@ -109,6 +111,5 @@ export class SpecValidation<P extends KubernetesObject> implements Reconciler<P>
       this.#valid.set(uid, generation);
       if (this.#valid.size > 100_000) this.#valid.delete(this.#valid.keys().next().value!);
     }
-    return {};
   }
 }

@@ -16,7 +16,7 @@ export class PodReconciler implements Reconciler<V1Deployment> {
   async reconcile(ctx: Context, client: Client, deployment: V1Deployment): Promise<Result> {
     if (deployment.metadata?.labels?.[OPT_IN] !== 'true') return {};
     const pods = await client.list(V1Pod, {
-      namespace: deployment.metadata!.namespace!,
+      namespace: deployment.metadata.namespace!,
       labelSelector: deployment.spec?.selector.matchLabels ?? {},
     });
     const pending = pods.filter((p) => p.status?.phase === 'Pending').length;

@@ -4,7 +4,9 @@
 import 'reflect-metadata';
 import { parseArgs } from 'node:util';
 import { KubeConfig, V1CustomResourceDefinition, V1Namespace } from '@kubernetes/client-node';
-import { ApiTransport, KubeClient, createOperator, generateCRD, type Condition, type Operator } from 'maestro-operator';
+import { createOperator, type Condition, type Operator } from 'maestro-operator';
+import { generateCRD } from 'maestro-operator/generate';
+import { ApiTransport, KubeClient, Registry } from 'maestro-operator/runtime';
 import { startControlPlane, type ControlPlane } from 'maestro-operator/testing';
 import { StaticSite } from './site.js';
 import { staticSiteComponents } from './reconcilers.js';
@@ -44,7 +46,7 @@ try {
     kubeConfig = plane.kubeConfig;
   }
 
-  const client = new KubeClient({ transport: ApiTransport.create(kubeConfig), fieldManager: 'maestro-demo' });
+  const client = new KubeClient({ transport: ApiTransport.create(kubeConfig), resources: Registry.default.resources, fieldManager: 'maestro-demo' });
   const crd = generateCRD(StaticSite);
   await client.apply(crd);
   await until(async () => {

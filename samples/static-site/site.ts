@@ -74,6 +74,7 @@ function IsAllowedImageSource(sources: () => readonly string[]): PropertyDecorat
 
 export class StaticSiteSpec {
   /** The nginx-compatible image that serves the content. */
+  // eslint-disable-next-line no-useless-escape -- the escaped '/' is part of the generated CRD's pattern (deploy/crd.yaml)
   @IsString() @Matches(/^[a-z0-9]+([._\/:@-][a-z0-9]+)*$/) @IsPinnedImage() @IsAllowedImageSource(() => allowedImageSources) image!: string;
   /** How many pods serve the site. */
   @IsInt() @Min(1) @Max(10) replicas!: number;

@@ -32,7 +32,7 @@ describe('bench /proc readings', () => {
       globalThis.keep = Buffer.alloc(64 * 1024 * 1024, 1);
       process.stdout.write('done\\n'); setInterval(() => {}, 1000);`], { stdio: ['ignore', 'pipe', 'inherit'] });
     try {
-      await new Promise<void>((resolve) => child.stdout!.once('data', () => resolve()));
+      await new Promise<void>((resolve) => child.stdout.once('data', () => resolve()));
       const sample = readProc(child.pid!);
       expect(sample.cpuS).to.be.greaterThan(0.1);
       expect(sample.rssBytes).to.be.greaterThan(64 * 1024 * 1024);

@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { Context, InvalidBindingError, NotBoundError, StaticBindable } from '../../lib/index.js';
+import { Context, InvalidBindingError, NotBoundError, StaticBindable } from '../../lib/conductor/index.js';
 
 describe('StaticBindable', () => {
   interface Plan { replicas: number }

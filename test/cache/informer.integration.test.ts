@@ -1,7 +1,6 @@
 import { expect } from 'chai';
 import { CoreV1Api, V1ConfigMap } from '@kubernetes/client-node';
-import { ApiTransport, Informer } from '../../lib/index.js';
-import { resourceOf } from '../../lib/resources/index.js';
+import { ApiTransport, Informer, resourceOf } from '../../lib/runtime/index.js';
 import type { ControlPlane } from '../../lib/testing/index.js';
 import { sharedControlPlane } from '../support/control-plane.js';
 import { eventually } from '../support/wait.js';
@@ -18,7 +17,7 @@ describe('Informer on a real API server', function () {
   it('lists what exists, then reports adds, updates (old and new) and deletes in order', async () => {
     const ns = await plane.createNamespace('informer');
     for (const name of ['before', 'before-2', 'before-3']) await core.createNamespacedConfigMap({ namespace: ns, body: { metadata: { name }, data: { v: '0' } } });
-    const informer = new Informer<V1ConfigMap>({ kubeConfig: plane.kubeConfig, transport: ApiTransport.create(plane.kubeConfig), resource: resourceOf(V1ConfigMap), namespace: ns, pageSize: 1 });
+    const informer = new Informer<V1ConfigMap>({ transport: ApiTransport.create(plane.kubeConfig), resource: resourceOf(V1ConfigMap), namespace: ns, pageSize: 1 });
     const events: string[] = [];
     informer.addHandler({
       onAdd: (o) => events.push(`add ${o.metadata?.name}`),
@@ -49,7 +48,7 @@ describe('Informer on a real API server', function () {
     const mine = await plane.createNamespace('mine');
     const theirs = await plane.createNamespace('theirs');
     await core.createNamespacedConfigMap({ namespace: theirs, body: { metadata: { name: 'foreign' } } });
-    const informer = new Informer<V1ConfigMap>({ kubeConfig: plane.kubeConfig, transport: ApiTransport.create(plane.kubeConfig), resource: resourceOf(V1ConfigMap), namespace: mine });
+    const informer = new Informer<V1ConfigMap>({ transport: ApiTransport.create(plane.kubeConfig), resource: resourceOf(V1ConfigMap), namespace: mine });
     informer.start();
     try {
       await informer.waitForSync();

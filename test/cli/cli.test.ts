@@ -3,7 +3,7 @@ import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { crdYAML, rbacYAML } from '../../lib/index.js';
+import { crdYAML, rbacYAML } from '../../lib/generate/index.js';
 import { StaticSite } from '../../samples/static-site/site.js';
 import { staticSiteComponents } from '../../samples/static-site/reconcilers.js';
 import { runCli } from '../support/cli.js';

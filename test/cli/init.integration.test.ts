@@ -38,7 +38,7 @@ describe('maestro-operator init', function () {
     expect(install.code, install.output).to.equal(0);
     const test = await npm(['test'], project);
     expect(test.code, test.output).to.equal(0);
-    expect(test.output).to.match(/3 passing/);
+    expect(test.output).to.match(/4 passing/);
 
     const crd = await npm(['run', 'generate:crd'], project);
     expect(crd.code, crd.output).to.equal(0);

@@ -1,9 +1,9 @@
 import { expect } from 'chai';
 import { V1ClusterRole, V1ConfigMap, V1Secret, type V1ObjectMeta, type V1OwnerReference } from '@kubernetes/client-node';
+import { isAlreadyExists, isConflict, isNotFound } from '../../lib/index.js';
 import {
-  AlreadyOwnedError, ApiTransport, Cache, InvalidObjectError, KubeClient, isAlreadyExists, isConflict, isNotFound,
-} from '../../lib/index.js';
-import { resourceOf } from '../../lib/resources/index.js';
+  AlreadyOwnedError, ApiTransport, Cache, InvalidObjectError, KubeClient, Registry, resourceOf,
+} from '../../lib/runtime/index.js';
 import type { ControlPlane } from '../../lib/testing/index.js';
 import { sharedControlPlane } from '../support/control-plane.js';
 import { eventually } from '../support/wait.js';
@@ -16,18 +16,19 @@ describe('KubeClient on a real API server', function () {
   let cache: Cache;
   let client: KubeClient;
   let uncached: KubeClient;
+  const resources = Registry.default.resources;
 
   before(async () => { plane = await sharedControlPlane(); });
   beforeEach(async () => {
     ns = await plane.createNamespace('client');
     requests = [];
     const transport = ApiTransport.create(plane.kubeConfig, { onRequest: (r) => requests.push(`${r.method} ${r.path}`) });
-    cache = new Cache({ kubeConfig: plane.kubeConfig, transport, namespaces: [ns] });
+    cache = new Cache({ transport, namespaces: [ns] });
     cache.informers(resourceOf(V1ConfigMap));
     cache.start();
     await cache.waitForSync();
-    client = new KubeClient({ transport, fieldManager: 'client-test', cache });
-    uncached = new KubeClient({ transport, fieldManager: 'client-test' });
+    client = new KubeClient({ transport, resources, fieldManager: 'client-test', cache });
+    uncached = new KubeClient({ transport, resources, fieldManager: 'client-test' });
   });
   afterEach(() => cache.stop());
 
@@ -58,7 +59,7 @@ describe('KubeClient on a real API server', function () {
     expect(requests, 'no request for cached reads').to.deep.equal([]);
     for (let i = 0; i < 3; i++) await uncached.create<V1Secret>({ apiVersion: 'v1', kind: 'Secret', metadata: { name: `s${i}`, namespace: ns } });
     requests.length = 0;
-    const paging = new KubeClient({ transport: ApiTransport.create(plane.kubeConfig, { onRequest: (r) => requests.push(`${r.method} ${r.path}`) }), fieldManager: 'client-test', pageSize: 2 });
+    const paging = new KubeClient({ transport: ApiTransport.create(plane.kubeConfig, { onRequest: (r) => requests.push(`${r.method} ${r.path}`) }), resources, fieldManager: 'client-test', pageSize: 2 });
     const secrets = await paging.list(V1Secret, { namespace: ns });
     expect(secrets.map((s) => s.metadata?.name).sort()).to.deep.equal(['s0', 's1', 's2']);
     expect(requests, 'two pages').to.deep.equal([`GET /api/v1/namespaces/${ns}/secrets`, `GET /api/v1/namespaces/${ns}/secrets`]);

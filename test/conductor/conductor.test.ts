@@ -1,11 +1,12 @@
 import { expect } from 'chai';
 import { V1ConfigMap, V1Deployment } from '@kubernetes/client-node';
+import { ApiError } from '../../lib/index.js';
 import {
-  ApiError, ConductorConfigurationError, Context, ContextCanceledError, ContextKey, DeadlineExceededError,
+  ConductorConfigurationError, Context, ContextCanceledError, ContextKey, DeadlineExceededError,
   InvalidResultError, ReconcilerError, StatusConditionsHandlerError, fetchState, forParent, loggerFrom, mergeResults,
   noopLogger, type Client, type Condition, type Reconciler, type Result,
-} from '../../lib/index.js';
-import { MemoryClient } from '../support/memory-client.js';
+} from '../../lib/conductor/index.js';
+import { FakeClient } from '../../lib/testing/index.js';
 
 type Deployment = V1Deployment;
 
@@ -27,8 +28,8 @@ function deferred<T = void>(): { promise: Promise<T>; resolve: (value: T) => voi
 }
 
 describe('Conductor', () => {
-  let client: MemoryClient;
-  beforeEach(() => { client = new MemoryClient(); });
+  let client: FakeClient;
+  beforeEach(() => { client = new FakeClient(); });
 
   describe('building', () => {
     it('refuses to build without a client', () => {
@@ -194,6 +195,7 @@ describe('Conductor', () => {
 
     it('also stops on a rejected promise that is not an Error', async () => {
       const err = await forParent(V1Deployment).withClient(client).build()
+        // eslint-disable-next-line @typescript-eslint/prefer-promise-reject-errors -- what a reconciler rejecting with a non-Error does
         .register({ reconcile: () => Promise.reject('plain string') })
         .conduct(Context.background(), deployment()).then(() => undefined, (e: unknown) => e);
       expect(err).to.be.instanceOf(ReconcilerError);

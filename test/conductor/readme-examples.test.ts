@@ -2,10 +2,11 @@
 import { expect } from 'chai';
 import { V1Deployment, V1Pod, type V1ObjectMeta } from '@kubernetes/client-node';
 import {
-  Context, StaticBindable, defineResource, fetchState, forParent, noopLogger,
+  Context, StaticBindable, fetchState, forParent, noopLogger,
   type Client, type Condition, type Reconciler, type Result,
-} from '../../lib/index.js';
-import { MemoryClient } from '../support/memory-client.js';
+} from '../../lib/conductor/index.js';
+import { defineResource } from '../../lib/declare/index.js';
+import { FakeClient } from '../../lib/testing/index.js';
 
 // "MyParent" of the README: a custom resource with status conditions.
 class MyParent {
@@ -25,7 +26,7 @@ describe('The original README examples', () => {
         return {};
       }
     }
-    const client = new MemoryClient();
+    const client = new FakeClient();
     const parent = await client.create<MyParent>({ apiVersion: 'example.com/v1', kind: 'MyParent', metadata: { name: 'my-parent', namespace: 'default' } });
     const ctx = Context.background();
     const conductor = forParent(MyParent)
@@ -72,7 +73,7 @@ describe('The original README examples', () => {
       }
     }
 
-    const conductor = forParent(MyParent).withClient(new MemoryClient()).build()
+    const conductor = forParent(MyParent).withClient(new FakeClient()).build()
       .register(new MyReconciler())
       .register(new AnotherReconciler());
     await conductor.conduct(Context.background(), { apiVersion: 'example.com/v1', kind: 'MyParent', metadata: { name: 'p' } });
@@ -80,7 +81,7 @@ describe('The original README examples', () => {
   });
 
   it('Deployment and Pods: a PodReconciler inspects the pods and reports PodReconciled; the handler updates the Deployment', async () => {
-    const client = new MemoryClient();
+    const client = new FakeClient();
     const deployment = await client.create<V1Deployment>({
       apiVersion: 'apps/v1', kind: 'Deployment',
       metadata: { name: 'web', namespace: 'default' },

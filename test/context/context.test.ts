@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { Context, ContextCanceledError, ContextKey, DeadlineExceededError } from '../../lib/index.js';
+import { Context, ContextCanceledError, ContextKey, DeadlineExceededError } from '../../lib/conductor/index.js';
 
 describe('Context', () => {
   it('starts empty: background has no values, no deadline and is never aborted', () => {

@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import type { KubernetesObject, V1ObjectMeta } from '@kubernetes/client-node';
-import { parentChanged } from '../../lib/controller/index.js';
+import { parentChanged } from '../../lib/runtime/predicates.js';
 
 const obj = (metadata: V1ObjectMeta): KubernetesObject => ({ apiVersion: 'v1', kind: 'X', metadata: { name: 'a', generation: 1, resourceVersion: '1', ...metadata } });
 

@@ -23,7 +23,7 @@ function fixture(options: ConstructorParameters<typeof EventCorrelator>[0] = {})
   return { clock, correlator: new EventCorrelator({ ...options, now: () => clock.now }) };
 }
 
-const names = (results: Correlation[]) => new Set(results.flatMap((r) => (r.action === 'skip' ? [] : [r.event.metadata!.name!])));
+const names = (results: Correlation[]) => new Set(results.flatMap((r) => (r.action === 'skip' ? [] : [r.event.metadata.name!])));
 
 describe('events: EventCorrelator', () => {
   it('counts identical events on one Event: a create, then patches of its count and lastTimestamp', () => {
@@ -36,7 +36,7 @@ describe('events: EventCorrelator', () => {
     const second = correlator.correlate(event());
     expect(second).to.deep.include({ action: 'patch', patch: { count: 2, lastTimestamp: '2026-12-01T00:00:01.000Z', message: 'image pull failed' } });
     if (second.action !== 'patch') return;
-    expect(second.event.metadata!.name).to.equal(first.event.metadata!.name);
+    expect(second.event.metadata.name).to.equal(first.event.metadata.name);
     expect(second.event.firstTimestamp).to.deep.equal(first.event.firstTimestamp);
     expect(correlator.correlate(event())).to.deep.include({ action: 'patch' });
   });
@@ -56,7 +56,7 @@ describe('events: EventCorrelator', () => {
     for (const [i, r] of results.slice(10).entries()) {
       expect(r.action).to.equal('patch');
       if (r.action !== 'patch') return;
-      expect(r.event.metadata!.name).to.equal(combined.event.metadata!.name);
+      expect(r.event.metadata.name).to.equal(combined.event.metadata.name);
       expect(r.patch.count).to.equal(i + 2);
       expect(r.patch.message).to.equal(`${COMBINED_PREFIX}attempt ${i + 10}: dial tcp 10.0.0.${i + 10}:443: connection refused`);
     }

@@ -4,7 +4,8 @@ import { expect } from 'chai';
 import { CoreV1Api, V1ConfigMap, type CoreV1Event } from '@kubernetes/client-node';
 import { ApiTransport } from '../../lib/client/transport.js';
 import { COMBINED_PREFIX, KubeEventRecorder } from '../../lib/events/index.js';
-import { ExponentialFailureRateLimiter, Parent, Reconciles, type Reconciler, type Result } from '../../lib/index.js';
+import { Parent, Reconciles, type Reconciler, type Result } from '../../lib/index.js';
+import { ExponentialFailureRateLimiter } from '../../lib/runtime/index.js';
 import type { ControlPlane } from '../../lib/testing/index.js';
 import { sharedControlPlane } from '../support/control-plane.js';
 import { startOperator, stopOperators } from '../support/operators.js';
@@ -61,7 +62,7 @@ describe('events: KubeEventRecorder on the real API server', function () {
     recorder.event(obj, 'Normal', 'Synced', 'synced');
     await recorder.flush();
     const [first] = await eventsAbout('recreated');
-    await core.deleteNamespacedEvent({ namespace, name: first!.metadata!.name! });
+    await core.deleteNamespacedEvent({ namespace, name: first!.metadata.name! });
     recorder.event(obj, 'Normal', 'Synced', 'synced');
     await recorder.flush();
     const events = await eventsAbout('recreated');

@@ -67,7 +67,7 @@ async function table(kc: KubeConfig, path: string): Promise<{ columnDefinitions:
       let body = '';
       res.setEncoding('utf8');
       res.on('data', (chunk: string) => { body += chunk; });
-      res.on('end', () => (res.statusCode === 200 ? resolve(JSON.parse(body)) : reject(new Error(`HTTP ${res.statusCode}: ${body}`))));
+      res.on('end', () => (res.statusCode === 200 ? resolve(JSON.parse(body) as Awaited<ReturnType<typeof table>>) : reject(new Error(`HTTP ${res.statusCode}: ${body}`))));
     });
     req.on('error', reject);
     req.end();

@@ -7,11 +7,12 @@ import {
   IsEnum, IsIn, IsInt, IsNegative, IsNotEmpty, IsNotEmptyObject, IsNumber, IsObject, IsOptional, IsPositive, IsRFC3339, IsString,
   IsUUID, Length, Matches, Max, MaxLength, Min, MinLength, ValidateIf, ValidateNested,
 } from 'class-validator';
-import { Resource } from '../../decorators/index.js';
+import { Resource, Schema } from '../../decorators/index.js';
 import {
-  CRDGenerationError, SchemaGenerationError, Schema, classSchema, crdWireForm, crdYAML, generateCRD, resourceSchema,
+  CRDGenerationError, SchemaGenerationError, classSchema, crdWireForm, crdYAML, generateCRD, resourceSchema,
   type OpenAPISchema,
 } from '../../lib/generate/index.js';
+import type { ComponentClass } from '../../lib/index.js';
 import { Gizmo } from '../support/generate-gizmo.js';
 import { Widget } from '../support/widget-operator.js';
 import { catchError } from '../support/errors.js';
@@ -190,7 +191,7 @@ describe('generate: schemas from class-validator constraints', () => {
   });
 
   describe('refuses what it cannot map, naming the class and property', () => {
-    const refusals: Array<[string, () => Function, RegExp]> = [
+    const refusals: Array<[string, () => ComponentClass, RegExp]> = [
       ['a type invisible at runtime', () => { class Spec { @IsOptional() value?: string | number; } return Spec; }, /Spec\.value: its type is not visible at runtime.*@IsObject\(\)/],
       ['an array without an element type', () => { class Spec { @IsArray() items!: string[]; } return Spec; }, /Spec\.items: the type of its elements is not visible.*@Type/],
       ['contradicting decorators', () => { class Spec { @IsInt() name!: string; } return Spec; }, /Spec\.name: its decorators disagree about its type: string \(type String\) vs integer \(@IsInt\)/],

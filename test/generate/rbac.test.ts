@@ -1,16 +1,14 @@
 import 'reflect-metadata';
 import { expect } from 'chai';
-import { container } from 'tsyringe';
 import {
   V1ConfigMap, V1Deployment, V1Namespace, V1Node, V1Secret, loadAllYaml, type V1ObjectMeta, type V1PolicyRule,
 } from '@kubernetes/client-node';
 import { Owns, Parent, Reconciles, Resource, Uses } from '../../decorators/index.js';
-import { noopLogger, type Reconciler, type Result } from '../../lib/index.js';
-import { assemble } from '../../lib/operator/assembly.js';
+import type { Reconciler, Result } from '../../lib/index.js';
+import { buildSpecs } from '../../lib/runtime/index.js';
 import {
   RBACGenerationError, generateRBAC, policyRules, rbacYAML, requiredPermissions, type RBACObject, type RBACOptions,
 } from '../../lib/generate/index.js';
-import { MemoryClient } from '../support/memory-client.js';
 import { gizmoComponents } from '../support/generate-gizmo.js';
 import { widgetReconcilers } from '../support/widget-operator.js';
 import { catchError } from '../support/errors.js';
@@ -96,10 +94,11 @@ describe('generate: RBAC from what the decorators declare', () => {
       expect(JSON.stringify(none)).to.not.contain('leases');
     });
 
-    it('derives the same RBAC from assembled parents as from the component classes', () => {
-      const parents = assemble(widgetReconcilers, { container: container.createChildContainer(), client: new MemoryClient(), logger: noopLogger });
+    it('derives the same RBAC from the operator\u2019s specs as from the component classes', () => {
+      const spec = buildSpecs({ components: widgetReconcilers });
       const options: RBACOptions = { name: 'widget-operator', serviceAccount, namespaces: ['shop'], leaderElection: true };
-      expect(generateRBAC(parents, options)).to.deep.equal(generateRBAC(widgetReconcilers, options));
+      expect(generateRBAC(spec, options)).to.deep.equal(generateRBAC(widgetReconcilers, options));
+      expect(generateRBAC(spec.parents, options)).to.deep.equal(generateRBAC(widgetReconcilers, options));
     });
   });
 

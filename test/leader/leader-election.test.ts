@@ -234,6 +234,7 @@ describe('leader election on a Lease (real API server)', () => {
     const elector = new LeaderElector(plane.kubeConfig, { leaseName: 'operator-lock', namespace, ...TIMINGS }, { logger });
     elector.start({
       // Typed as returning void, but an async callback must not become an unhandled rejection.
+      // eslint-disable-next-line @typescript-eslint/no-misused-promises -- a callback that rejects, which the elector must survive
       onStartedLeading: async () => { throw new Error('controllers failed to start'); },
       onStoppedLeading: () => Promise.reject(new Error('controllers failed to stop')),
       onNewLeader: () => { throw new Error('listener broke'); },

@@ -17,7 +17,7 @@ describe('Operator under API server faults', function () {
   afterEach(() => stopOperators());
 
   const widgetInformer = (operator: Awaited<ReturnType<typeof startOperator>>) =>
-    operator.cache.all().find((i) => i.resource.kind === 'Widget')!;
+    operator.manager.cache.all().find((i) => i.resource.kind === 'Widget')!;
 
   it('recovers its watches after the API server is stopped and restarted, and reconciles what changed meanwhile', async () => {
     const ns = await plane.createNamespace('restart');

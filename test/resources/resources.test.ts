@@ -1,7 +1,6 @@
 import { expect } from 'chai';
 import { V1ConfigMap, V1Deployment, V1Namespace, V1ObjectMeta } from '@kubernetes/client-node';
-import { InvalidResourceError, UnknownResourceError, customResources, defineResource, resourceOf } from '../../lib/index.js';
-import { defaultPlural } from '../../lib/resources/index.js';
+import { InvalidResourceError, UnknownResourceError, customResources, defaultPlural, defineResource, resourceOf } from '../../lib/runtime/index.js';
 
 describe('resources', () => {
   it('maps built-in client-node classes to group, version, kind, plural and scope', () => {

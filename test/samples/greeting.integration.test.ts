@@ -3,7 +3,7 @@ import { expect } from 'chai';
 import { readFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import { CoreV1Api, KubernetesObjectApi } from '@kubernetes/client-node';
-import { generateCRD } from '../../lib/index.js';
+import { generateCRD } from '../../lib/generate/index.js';
 import type { ControlPlane } from '../../lib/testing/index.js';
 import { Greeting, GreetingReconciler } from '../../samples/greeting/greeting.js';
 import { sharedControlPlane } from '../support/control-plane.js';

@@ -4,7 +4,7 @@ import { expect } from 'chai';
 import { readFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import { AppsV1Api, CoreV1Api, KubernetesObjectApi } from '@kubernetes/client-node';
-import { crdYAML, rbacYAML } from '../../lib/index.js';
+import { crdYAML, rbacYAML } from '../../lib/generate/index.js';
 import type { ControlPlane } from '../../lib/testing/index.js';
 import { StaticSite } from '../../samples/static-site/site.js';
 import { registrationKey, staticSiteComponents } from '../../samples/static-site/reconcilers.js';
@@ -53,7 +53,7 @@ describe('samples/static-site', function () {
       spec: { image, replicas: 2, content: `<h1>${name}</h1>` },
     });
     const readyOf = async (name: string) =>
-      ((await admin.read(site(name, ''))) as StaticSite).status?.conditions?.find((c) => c.type === 'Ready');
+      (await admin.read<StaticSite>(site(name, ''))).status?.conditions?.find((c) => c.type === 'Ready');
     await admin.create(site('web', 'nginx:1.27'));
     await admin.create(site('unpinned', 'nginx'));
     await admin.create(site('foreign', 'registry.evil.example/miner:1.0'));

@@ -44,7 +44,7 @@ describe('server: MetricsServer', () => {
           metrics: () => {
             if (mode === 'throw') throw new Error('collector exploded');
             if (mode === 'reject') return Promise.reject(new Error('collector rejected'));
-            if (mode === 'string') throw 'not even an Error'; // eslint-disable-line @typescript-eslint/only-throw-error
+            if (mode === 'string') throw 'not even an Error'; // eslint-disable-line @typescript-eslint/only-throw-error -- the case under test: a collector throwing a non-Error
             if (mode === 'slow-reject') return new Promise<string>((_, reject) => setTimeout(() => reject(new Error('late')), 50));
             return 'up 1\n';
           },

@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import { V1Deployment } from '@kubernetes/client-node';
-import { Context, InvalidConditionError, State, type Condition, type NewCondition } from '../../lib/index.js';
+import { Context, InvalidConditionError, State, type Condition, type NewCondition } from '../../lib/conductor/index.js';
 
 const hourBefore = new Date(Math.floor(Date.now() / 1000) * 1000 - 3600_000);
 const hourAfter = new Date(Math.floor(Date.now() / 1000) * 1000 + 3600_000);
@@ -120,7 +120,7 @@ describe('State.addCondition (the semantics of apimachinery meta.SetStatusCondit
       ['lastTransitionTime', { lastTransitionTime: 'yesterday' }],
     ];
     for (const [field, override] of bad) {
-      const condition = { type: 'Ready', status: 'True', reason: 'Done', ...override } as NewCondition;
+      const condition: NewCondition = { type: 'Ready', status: 'True', reason: 'Done', ...override };
       expect(() => state.addCondition(condition), field).to.throw(InvalidConditionError).with.property('code', 'InvalidCondition');
     }
     expect(state.conditions()).to.deep.equal([]);

@@ -10,7 +10,7 @@ import {
 } from 'class-validator';
 import { Client, Context, fetchState, type Condition, type Reconciler, type Result } from '../../lib/index.js';
 import { Owns, Parent, Reconciles, Resource, Uses } from '../../decorators/index.js';
-import { Schema } from '../../lib/generate/index.js';
+import { Schema } from '../../decorators/index.js';
 
 export enum GizmoTier { Bronze = 'bronze', Silver = 'silver', Gold = 'gold' }
 
@@ -30,6 +30,7 @@ export class GizmoOwner {
 @Schema({ 'x-kubernetes-validations': [{ rule: "self.replicas <= 3 || (has(self.tier) && self.tier == 'gold')", message: 'more than 3 replicas need the gold tier' }] })
 export class GizmoSpec {
   // The pattern of the static-site sample's image (escaped '/' in a class, as JS writes it).
+  // eslint-disable-next-line no-useless-escape -- the escaped '/' is part of the generated pattern the tests compare
   @IsString() @Matches(/^[a-z0-9]+([._\/:@-][a-z0-9]+)*$/) @MaxLength(100) image!: string;
   @IsInt() @Min(1) @Max(5) replicas!: number;
   @IsOptional() @IsEnum(GizmoTier) tier?: GizmoTier;

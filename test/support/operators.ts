@@ -38,13 +38,13 @@ export class Widgets {
     return { apiVersion: 'it.maestro.dev/v1', kind: 'Widget', metadata: { name, namespace: this.namespace } };
   }
   async create(widget: Widget): Promise<Widget> {
-    return (await this.api.create(widget)) as Widget;
+    return this.api.create<Widget>(widget);
   }
   async get(name: string): Promise<Widget> {
-    return (await this.api.read(this.ref(name))) as Widget;
+    return this.api.read<Widget>(this.ref(name));
   }
   async patchSpec(name: string, spec: Partial<Widget['spec']>): Promise<Widget> {
-    return (await this.api.patch({ ...this.ref(name), spec } as Widget, undefined, undefined, 'test', undefined, PatchStrategy.MergePatch)) as Widget;
+    return this.api.patch<Widget>({ ...this.ref(name), spec } as Widget, undefined, undefined, 'test', undefined, PatchStrategy.MergePatch);
   }
   async delete(name: string): Promise<void> {
     await this.api.delete(this.ref(name));

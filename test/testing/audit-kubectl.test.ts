@@ -66,7 +66,7 @@ describe('testing: API server audit log and kubectl', function () {
     expect(created.stdout.trim()).to.equal('configmap/from-stdin');
 
     const read = await runKubectl(['get', 'configmap', 'from-stdin', '-n', ns, '-o', 'json'], { kubeconfig: plane.kubeConfig });
-    expect(JSON.parse(read.stdout).data.nested).to.equal(JSON.stringify(nested));
+    expect((JSON.parse(read.stdout) as { data: Record<string, string> }).data.nested).to.equal(JSON.stringify(nested));
 
     const missing = await rejectionOf(runKubectl(['get', 'configmap', 'absent', '-n', ns], { kubeconfig: plane.kubeconfigPath }));
     expect(missing).to.be.instanceOf(KubectlError);

@@ -127,7 +127,7 @@ describe('testing: a dedicated control plane', () => {
     `;
     const child = spawn(process.execPath, ['--input-type=module', '-e', script], { stdio: ['ignore', 'pipe', 'inherit'] });
     const first = await new Promise<string>((resolve, reject) => {
-      createInterface({ input: child.stdout! }).once('line', resolve);
+      createInterface({ input: child.stdout }).once('line', resolve);
       child.once('exit', (code) => reject(new Error(`the child exited early with code ${code}`)));
     }).catch((err: unknown) => {
       child.kill('SIGKILL');

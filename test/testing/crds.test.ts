@@ -136,7 +136,7 @@ describe('testing: CRDs and custom objects on the shared control plane', () => {
           seen.push(`${type} ${obj.metadata?.name}`);
           if (type === 'MODIFIED') resolve(obj);
         },
-        (err) => reject(err ?? new Error('watch ended')),
+        (err) => reject(err instanceof Error ? err : new Error(`watch ended: ${String(err)}`)),
       ).then((c) => { abort = c; }, reject);
     });
     try {

@@ -39,7 +39,7 @@ if (env['FAULT_THROWING_COLLECTOR'] === '1') {
   new Gauge({
     name: 'fault_broken_collector',
     help: 'A collector that always throws.',
-    registers: [operator.metrics.registry],
+    registers: [operator.manager.metrics.registry],
     collect() {
       throw new Error('the collector failed');
     },

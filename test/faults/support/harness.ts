@@ -19,7 +19,7 @@ const verbose = Boolean(process.env['MAESTRO_TEST_LOG']);
  * A pending scenario: skipped unless MAESTRO_RUN_PENDING_FAULTS=1. Every use carries a
  * `// FAULT-PENDING: <root cause>` comment; remove both when the runtime fix lands.
  */
-export const itPending = (title: string, fn: Mocha.Func): Mocha.Test =>
+export const itPending = (title: string, fn: Mocha.AsyncFunc): Mocha.Test =>
   process.env['MAESTRO_RUN_PENDING_FAULTS'] === '1' ? it(title, fn) : it.skip(title, fn);
 
 /** A scenario's parameter (a fault's duration in ms, a count...): from the environment, else the issue's value. */
@@ -57,7 +57,7 @@ after(async () => {
 
 /** Prints a scenario's counts as one greppable line (and appends it as JSON to MAESTRO_FAULT_REPORT, if set). */
 export function report(scenario: string, counts: Record<string, unknown>): void {
-  const text = Object.entries(counts).map(([k, v]) => `${k}=${typeof v === 'object' ? JSON.stringify(v) : String(v)}`).join(' ');
+  const text = Object.entries(counts).map(([k, v]) => `${k}=${typeof v === 'string' ? v : JSON.stringify(v)}`).join(' ');
   process.stderr.write(`      FAULT-COUNTS ${scenario}: ${text}\n`);
   const file = process.env['MAESTRO_FAULT_REPORT'];
   if (file) appendFileSync(file, `${JSON.stringify({ scenario, at: new Date().toISOString(), ...counts })}\n`);

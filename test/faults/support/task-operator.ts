@@ -12,8 +12,9 @@ import { writeSync } from 'node:fs';
 import { V1ConfigMap, type V1CustomResourceDefinition, type V1ObjectMeta } from '@kubernetes/client-node';
 import { IsBoolean, IsDefined, IsInt, IsObject, IsOptional, IsString, Matches, Max, MaxLength, Min, ValidateNested } from 'class-validator';
 import {
-  Client, Context, ContextCanceledError, fetchState, isNotFound, type Cleaner, type Condition, type Reconciler, type Result,
+  Client, Context, fetchState, isNotFound, type Cleaner, type Condition, type Reconciler, type Result,
 } from '../../../lib/index.js';
+import { ContextCanceledError } from '../../../lib/conductor/index.js';
 import { Finalizer, Owns, Parent, Reconciles, Resource } from '../../../decorators/index.js';
 
 export const GROUP = 'faults.maestro.dev';

@@ -1,15 +1,18 @@
 import 'reflect-metadata';
 import { expect } from 'chai';
 import { container as globalContainer, inject, injectable, type DependencyContainer } from 'tsyringe';
-import { V1ConfigMap, V1ObjectMeta } from '@kubernetes/client-node';
+import { KubeConfig, V1ConfigMap, V1ObjectMeta } from '@kubernetes/client-node';
 import { IsInt, IsString, Matches, Max, Min, ValidateNested } from 'class-validator';
 import {
-  Client, Context, Logger, ReconcilerError, StaticBindable, State, TerminalError, fetchState, noopLogger,
-  type Condition, type Reconciler, type Result,
+  Client, Context, Logger, OperatorConfigurationError, ReconcilerError, StaticBindable, State, TerminalError, createOperator, fetchState,
+  type ComponentClass, type Condition, type Reconciler, type Result,
 } from '../../lib/index.js';
-import { Bound, Finalizer, Owns, Parent, Reconciles, Resource, Scoped, StatusConditions, discoveredComponents } from '../../decorators/index.js';
-import { OperatorConfigurationError, assemble, type ParentConductor } from '../../lib/operator/assembly.js';
-import { MemoryClient } from '../support/memory-client.js';
+import { noopLogger } from '../../lib/conductor/index.js';
+import { Bound, Finalizer, Owns, Parent, Reconciles, Resource, Scoped, StatusConditions, decoratorsFor, discoveredComponents } from '../../decorators/index.js';
+import {
+  ReconcilePipeline, ReconcileScope, Registry, buildSpecs, noopEventRecorder, planInjection, type ParentSpec,
+} from '../../lib/runtime/index.js';
+import { FakeClient } from '../../lib/testing/index.js';
 
 // A custom resource used as parent throughout this file.
 class GadgetSpec {
@@ -115,11 +118,12 @@ class GadgetConditions {
   }
 }
 
-describe('Decorator-based assembly (createOperator building blocks)', () => {
+describe('Decorator-based assembly (specs, injection and the reconcile pipeline)', () => {
   let root: DependencyContainer;
-  let client: MemoryClient;
-  let assembled: ParentConductor<Gadget>;
-  const request = () => ({ client, logger: noopLogger });
+  let client: FakeClient;
+  let spec: ParentSpec<Gadget>;
+  let pipeline: ReconcilePipeline<Gadget>;
+  const conduct = (parent: Gadget) => pipeline.reconcile({ ctx: Context.background(), parent, client: client.forParent(parent), logger: noopLogger });
 
   beforeEach(() => {
     trace.length = 0;
@@ -127,32 +131,41 @@ describe('Decorator-based assembly (createOperator building blocks)', () => {
     for (const key of Object.keys(written)) delete written[key];
     root = globalContainer.createChildContainer();
     root.registerSingleton(Counter);
-    client = new MemoryClient();
-    const parents = assemble([ThirdStep, GadgetCleanup, SecondStep, FirstStep, GadgetConditions], { container: root, client, logger: noopLogger });
+    client = new FakeClient();
+    const parents = buildSpecs({ components: [ThirdStep, GadgetCleanup, SecondStep, FirstStep, GadgetConditions] }).parents;
     expect(parents).to.have.length(1);
-    assembled = parents[0] as unknown as ParentConductor<Gadget>;
+    spec = parents[0] as ParentSpec as ParentSpec<Gadget>;
+    const { plan, problems } = planInjection(spec, Registry.default, root);
+    expect(problems).to.deep.equal([]);
+    pipeline = new ReconcilePipeline(spec, {
+      scopes: (parent, reconcileClient, logger) => new ReconcileScope(root, spec.type, plan, parent, reconcileClient, logger),
+      readLive: (obj) => client.readLive(obj),
+      events: noopEventRecorder,
+    });
   });
 
   it('runs the reconcilers of a parent in @Reconciles order, whatever order they were listed in', async () => {
-    const result = await assembled.conduct(Context.background(), gadget('a'), request());
+    const result = await conduct(gadget('a'));
     expect(trace).to.deep.equal(['first:a', 'second:a:a', 'third:a:a:label-of-a']);
     expect(result).to.deep.equal({ requeueAfter: 1000 });
-    expect(assembled.conductor.reconcilers()).to.have.length(5); // spec validation + finalizers + 3
+    expect(spec.steps.map((s) => s.name)).to.deep.equal(['FirstStep', 'SecondStep', 'ThirdStep']);
+    expect(spec.validation, 'the parent class has constraints').to.deep.equal({ type: Gadget, specOnly: true });
   });
 
   it('collects finalizers, owned kinds and the status-conditions class of the parent', async () => {
-    expect(assembled.finalizers).to.deep.equal(['test.maestro.dev/cleanup']);
-    expect(assembled.owns.map((o) => o.type)).to.deep.equal([V1ConfigMap]);
-    expect(assembled.customStatusHandler).to.equal(true);
-    await assembled.conduct(Context.background(), gadget('a'), request());
+    expect(spec.finalizers).to.deep.equal(['test.maestro.dev/cleanup']);
+    expect(spec.owns.map((o) => o.type)).to.deep.equal([V1ConfigMap]);
+    expect(spec.watches.map((w) => [w.type, w.mapping])).to.deep.equal([[V1ConfigMap, 'owner']]);
+    expect(spec.statusHandler?.type).to.equal(GadgetConditions);
+    await conduct(gadget('a'));
     expect(written.a?.map((c) => [c.type, c.message])).to.deep.equal([['Ready', 'a']]);
   });
 
   it('gives two concurrent reconciles their own scoped services and binder values', async () => {
     gates.set('a', deferred());
     gates.set('b', deferred());
-    const a = assembled.conduct(Context.background(), gadget('a'), request());
-    const b = assembled.conduct(Context.background(), gadget('b'), request());
+    const a = conduct(gadget('a'));
+    const b = conduct(gadget('b'));
     // Both are now inside FirstStep; release them in the opposite order.
     gates.get('b')!.resolve();
     await b;
@@ -165,11 +178,12 @@ describe('Decorator-based assembly (createOperator building blocks)', () => {
   it('creates one scoped instance per reconcile, shared by its reconcilers, and disposes it afterwards', async () => {
     const before = GadgetPlan.created;
     const instances: GadgetPlan[] = [];
+    // eslint-disable-next-line @typescript-eslint/unbound-method -- called back with .call(this) below
     const original = GadgetPlan.prototype.dispose;
     GadgetPlan.prototype.dispose = function (this: GadgetPlan) { instances.push(this); original.call(this); };
     try {
-      await assembled.conduct(Context.background(), gadget('a'), request());
-      await assembled.conduct(Context.background(), gadget('a'), request());
+      await conduct(gadget('a'));
+      await conduct(gadget('a'));
     } finally {
       GadgetPlan.prototype.dispose = original;
     }
@@ -180,14 +194,13 @@ describe('Decorator-based assembly (createOperator building blocks)', () => {
   });
 
   it('keeps the singletons the user registered as singletons', async () => {
-    await assembled.conduct(Context.background(), gadget('a'), request());
-    await assembled.conduct(Context.background(), gadget('b'), request());
+    await conduct(gadget('a'));
+    await conduct(gadget('b'));
     expect(root.resolve(Counter).count).to.equal(2);
   });
 
   it('validates the spec before any reconciler: an invalid spec sets Ready=False/InvalidSpec listing each violation and runs nothing', async () => {
-    const err = await assembled.conduct(Context.background(), gadget('bad', { image: 'UPPER case', replicas: 50 }), request())
-      .then(() => undefined, (e: unknown) => e);
+    const err = await conduct(gadget('bad', { image: 'UPPER case', replicas: 50 })).then(() => undefined, (e: unknown) => e);
     expect(trace).to.deep.equal([]);
     expect(err).to.be.instanceOf(ReconcilerError);
     expect((err as ReconcilerError).cause).to.be.instanceOf(TerminalError);
@@ -197,25 +210,30 @@ describe('Decorator-based assembly (createOperator building blocks)', () => {
   });
 
   it('reports a missing spec field as a violation too', async () => {
-    await assembled.conduct(Context.background(), gadget('partial', { image: 'nginx' }), request()).catch(() => undefined);
+    await conduct(gadget('partial', { image: 'nginx' })).catch(() => undefined);
     expect(written.partial?.find((c) => c.type === 'Ready')?.message).to.match(/spec\.replicas \((isInt|min|max)\)/);
   });
 
   it('adds missing finalizers after validation and before the first reconciler, updating the parent in place', async () => {
     const stored = await client.create(gadget('fresh', undefined, []));
     client.calls.length = 0;
-    await assembled.conduct(Context.background(), stored, request());
+    await conduct(stored);
     expect(client.calls[0]).to.equal('patch Gadget/default/fresh');
     expect((await client.get(Gadget, { namespace: 'default', name: 'fresh' })).metadata?.finalizers).to.deep.equal(['test.maestro.dev/cleanup']);
     expect(trace[0]).to.equal('first:fresh');
     client.calls.length = 0;
-    await assembled.conduct(Context.background(), gadget('bad', { image: 'BAD', replicas: 1 }, []), request()).catch(() => undefined);
+    await conduct(gadget('bad', { image: 'BAD', replicas: 1 }, [])).catch(() => undefined);
     expect(client.calls, 'an invalid parent gets no finalizer').to.deep.equal([]);
   });
 
-  it('resolves the cleanup class of a finalizer with the same injection', async () => {
-    await assembled.cleanup(Context.background(), gadget('gone'), 'test.maestro.dev/cleanup', request());
+  it('resolves the cleanup class of a finalizer with the same injection, then removes the finalizer', async () => {
+    const created = await client.create(gadget('gone'));
+    await client.delete(created);
+    const deleting = await client.get(Gadget, { namespace: 'default', name: 'gone' });
+    expect(deleting.metadata?.deletionTimestamp, 'the finalizer holds the object').to.be.instanceOf(Date);
+    await conduct(deleting);
     expect(trace).to.deep.equal(['cleanup:gone:true']);
+    expect(client.objects(Gadget).map((g) => g.metadata?.name), 'gone once its finalizer was removed').to.deep.equal([]);
   });
 
   it('discovers decorated classes in the order their modules declared them', () => {
@@ -225,11 +243,17 @@ describe('Decorator-based assembly (createOperator building blocks)', () => {
   });
 });
 
-describe('Operator configuration errors (reported at assembly, before any reconcile)', () => {
-  const options = () => ({ container: globalContainer.createChildContainer(), client: new MemoryClient(), logger: noopLogger });
-  const problemsOf = (classes: Function[]): string[] => {
+describe('Operator configuration errors (reported by createOperator, before any reconcile)', () => {
+  const kubeConfig = new KubeConfig();
+  kubeConfig.loadFromOptions({
+    clusters: [{ name: 'none', server: 'https://127.0.0.1:1', skipTLSVerify: true }], users: [{ name: 'none' }],
+    contexts: [{ name: 'none', cluster: 'none', user: 'none' }], currentContext: 'none',
+  });
+  const create = (reconcilers: ComponentClass[], container = globalContainer.createChildContainer()) =>
+    createOperator({ reconcilers, container, kubeConfig, logger: noopLogger, server: false });
+  const problemsOf = (classes: ComponentClass[]): readonly string[] => {
     try {
-      assemble(classes, options());
+      create(classes);
     } catch (err) {
       expect(err).to.be.instanceOf(OperatorConfigurationError).and.have.property('code', 'OperatorConfiguration');
       return (err as OperatorConfigurationError).problems;
@@ -284,12 +308,31 @@ describe('Operator configuration errors (reported at assembly, before any reconc
     @Parent(Gadget) @Reconciles(1) class UsesDb { constructor(@inject('db') readonly db: object) {} async reconcile() { return {}; } }
     const container = globalContainer.createChildContainer();
     container.register('db', { useValue: {} });
-    expect(assemble([UsesDb], { container, client: new MemoryClient(), logger: noopLogger })).to.have.length(1);
+    expect(create([UsesDb], container).spec.parents).to.have.length(1);
   });
 
   it('lists every problem at once', () => {
     @Reconciles(1) class A { async reconcile() { return {}; } }
     @Reconciles(2) class B { async reconcile() { return {}; } }
     expect(problemsOf([A, B])).to.have.length(2);
+  });
+});
+
+describe('Dependency injection per parent', () => {
+  it('provides a binder and a @Scoped service only in the reconciles of parents whose components use them', () => {
+    const registry = new Registry();
+    const { Resource: Declare, Parent: ParentOf, Reconciles: Step, Scoped: PerReconcile, Bound: From } = decoratorsFor(registry);
+    const planned = new StaticBindable<string>('planned');
+    @PerReconcile() class Notes { lines: string[] = []; }
+    @Declare({ group: 'di.maestro.dev', version: 'v1', kind: 'Alpha' }) class Alpha { metadata?: V1ObjectMeta; }
+    @Declare({ group: 'di.maestro.dev', version: 'v1', kind: 'Beta' }) class Beta { metadata?: V1ObjectMeta; }
+    @ParentOf(Alpha) @Step(1) class UsesBoth { constructor(readonly notes: Notes, @From(planned) readonly plan: string) {} async reconcile() { return {}; } }
+    @ParentOf(Beta) @Step(1) class UsesNeither { constructor(readonly log: Logger) {} async reconcile() { return {}; } }
+    const spec = buildSpecs({ registry, components: [UsesBoth, UsesNeither] });
+    const plans = spec.parents.map((parent) => [parent.name, planInjection(parent, registry, globalContainer.createChildContainer())] as const);
+    expect(plans.map(([name, { plan, problems }]) => [name, plan.binders.map((b) => b.name), plan.scoped.map((s) => s.name), problems])).to.deep.equal([
+      ['alpha', ['planned'], ['Notes'], []],
+      ['beta', [], [], []],
+    ]);
   });
 });

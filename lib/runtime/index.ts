@@ -1,0 +1,61 @@
+/**
+ * `maestro-operator/runtime`: the operator runtime's building blocks, for tools, tests
+ * and advanced use. The package root exports what operators are written with; what is
+ * here may change between minor versions.
+ *
+ * declaration (decorators → Registry) → specs (`buildSpecs`) → {@link Manager}
+ * (transport, cache, client, Events, metrics, elector, server) → one {@link Controller}
+ * per parent spec → one {@link ReconcilePipeline} per reconcile.
+ *
+ * @module
+ */
+export { Manager, OperatorStartError } from './manager.js';
+export { LeadershipLostError, Terms } from './terms.js';
+export type { TermsOptions } from './terms.js';
+export type { ManagerOptions } from './manager.js';
+export { Operator, createOperator } from './operator.js';
+export type { OperatorOptions } from './operator.js';
+export { Controller, ControllerBusyError } from './controller.js';
+export type { ControllerOptions } from './controller.js';
+export { ReconcilePipeline, isInterruption } from './pipeline.js';
+export type { PipelineOptions, ReconcileRequest, ScopeFactory } from './pipeline.js';
+export { Finalizers } from './finalizers.js';
+export { parentChanged } from './predicates.js';
+export { defaultStatusHandler } from './status.js';
+export type { LiveReader } from './status.js';
+export { ReconcileScope, planInjection } from './injection.js';
+export type { ParentInjection } from './injection.js';
+
+export {
+  Registry, OperatorConfigurationError, buildSpecs, collectSpecs, customResources, defineResource, resourceOf, tryResourceOf,
+} from '../declare/index.js';
+export type {
+  BuildSpecsOptions, CleanerSpec, ComponentClass, ComponentDeclaration, ComponentRole, ComponentSpec, KindSpec, OperatorSpec,
+  OwnedDeclaration, ParentSpec, StatusHandlerSpec, StepSpec, UsedDeclaration, ValidationSpec, WatchSpec,
+} from '../declare/index.js';
+export {
+  ResourceTable, builtInResources, defaultPlural, isBuiltInGroup, InvalidResourceError, UnknownResourceError,
+} from '../resources/index.js';
+export type { ResourceLookup } from '../resources/index.js';
+
+export { ApiTransport, collectionPath, objectPath } from '../client/transport.js';
+export type { Method, RequestObserver, RequestRecord, SendOptions, TransportOptions, WatchEnd, WatchOptions } from '../client/transport.js';
+export { KubeClient, AlreadyOwnedError, InvalidObjectError } from '../client/kube-client.js';
+export type { KubeClientOptions } from '../client/kube-client.js';
+export type { ControllerClient } from '../client/client.js';
+export { Backoff, Cache, Informer, InvalidSelectorError, parseLabelSelector } from '../cache/index.js';
+export type { CacheOptions, CacheReader, InformerHandler, InformerOptions, InformerStats, LabelSelector, ObjectSource } from '../cache/index.js';
+export { KubeEventRecorder, noopEventRecorder } from '../events/index.js';
+export type { EventRecorder, EventRecorderOptions, EventType } from '../events/index.js';
+export { Metrics, InvalidReconcileResultError, MetricConflictError } from '../metrics/index.js';
+export type { ControllerMetrics, LeaderElectionMetrics, QueueMetrics, ReconcileResult, RestClientMetrics } from '../metrics/index.js';
+export {
+  WorkQueue, FakeClock, realClock, defaultControllerRateLimiter, ExponentialFailureRateLimiter, BucketRateLimiter, MaxOfRateLimiter,
+} from '../queue/index.js';
+export type { CancelTimer, Clock, RateLimiter, WorkQueueOptions } from '../queue/index.js';
+export { LeaderElector, LeaderElectionConfigError, LeaderElectorReuseError, defaultIdentity } from '../leader/index.js';
+export type { LeaderCallbacks, LeaderElectionOptions, LeaderElectorDeps } from '../leader/index.js';
+export { SpecValidation, describeViolations, hasValidation, validateResource } from '../validation/index.js';
+export type { Violation } from '../validation/index.js';
+export { OperatorServer } from '../server/index.js';
+export type { Check } from '../server/server.js';

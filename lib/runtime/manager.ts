@@ -1,0 +1,257 @@
+/**
+ * The Manager: the infrastructure an operator's controllers share, and their lifecycle.
+ *
+ * @module
+ */
+import type { KubeConfig } from '@kubernetes/client-node';
+import type { DependencyContainer } from 'tsyringe';
+import { Cache } from '../cache/index.js';
+import { KubeClient } from '../client/kube-client.js';
+import { ApiTransport } from '../client/transport.js';
+import { Context, ContextCanceledError } from '../context/index.js';
+import type { OperatorSpec, ParentSpec } from '../declare/specs.js';
+import { MaestroError } from '../errors/index.js';
+import { KubeEventRecorder } from '../events/index.js';
+import { LeaderElector, type LeaderElectionOptions } from '../leader/index.js';
+import type { Logger } from '../log/index.js';
+import { Metrics } from '../metrics/index.js';
+import type { RateLimiter } from '../queue/index.js';
+import { OperatorServer } from '../server/index.js';
+import { Controller } from './controller.js';
+import { ReconcileScope, type ParentInjection } from './injection.js';
+import { ReconcilePipeline } from './pipeline.js';
+import { Terms } from './terms.js';
+
+/** `start()` could not bring the operator up (e.g. a CRD is not installed, or RBAC forbids a watch). */
+export class OperatorStartError extends MaestroError {
+  readonly code = 'OperatorStart';
+}
+
+/** Options of a {@link Manager} (see `OperatorOptions` for their meaning and defaults). */
+export interface ManagerOptions {
+  name: string;
+  /** This process's identity (the Lease holder, the Events' reporting instance). */
+  identity: string;
+  kubeConfig: KubeConfig;
+  logger: Logger;
+  /** The container the components' dependencies come from. */
+  container: DependencyContainer;
+  namespaces?: readonly string[];
+  maxConcurrentReconciles?: number;
+  leaderElection?: boolean | Partial<LeaderElectionOptions>;
+  server?: false | { port?: number; host?: string };
+  resyncPeriodMs?: number;
+  gracefulShutdownMs?: number;
+  cacheSyncTimeoutMs?: number;
+  rateLimiter?: () => RateLimiter<string>;
+  requestTimeoutMs?: number;
+  /** How long a watch may stay silent before it is reopened (default 90 s). */
+  watchIdleTimeoutMs?: number;
+}
+
+type State = 'new' | 'starting' | 'running' | 'stopping' | 'stopped';
+
+function defaultLeaseNamespace(kubeConfig: KubeConfig): string {
+  const context = kubeConfig.getContextObject(kubeConfig.getCurrentContext());
+  return process.env.POD_NAMESPACE ?? context?.namespace ?? 'default';
+}
+
+/**
+ * Owns what an operator's controllers share (controller-runtime's manager): the one API
+ * transport, the informer cache, the client, the Event recorder, the metrics, the leader
+ * elector and the HTTP server; builds one {@link Controller} (with its
+ * {@link ReconcilePipeline}) per {@link ParentSpec}; and runs their lifecycle.
+ *
+ * Leadership is a lifecycle, not a flag ({@link Terms}). Controllers work in terms: a
+ * term begins when this replica leads (at once without leader election) and ends when it
+ * stops leading. Losing the Lease cancels the context of every reconcile in flight at once
+ * (their API requests abort) and hands out no further key; the elector competes for the
+ * Lease again only after every worker of the ended term has finished, so when this replica
+ * leads again its controllers restart cleanly, and no key is ever worked on by two
+ * workers, across terms included. A reconciler that ignores its context's cancellation and
+ * is still running `gracefulShutdownMs` after the loss makes `/healthz` fail (check
+ * `leader-term`), so the kubelet restarts the process (the outcome controller-runtime
+ * reaches by exiting).
+ */
+export class Manager {
+  readonly name: string;
+  readonly identity: string;
+  readonly logger: Logger;
+  readonly metrics: Metrics;
+  readonly transport: ApiTransport;
+  readonly cache: Cache;
+  /** The operator's own client: cached reads of watched kinds. */
+  readonly client: KubeClient;
+  readonly events: KubeEventRecorder;
+  readonly controllers: readonly Controller[];
+  readonly elector: LeaderElector | undefined;
+  readonly server: OperatorServer | undefined;
+  readonly #options: ManagerOptions;
+  readonly #cancelRoot: (reason?: unknown) => void;
+  readonly #terms: Terms;
+  #state: State = 'new';
+  #leaderKnown = false;
+  #address: string | undefined;
+  #stopping: Promise<boolean> | undefined;
+
+  constructor(spec: OperatorSpec, injection: ReadonlyMap<ParentSpec, ParentInjection>, options: ManagerOptions) {
+    this.#options = options;
+    this.name = options.name;
+    this.identity = options.identity;
+    this.logger = options.logger;
+    const [rootContext, cancelRoot] = Context.background().withCancel();
+    this.#cancelRoot = cancelRoot;
+    this.metrics = new Metrics();
+    const kubeConfig = options.kubeConfig;
+    const server = new URL(kubeConfig.getCurrentCluster()?.server ?? 'http://unknown');
+    const rest = this.metrics.restClient(server.host);
+    this.transport = ApiTransport.create(kubeConfig, {
+      userAgent: `${this.name} (maestro-operator; node ${process.version})`,
+      onRequest: (request) => rest.observe(request),
+      timeoutMs: options.requestTimeoutMs,
+    });
+    this.cache = new Cache({ transport: this.transport, namespaces: options.namespaces, logger: this.logger, idleTimeoutMs: options.watchIdleTimeoutMs });
+    this.client = new KubeClient({ transport: this.transport, resources: spec.resources, fieldManager: this.name, cache: this.cache });
+    this.events = new KubeEventRecorder({ transport: this.transport, component: this.name, instance: this.identity, logger: this.logger, resources: spec.resources });
+    const client = this.client;
+    this.controllers = spec.parents.map((parent) => {
+      const plan = injection.get(parent) ?? { scoped: [], binders: [] };
+      const pipeline = new ReconcilePipeline(parent, {
+        scopes: (object, reconcileClient, logger) => new ReconcileScope(options.container, parent.type, plan, object, reconcileClient, logger),
+        readLive: (obj, signal) => client.readLive(obj, signal),
+        events: this.events,
+      });
+      return new Controller({
+        spec: parent,
+        source: this.cache,
+        client,
+        pipeline,
+        metrics: this.metrics,
+        logger: this.logger,
+        maxConcurrentReconciles: options.maxConcurrentReconciles,
+        resyncPeriodMs: options.resyncPeriodMs,
+        rateLimiter: options.rateLimiter,
+      });
+    });
+    // Subscribe before the cache starts, so the first list announces every parent.
+    for (const controller of this.controllers) controller.watch();
+    this.#terms = new Terms(this.controllers, rootContext, { logger: this.logger, graceMs: options.gracefulShutdownMs });
+    if (options.leaderElection) {
+      const le = options.leaderElection === true ? {} : options.leaderElection;
+      const leaseName = le.leaseName ?? this.name;
+      this.elector = new LeaderElector(this.transport, {
+        ...le,
+        leaseName,
+        namespace: le.namespace ?? defaultLeaseNamespace(kubeConfig),
+        identity: le.identity ?? this.identity,
+      }, { logger: this.logger, metrics: this.metrics.leaderElection(leaseName) });
+    }
+    if (options.server !== false) {
+      this.server = new OperatorServer(this.metrics, {
+        ping: () => undefined,
+        'leader-term': () => this.#terms.stuck,
+      }, {
+        'informer-sync': () => (this.cache.synced ? undefined : 'caches not synced yet'),
+        ...(this.elector ? { 'leader-election': () => (this.#leaderKnown ? undefined : 'leadership not decided yet') } : {}),
+        running: () => (this.#state === 'running' ? undefined : `operator is ${this.#state}`),
+      });
+    }
+  }
+
+  /** The base URL of the HTTP server, once started. */
+  get url(): string | undefined {
+    return this.#address;
+  }
+
+  /** Whether this replica's controllers run (a term is active). */
+  get isLeader(): boolean {
+    return this.#terms.active;
+  }
+
+  /** Whether the caches are synced, the operator runs, and (with leader election) leadership is decided. */
+  get ready(): boolean {
+    return this.#state === 'running' && this.cache.synced && (!this.elector || this.#leaderKnown);
+  }
+
+  /**
+   * Starts the HTTP server and the caches, waits for them to sync, then starts the
+   * controllers (at once, or each time this replica acquires the Lease).
+   *
+   * @throws {@link OperatorStartError} when the caches do not sync in time (the message names the kinds).
+   */
+  async start(): Promise<void> {
+    if (this.#state !== 'new') throw new OperatorStartError(`operator ${this.name} was already started`);
+    this.#state = 'starting';
+    if (this.server) {
+      const { port = 8080, host = '0.0.0.0' } = this.#options.server || {};
+      const address = await this.server.listen(port, host);
+      this.#address = `http://${address.family === 'IPv6' ? `[${address.address}]` : address.address}:${address.port}`;
+    }
+    this.cache.start();
+    const timeout = this.#options.cacheSyncTimeoutMs ?? 120_000;
+    try {
+      await this.cache.waitForSync(AbortSignal.timeout(timeout));
+    } catch {
+      const pending = this.cache.all().filter((i) => !i.synced).map((i) => `${i.resource.plural}.${i.resource.group || 'core'}`);
+      await this.stop();
+      throw new OperatorStartError(`caches did not sync within ${timeout} ms: ${pending.join(', ')} (is the CRD installed, and may the operator list and watch them? see the operator's log)`);
+    }
+    if (this.elector) {
+      this.elector.start({
+        onStartedLeading: () => this.#beginTerm(),
+        onStoppedLeading: () => this.#loseTerm(),
+        onNewLeader: (leader) => {
+          this.#leaderKnown = true;
+          if (leader !== this.identity) this.logger.info({ leader }, 'another instance leads');
+        },
+      });
+      await this.elector.whenDecided();
+      this.#leaderKnown = true;
+    } else {
+      this.#beginTerm();
+    }
+    if (this.#state === 'starting') this.#state = 'running';
+    this.logger.info({ controllers: this.controllers.map((c) => c.name), url: this.#address }, 'operator started');
+  }
+
+  #beginTerm(): void {
+    if (this.#state === 'stopping' || this.#state === 'stopped') return;
+    this.logger.info({ identity: this.identity }, this.elector ? 'became leader; starting controllers' : 'starting controllers');
+    this.#terms.begin();
+  }
+
+  /** The elector awaits this before it competes again: every worker of the lost term has finished. */
+  async #loseTerm(): Promise<void> {
+    if (!this.#terms.active) return;
+    this.logger.warn({ identity: this.identity }, 'lost leadership; cancelling the reconciles in flight');
+    await this.#terms.lose();
+    this.logger.info('every reconcile of the lost term finished; competing for the lease again');
+  }
+
+  /**
+   * Stops gracefully: no new reconciles; those in flight finish (within
+   * `gracefulShutdownMs`, then they are cancelled); the Lease is released so a successor
+   * takes over at once; watches close; pending Events are written; the server and the
+   * connection pool close. Resolves with whether the reconciles in flight finished in
+   * time. Idempotent.
+   */
+  stop(): Promise<boolean> {
+    this.#stopping ??= this.#stop();
+    return this.#stopping;
+  }
+
+  async #stop(): Promise<boolean> {
+    this.#state = 'stopping';
+    // In-flight work gets its grace period; whatever remains is cancelled then.
+    const drained = await this.#terms.stop();
+    this.#cancelRoot(new ContextCanceledError({ cause: 'the operator stopped' }));
+    await this.elector?.stop();
+    await this.cache.stop();
+    await this.events.flush();
+    await this.server?.close();
+    await this.transport.close();
+    this.#state = 'stopped';
+    this.logger.info({ drained }, 'operator stopped');
+    return drained;
+  }
+}

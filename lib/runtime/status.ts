@@ -1,0 +1,71 @@
+/**
+ * The runtime's default status writer.
+ *
+ * @module
+ */
+import type { KubernetesObject } from '@kubernetes/client-node';
+import type { Condition } from '../api/index.js';
+import type { Client } from '../client/client.js';
+import { isConflict } from '../client/errors.js';
+import type { StatusConditionsHandler } from '../conductor/conductor.js';
+import type { Context } from '../context/index.js';
+import type { ResourceInfo } from '../resources/index.js';
+import { conditionsToWire, readConditions, rebaseConditions, sameConditions } from '../state/conditions.js';
+
+type WithStatus = KubernetesObject & { status?: { conditions?: unknown; observedGeneration?: unknown } };
+
+const MAX_ATTEMPTS = 5;
+
+/** Re-reads an object from the API server (not the cache), for conflict retries. */
+export type LiveReader = (obj: KubernetesObject, signal?: AbortSignal) => Promise<KubernetesObject>;
+
+/**
+ * The runtime's default status-conditions handler: writes `status.conditions` (and, for
+ * custom resources, `status.observedGeneration`) through the status subresource with
+ * optimistic concurrency; on `409 Conflict` it re-reads the object from the API server
+ * and re-applies only what this conduct changed, up to 5 times. It writes nothing when
+ * nothing changed. Built-in kinds keep their own `observedGeneration`, which belongs to
+ * their controllers.
+ *
+ * After a conflict the parent's `status` becomes the re-read one: what was persisted is
+ * what condition transitions (and their Events) are relative to.
+ *
+ * @example
+ * ```ts
+ * const write = defaultStatusHandler(resource, (obj) => client.readLive(obj));
+ * await write(ctx, client, parent, fetchState(ctx).conditions());
+ * ```
+ */
+export function defaultStatusHandler(resource: ResourceInfo, readLive: LiveReader): StatusConditionsHandler<KubernetesObject> {
+  const writeGeneration = !resource.builtIn;
+  return async (ctx: Context, client: Client, parent: KubernetesObject, conditions: Condition[]) => {
+    const target = parent as WithStatus;
+    const before = readConditions(target);
+    const generation = target.metadata?.generation;
+    const generationChanged = writeGeneration && generation !== undefined && target.status?.observedGeneration !== generation;
+    if (sameConditions(before, conditions) && !generationChanged) return;
+    let current: WithStatus = target;
+    let desired = conditions;
+    for (let attempt = 1; ; attempt++) {
+      const status: Record<string, unknown> = { conditions: conditionsToWire(desired) };
+      if (writeGeneration && generation !== undefined) status.observedGeneration = generation;
+      try {
+        const updated = await client.status().patch(current, { metadata: { resourceVersion: current.metadata?.resourceVersion }, status });
+        // Later writes of this reconcile (e.g. a finalizer) must start from the new version.
+        if (target.metadata && updated.metadata?.resourceVersion) target.metadata.resourceVersion = updated.metadata.resourceVersion;
+        return;
+      } catch (err) {
+        if (!isConflict(err) || attempt >= MAX_ATTEMPTS) throw err;
+        current = (await readLive(current, ctx.signal));
+        const fresh = readConditions(current);
+        desired = rebaseConditions(before, conditions, fresh);
+        target.status = current.status;
+        if (sameConditions(fresh, desired) && (!writeGeneration || generation === undefined || current.status?.observedGeneration === generation)) {
+          // Already written (typically by an earlier reconcile of this parent): nothing to do.
+          if (target.metadata && current.metadata?.resourceVersion) target.metadata.resourceVersion = current.metadata.resourceVersion;
+          return;
+        }
+      }
+    }
+  };
+}

@@ -1,0 +1,354 @@
+// The controller, its reconcile pipeline and the leadership terms, on the fake client and a
+// fake clock: no API server. Components are declared in a registry of this file's own.
+import 'reflect-metadata';
+import { expect } from 'chai';
+import { container } from 'tsyringe';
+import { V1ConfigMap, V1Secret, type V1ObjectMeta } from '@kubernetes/client-node';
+import { IsDefined, IsInt, IsOptional, IsString, Min, ValidateNested } from 'class-validator';
+import { decoratorsFor } from '../../decorators/index.js';
+import { ApiError, Context, fetchState, type Cleaner, type Client, type Condition, type Reconciler, type Result } from '../../lib/index.js';
+import { noopLogger } from '../../lib/conductor/index.js';
+import {
+  Controller, FakeClock, Metrics, ReconcilePipeline, ReconcileScope, Registry, Terms, buildSpecs, planInjection, type ParentSpec,
+} from '../../lib/runtime/index.js';
+import { FakeClient, type FakeInterceptor, type RecordedEvent } from '../../lib/testing/index.js';
+import { isPending, tick, waitFor } from '../queue/wait.js';
+
+const registry = new Registry();
+const { Resource, Parent, Reconciles, Owns, Finalizer } = decoratorsFor(registry);
+
+class TaskSpec {
+  @IsString() message!: string;
+  @IsOptional() @IsInt() @Min(0) workMs?: number;
+}
+
+@Resource({ group: 'unit.maestro.dev', version: 'v1', kind: 'Task' })
+class Task {
+  apiVersion?: string;
+  kind?: string;
+  metadata?: V1ObjectMeta;
+  @IsDefined() @ValidateNested() spec!: TaskSpec;
+  status?: { conditions?: Condition[]; observedGeneration?: number };
+}
+
+const NS = 'work';
+const keyOf = (task: Task) => `${task.metadata!.namespace}/${task.metadata!.name}`;
+
+/** What the components saw, reset per test. */
+const seen = {
+  clock: new FakeClock(),
+  trace: [] as string[],
+  inFlight: new Set<string>(),
+  overlaps: [] as string[],
+  started: [] as string[],
+  interrupted: [] as string[],
+  stubborn: undefined as undefined | { promise: Promise<void>; release: () => void },
+};
+
+/** Waits `ms` on the test's fake clock, or rejects with the context's error when it is cancelled. */
+function sleep(ctx: Context, ms: number): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const interrupted = () => ctx.err() ?? new Error('cancelled');
+    if (ctx.aborted) return reject(interrupted());
+    const cancel = seen.clock.setTimer(() => { ctx.signal.removeEventListener('abort', onAbort); resolve(); }, ms);
+    const onAbort = () => { cancel(); reject(interrupted()); };
+    ctx.signal.addEventListener('abort', onAbort, { once: true });
+  });
+}
+
+@Parent(Task) @Reconciles(10)
+class Work implements Reconciler<Task> {
+  async reconcile(ctx: Context, client: Client, task: Task): Promise<Result> {
+    const key = keyOf(task);
+    if (seen.inFlight.has(key)) seen.overlaps.push(key);
+    seen.inFlight.add(key);
+    seen.started.push(key);
+    seen.trace.push(`work:${key}`);
+    try {
+      if (task.spec.message === 'fail') throw new Error(`boom for ${task.metadata!.name}`);
+      if (task.spec.message === 'slow-api') await client.get(V1Secret, { name: 'held' });
+      if (task.spec.message === 'stubborn') await seen.stubborn!.promise;
+      if (task.spec.workMs) await sleep(ctx, task.spec.workMs);
+      return {};
+    } catch (err) {
+      if (ctx.aborted) seen.interrupted.push(key);
+      throw err;
+    } finally {
+      seen.inFlight.delete(key);
+    }
+  }
+}
+
+@Parent(Task) @Reconciles(20) @Owns(V1ConfigMap)
+class Child implements Reconciler<Task> {
+  async reconcile(_ctx: Context, client: Client, task: Task): Promise<Result> {
+    seen.trace.push(`child:${keyOf(task)}`);
+    await client.apply<V1ConfigMap>({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: task.metadata!.name! }, data: { message: task.spec.message } });
+    return {};
+  }
+}
+
+@Parent(Task) @Reconciles(30)
+class Ready implements Reconciler<Task> {
+  async reconcile(ctx: Context, _client: Client, task: Task): Promise<Result> {
+    seen.trace.push(`ready:${keyOf(task)}`);
+    fetchState(ctx).addCondition({ type: 'Ready', status: 'True', reason: 'Done', message: `did ${task.spec.message}` });
+    return {};
+  }
+}
+
+@Parent(Task) @Finalizer('unit.maestro.dev/cleanup')
+class Cleanup implements Cleaner<Task> {
+  async cleanup(_ctx: Context, _client: Client, task: Task): Promise<Result> {
+    seen.trace.push(`cleanup:${keyOf(task)}`);
+    return {};
+  }
+}
+
+const task = (name: string, spec: Partial<TaskSpec> = { message: 'hi' }): Task =>
+  ({ apiVersion: 'unit.maestro.dev/v1', kind: 'Task', metadata: { name, namespace: NS }, spec: spec as TaskSpec });
+
+/** A controller for Tasks on a fake client, with its pipeline and terms, all on the fake clock. */
+function harness(options: { concurrency?: number; objects?: Task[]; intercept?: FakeInterceptor } = {}) {
+  const client = new FakeClient({ registry, objects: options.objects, intercept: options.intercept });
+  const spec = buildSpecs({ registry, components: [Work, Child, Ready, Cleanup] }).parents[0] as ParentSpec;
+  const root = container.createChildContainer();
+  const { plan, problems } = planInjection(spec, registry, root);
+  expect(problems).to.deep.equal([]);
+  const events: RecordedEvent[] = [];
+  const pipeline = new ReconcilePipeline(spec, {
+    scopes: (object, reconcileClient, logger) => new ReconcileScope(root, spec.type, plan, object, reconcileClient, logger),
+    readLive: (obj, signal) => client.readLive(obj, signal),
+    events: { event: (obj, type, reason, message) => events.push({ type, reason, message, object: `${obj.metadata?.namespace}/${obj.metadata?.name}` }) },
+  });
+  const controller = new Controller({
+    spec, source: client.source, client, pipeline, metrics: new Metrics(), logger: noopLogger,
+    maxConcurrentReconciles: options.concurrency ?? 1, clock: seen.clock,
+  });
+  controller.watch();
+  const terms = new Terms([controller], Context.background(), { logger: noopLogger, graceMs: 10_000, clock: seen.clock });
+  const stored = (name: string) => client.objects(Task).find((t) => t.metadata?.name === name);
+  const ready = (name: string) => stored(name)?.status?.conditions?.find((c) => c.type === 'Ready');
+  const writes = () => client.calls.filter((c) => !c.startsWith('get ') && !c.startsWith('list '));
+  return { client, controller, terms, events, stored, ready, writes };
+}
+
+/** Advances the fake clock in steps until `condition` holds (timers fire, workers run in between). */
+async function advanceUntil(condition: () => boolean, what: string, stepMs = 100, maxMs = 600_000): Promise<void> {
+  for (let waited = 0; !condition(); waited += stepMs) {
+    if (waited > maxMs) throw new Error(`${what} did not happen within ${maxMs} ms of fake time`);
+    seen.clock.advance(stepMs);
+    for (let i = 0; i < 5; i++) await tick();
+  }
+}
+
+describe('The controller and its reconcile pipeline (fake client, fake clock)', () => {
+  let h: ReturnType<typeof harness>;
+  beforeEach(() => {
+    seen.clock = new FakeClock();
+    seen.trace = [];
+    seen.inFlight.clear();
+    seen.overlaps = [];
+    seen.started = [];
+    seen.interrupted = [];
+    seen.stubborn = undefined;
+  });
+  afterEach(async () => {
+    seen.stubborn?.release();
+    await h?.terms.stop(1_000);
+  });
+
+  describe('the pipeline', () => {
+    it('runs validation, then finalizers, then the steps in order, then the status writer', async () => {
+      h = harness({ objects: [task('a', { message: 'hi' })] });
+      h.terms.begin();
+      await waitFor(() => h.ready('a')?.status === 'True', 'Ready=True');
+      expect(seen.trace).to.deep.equal([`work:${NS}/a`, `child:${NS}/a`, `ready:${NS}/a`]);
+      // The finalizer is written before any step could create something to clean up; status last.
+      expect(h.writes()).to.deep.equal([`patch Task/${NS}/a`, `apply ConfigMap/${NS}/a`, `status-patch Task/${NS}/a`]);
+      const a = h.stored('a')!;
+      expect(a.metadata?.finalizers).to.deep.equal(['unit.maestro.dev/cleanup']);
+      expect(a.status?.observedGeneration).to.equal(1);
+      const cm = h.client.objects(V1ConfigMap)[0]!;
+      expect(cm.metadata?.ownerReferences).to.deep.equal([{
+        apiVersion: 'unit.maestro.dev/v1', kind: 'Task', name: 'a', uid: a.metadata!.uid, controller: true, blockOwnerDeletion: true,
+      }]);
+      expect(h.events, 'a condition that appears True records no Event').to.deep.equal([]);
+      // The echoes of its own writes (finalizer, child, status) enqueue nothing.
+      await advanceUntil(() => true, 'settle');
+      expect(seen.started).to.deep.equal([`${NS}/a`]);
+    });
+
+    it('stops an invalid parent at validation: Ready=False/InvalidSpec, no finalizer, no step, Warning Events, no retry', async () => {
+      h = harness({ objects: [task('bad', { message: 42 as unknown as string })] });
+      h.terms.begin();
+      await waitFor(() => h.ready('bad')?.reason === 'InvalidSpec', 'InvalidSpec');
+      expect(h.ready('bad')).to.include({ status: 'False' });
+      expect(h.ready('bad')!.message).to.contain('spec.message (isString)');
+      expect(h.writes()).to.deep.equal([`status-patch Task/${NS}/bad`]);
+      expect(seen.trace).to.deep.equal([]);
+      expect(h.events.map((e) => [e.type, e.reason, e.message.split(':')[0]])).to.deep.equal([
+        ['Warning', 'InvalidSpec', 'Ready'],
+        ['Warning', 'InvalidSpec', 'reconciler SpecValidation failed'],
+      ]);
+      await advanceUntil(() => false, 'nothing', 60_000, 600_000).catch(() => undefined);
+      expect(h.writes(), 'a terminal error is not retried').to.have.length(1);
+    });
+
+    it('adds the finalizer, runs the cleanup once on deletion, then removes the finalizer so the object goes away', async () => {
+      h = harness({ objects: [task('f')] });
+      h.terms.begin();
+      await waitFor(() => h.ready('f')?.status === 'True', 'Ready=True');
+      await h.client.delete(h.stored('f')!);
+      expect(h.stored('f')?.metadata?.deletionTimestamp, 'the finalizer holds the object').to.be.instanceOf(Date);
+      await waitFor(() => h.stored('f') === undefined, 'the object gone');
+      expect(seen.trace.filter((t) => t.startsWith('cleanup'))).to.deep.equal([`cleanup:${NS}/f`]);
+      expect(h.client.actions.filter((a) => a.verb === 'patch').map((a) => a.body)).to.deep.equal([
+        { metadata: { resourceVersion: '1', finalizers: ['unit.maestro.dev/cleanup'] } },
+        [
+          { op: 'test', path: '/metadata/finalizers', value: ['unit.maestro.dev/cleanup'] },
+          { op: 'replace', path: '/metadata/finalizers', value: [] },
+        ],
+      ]);
+    });
+
+    it('retries a status write that conflicts with someone else\u2019s on a fresh read, keeping their condition', async () => {
+      let raced = false;
+      const intercept: FakeInterceptor = async (action) => {
+        if (action.verb !== 'status-patch' || raced) return;
+        raced = true;
+        // Another writer changes the status just before the operator's write lands.
+        const current = h.stored('r')!;
+        await h.client.status().patch(current, { status: { conditions: [{ type: 'External', status: 'True', reason: 'SetByOthers', message: '', lastTransitionTime: '2026-01-01T00:00:00Z' }] } });
+      };
+      h = harness({ objects: [task('r')], intercept });
+      h.terms.begin();
+      await waitFor(() => h.ready('r')?.status === 'True', 'Ready=True');
+      expect(h.stored('r')!.status!.conditions!.map((c) => c.type)).to.deep.equal(['External', 'Ready']);
+      const statusWrites = h.client.actions.filter((a) => a.verb === 'status-patch' || a.verb === 'get');
+      // ours (409), theirs, the fresh read, ours again.
+      expect(statusWrites.map((a) => a.verb)).to.deep.equal(['status-patch', 'status-patch', 'get', 'status-patch']);
+    });
+
+    it('records an Event for each change of a condition\u2019s status, none for one that appears True, and a Warning for each failure', async () => {
+      h = harness({ objects: [task('e')] });
+      h.terms.begin();
+      await waitFor(() => h.ready('e')?.status === 'True', 'Ready=True');
+      expect(h.events).to.deep.equal([]);
+      await h.client.patch(h.stored('e')!, { spec: { message: 'fail' } });
+      await waitFor(() => h.ready('e')?.status === 'False', 'Ready=False');
+      expect(h.events).to.deep.equal([
+        { type: 'Warning', reason: 'ReconcileError', message: 'Ready: True -> False: Work: boom for e', object: `${NS}/e` },
+        { type: 'Warning', reason: 'ReconcileError', message: 'reconciler Work failed: boom for e', object: `${NS}/e` },
+      ]);
+      await h.client.patch(h.stored('e')!, { spec: { message: 'fine' } });
+      await advanceUntil(() => h.ready('e')?.status === 'True', 'Ready=True again');
+      expect(h.events.slice(2).filter((e) => e.reason === 'Done')).to.deep.equal([
+        { type: 'Normal', reason: 'Done', message: 'Ready: False -> True: did fine', object: `${NS}/e` },
+      ]);
+    });
+  });
+
+  describe('the controller', () => {
+    it('retries a failing object with growing backoff on the queue\u2019s clock, and converges the others', async () => {
+      h = harness({ objects: [task('bad', { message: 'fail' }), task('good')], concurrency: 2 });
+      h.terms.begin();
+      await waitFor(() => h.ready('good')?.status === 'True', 'good Ready');
+      const attempts = () => seen.started.filter((k) => k === `${NS}/bad`).length;
+      await waitFor(() => attempts() === 1, 'first attempt');
+      // 5 ms doubling: attempts 2..6 come within 5+10+20+40+80 = 155 ms of fake time, the 7th needs 160 ms more.
+      await advanceUntil(() => attempts() >= 6, 'six attempts', 1, 155);
+      expect(attempts()).to.equal(6);
+      seen.clock.advance(100);
+      for (let i = 0; i < 5; i++) await tick();
+      expect(attempts(), 'the next retry waits longer').to.equal(6);
+      await advanceUntil(() => attempts() === 7, 'seventh attempt', 10, 100);
+      expect(seen.started.filter((k) => k === `${NS}/good`)).to.have.length(1);
+    });
+
+    it('never reconciles one key twice at once, and runs at most maxConcurrentReconciles at a time', async () => {
+      const tasks = Array.from({ length: 6 }, (_, i) => task(`c${i}`, { message: 'hi', workMs: 1000 }));
+      h = harness({ objects: tasks, concurrency: 2 });
+      h.terms.begin();
+      await waitFor(() => seen.inFlight.size === 2, 'two in flight');
+      // Changes to objects in flight are queued behind them, not run beside them.
+      for (const name of ['c0', 'c1']) await h.client.patch(h.stored(name)!, { spec: { message: 'again', workMs: 1000 } });
+      let most = 0;
+      await advanceUntil(() => {
+        most = Math.max(most, seen.inFlight.size);
+        return tasks.every((t) => h.ready(t.metadata!.name!)?.message === (['c0', 'c1'].includes(t.metadata!.name!) ? 'did again' : 'did hi'));
+      }, 'all converged', 50);
+      expect(most).to.equal(2);
+      expect(seen.overlaps).to.deep.equal([]);
+      expect(seen.started.filter((k) => k === `${NS}/c0`)).to.have.length(2);
+    });
+  });
+
+  describe('leadership terms', () => {
+    it('on loss cancels every reconcile in flight at once (their API calls abort), hands out no key, and restarts cleanly when leading again', async () => {
+      const aborted: string[] = [];
+      const intercept: FakeInterceptor = async (action, signal) => {
+        if (action.resource.kind !== 'Secret') return;
+        // The API call of a reconcile in flight hangs until its context is cancelled.
+        await new Promise<void>((resolve) => signal?.addEventListener('abort', () => { aborted.push(action.name); resolve(); }, { once: true }));
+      };
+      const tasks = [task('api', { message: 'slow-api' }), ...Array.from({ length: 7 }, (_, i) => task(`t${i}`, { message: 'hi', workMs: 1500 }))];
+      h = harness({ objects: tasks, concurrency: 2, intercept });
+      h.terms.begin();
+      await waitFor(() => seen.inFlight.size === 2, 'two reconciles in flight');
+      expect(seen.inFlight.has(`${NS}/api`)).to.equal(true);
+      const before = [...seen.started];
+
+      const lost = h.terms.lose();
+      expect(h.controller.running, 'no key is handed out after the loss').to.equal(false);
+      await lost;
+      expect(seen.inFlight.size, 'every worker finished before lose() resolved').to.equal(0);
+      expect(aborted, 'the API call in flight was aborted').to.deep.equal(['held']);
+      expect(seen.interrupted.sort()).to.deep.equal(before.sort());
+
+      // Not leading: nothing starts, whatever happens.
+      await h.client.create(task('late'));
+      await advanceUntil(() => false, 'nothing', 1_000, 30_000).catch(() => undefined);
+      expect(seen.started).to.deep.equal(before);
+
+      // Leading again: every parent is reconciled, the interrupted ones included.
+      await h.client.patch(h.stored('api')!, { spec: { message: 'hi' } });
+      h.terms.begin();
+      await advanceUntil(() => [...tasks, task('late')].every((t) => h.ready(t.metadata!.name!)?.status === 'True'), 'all Ready', 100);
+      expect(seen.overlaps).to.deep.equal([]);
+    });
+
+    it('begins no term while a worker of the lost one still runs, and reports it as stuck after the grace period', async () => {
+      let release!: () => void;
+      const promise = new Promise<void>((resolve) => { release = resolve; });
+      seen.stubborn = { promise, release };
+      h = harness({ objects: [task('s', { message: 'stubborn' })] });
+      h.terms.begin();
+      await waitFor(() => seen.inFlight.has(`${NS}/s`), 'the stubborn reconcile in flight');
+      const lost = h.terms.lose();
+      expect(await isPending(lost), 'lose() waits for the worker that ignores cancellation').to.equal(true);
+      h.terms.begin();
+      expect(h.terms.active, 'no new term while the old one has a worker').to.equal(false);
+      expect(h.terms.stuck).to.equal(undefined);
+      seen.clock.advance(10_000);
+      expect(h.terms.stuck).to.match(/still running 10000 ms after they were cancelled/);
+      release();
+      await lost;
+      expect(h.terms.stuck).to.equal(undefined);
+      h.terms.begin();
+      expect(h.terms.active).to.equal(true);
+      expect(seen.overlaps).to.deep.equal([]);
+    });
+  });
+
+  it('lets API errors through typed: an apply refused by the API marks the parent Ready=False with the API\u2019s reason', async () => {
+    const intercept: FakeInterceptor = (action) => {
+      if (action.verb === 'apply') throw new ApiError(403, 'configmaps is forbidden', { reason: 'Forbidden', code: 403 });
+    };
+    h = harness({ objects: [task('denied')], intercept });
+    h.terms.begin();
+    await waitFor(() => h.ready('denied')?.reason === 'Forbidden', 'Ready=False/Forbidden');
+    expect(h.ready('denied')!.message).to.contain('configmaps is forbidden');
+    expect(h.events.find((e) => e.message.startsWith('reconciler Child failed'))?.reason).to.equal('Forbidden');
+  });
+});
