@@ -303,7 +303,14 @@ export class Informer<T extends KubernetesObject = KubernetesObject> {
     raw.apiVersion = this.resource.apiVersion;
     raw.kind = this.resource.kind;
     if (raw.metadata?.managedFields) delete raw.metadata.managedFields;
-    return fromWire<T>(raw);
+    try {
+      return fromWire<T>(raw);
+    } catch (err) {
+      // One object the model conversion chokes on must not stall the watch (it would be
+      // delivered again after every reconnect) nor the list: cache it as received.
+      this.#log.warn({ err: describeError(err), name: raw.metadata?.name, namespace: raw.metadata?.namespace }, 'object kept in wire form: model conversion failed');
+      return raw as T;
+    }
   }
 
   #store(obj: T): void {
