@@ -12,7 +12,8 @@ import { Context, ContextCanceledError } from '../context/index.js';
 import type { OperatorSpec, ParentSpec } from '../declare/specs.js';
 import { MaestroError } from '../errors/index.js';
 import { KubeEventRecorder } from '../events/index.js';
-import { LeaderElector, type LeaderElectionOptions } from '../leader/index.js';
+import { LeaderElector, LeaseForbiddenError, type LeaderElectionOptions } from '../leader/index.js';
+import type { ObjectLimits } from '../limits/index.js';
 import type { Logger } from '../log/index.js';
 import { Metrics } from '../metrics/index.js';
 import type { RateLimiter } from '../queue/index.js';
@@ -47,7 +48,14 @@ export interface ManagerOptions {
   requestTimeoutMs?: number;
   /** How long a watch may stay silent before it is reopened (default 90 s). */
   watchIdleTimeoutMs?: number;
+  /** Parents above these are refused (see `OperatorOptions.objectLimits`). */
+  objectLimits?: ObjectLimits;
+  /** Finalizers removed without cleanup (see `OperatorOptions.retiredFinalizers`). */
+  retiredFinalizers?: readonly string[];
 }
+
+/** How often the keep-alive timer fires: it only has to exist. */
+const KEEP_ALIVE_MS = 3_600_000;
 
 type State = 'new' | 'starting' | 'running' | 'stopping' | 'stopped';
 
@@ -93,6 +101,8 @@ export class Manager {
   #leaderKnown = false;
   #address: string | undefined;
   #stopping: Promise<boolean> | undefined;
+  /** Holds the event loop open from start() to stop() (see {@link Manager.start}). */
+  #keepAlive: NodeJS.Timeout | undefined;
 
   constructor(spec: OperatorSpec, injection: ReadonlyMap<ParentSpec, ParentInjection>, options: ManagerOptions) {
     this.#options = options;
@@ -120,6 +130,8 @@ export class Manager {
         scopes: (object, reconcileClient, logger) => new ReconcileScope(options.container, parent.type, plan, object, reconcileClient, logger),
         readLive: (obj, signal) => client.readLive(obj, signal),
         events: this.events,
+        limits: options.objectLimits,
+        retiredFinalizers: options.retiredFinalizers,
       });
       return new Controller({
         spec: parent,
@@ -177,11 +189,18 @@ export class Manager {
    * Starts the HTTP server and the caches, waits for them to sync, then starts the
    * controllers (at once, or each time this replica acquires the Lease).
    *
-   * @throws {@link OperatorStartError} when the caches do not sync in time (the message names the kinds).
+   * From here until {@link Manager.stop} the manager keeps the process alive: its own
+   * timers (reconnect backoff, the elector's) do not, so without the HTTP server a
+   * process whose API server went away would otherwise just end, with exit code 0.
+   *
+   * @throws {@link OperatorStartError} when the caches do not sync in time (the message
+   *   names the kinds), or RBAC forbids the leader-election Lease (the message names the
+   *   Role it needs).
    */
   async start(): Promise<void> {
     if (this.#state !== 'new') throw new OperatorStartError(`operator ${this.name} was already started`);
     this.#state = 'starting';
+    this.#keepAlive = setInterval(() => undefined, KEEP_ALIVE_MS);
     if (this.server) {
       const { port = 8080, host = '0.0.0.0' } = this.#options.server || {};
       const address = await this.server.listen(port, host);
@@ -205,13 +224,29 @@ export class Manager {
           if (leader !== this.identity) this.logger.info({ leader }, 'another instance leads');
         },
       });
-      await this.elector.whenDecided();
+      try {
+        await this.elector.whenDecided();
+      } catch (err) {
+        await this.stop();
+        throw this.#leaseStartError(err);
+      }
       this.#leaderKnown = true;
     } else {
       this.#beginTerm();
     }
     if (this.#state === 'starting') this.#state = 'running';
     this.logger.info({ controllers: this.controllers.map((c) => c.name), url: this.#address }, 'operator started');
+  }
+
+  #leaseStartError(err: unknown): OperatorStartError {
+    if (!(err instanceof LeaseForbiddenError)) return new OperatorStartError(`leader election failed: ${err instanceof Error ? err.message : String(err)}`);
+    const { namespace, leaseName } = err;
+    return new OperatorStartError(
+      `leader election is forbidden: the operator ${err.message}. It needs a Role in namespace ${namespace} `
+      + `(bound to its service account) with rules: apiGroups ["coordination.k8s.io"], resources ["leases"], verbs ["create"]; `
+      + `and apiGroups ["coordination.k8s.io"], resources ["leases"], resourceNames ["${leaseName}"], verbs ["get", "update"]. `
+      + `\`maestro-operator generate rbac --name ${this.name} --leader-election ${namespace}\` writes it as Role ${this.name}-leader-election.`,
+    );
   }
 
   #beginTerm(): void {
@@ -250,6 +285,8 @@ export class Manager {
     await this.events.flush();
     await this.server?.close();
     await this.transport.close();
+    clearInterval(this.#keepAlive);
+    this.#keepAlive = undefined;
     this.#state = 'stopped';
     this.logger.info({ drained }, 'operator stopped');
     return drained;
