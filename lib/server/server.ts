@@ -45,8 +45,10 @@ export class OperatorServer {
     const url = new URL(req.url ?? '/', 'http://localhost');
     try {
       if (url.pathname === '/metrics') {
+        // Collect first: a collector that throws must still leave the 500 below possible.
+        const text = await this.metrics.text();
         res.writeHead(200, { 'Content-Type': this.metrics.contentType });
-        res.end(await this.metrics.text());
+        res.end(text);
       } else if (url.pathname === '/healthz' || url.pathname === '/livez') {
         this.#checks(res, this.health, url.searchParams.has('verbose'));
       } else if (url.pathname === '/readyz') {
@@ -56,6 +58,7 @@ export class OperatorServer {
         res.end('not found\n');
       }
     } catch (err) {
+      if (res.headersSent) return void res.destroy();
       res.writeHead(500, { 'Content-Type': 'text/plain' });
       res.end(`${err instanceof Error ? err.message : String(err)}\n`);
     }
