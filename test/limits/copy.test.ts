@@ -28,9 +28,9 @@ describe('limits: deepCopy', () => {
     const copy = deepCopy(original);
     expect(copy).to.deep.equal(original);
     expect(copy.model).to.be.instanceOf(V1ConfigMap);
-    expect(copy.model.metadata!.creationTimestamp).to.be.instanceOf(Date).and.not.equal(created);
-    expect(copy.model.metadata!.creationTimestamp!.getTime()).to.equal(created.getTime());
-    copy.model.metadata!.labels!['a'] = 'changed';
+    expect(copy.model.metadata.creationTimestamp).to.be.instanceOf(Date).and.not.equal(created);
+    expect(copy.model.metadata.creationTimestamp.getTime()).to.equal(created.getTime());
+    copy.model.metadata.labels['a'] = 'changed';
     (copy.list[4] as [number, { four: number }])[1].four = 5;
     expect(model.metadata.labels.a).to.equal('b');
     expect(((original.list[4] as unknown[])[1] as { four: number }).four).to.equal(4);
