@@ -24,3 +24,4 @@ export {
   ControlPlaneAssetsError, ControlPlaneStartError, ControlPlaneStoppedError, CRDInstallError, WaitTimeoutError,
 } from './errors.js';
 export type { ControlPlaneComponent } from './errors.js';
+export type { ObjectSource } from './objects.js';
