@@ -25,3 +25,4 @@ export {
 } from './errors.js';
 export type { ControlPlaneComponent } from './errors.js';
 export type { ObjectSource } from './objects.js';
+export type { ControlPlaneBinary } from './build.js';

@@ -6,6 +6,7 @@ import {
 import { ObjectSerializer } from '@kubernetes/client-node/dist/serializer.js';
 import { toWire } from '../../lib/client/serialization.js';
 import { keywordsCRD, keywordsCRDYaml } from '../support/crd-keywords.js';
+import { dig } from '../support/raw.js';
 
 /** A NetworkPolicy as users write it in YAML: `from` is `_from` in client-node's model. */
 const policyWire = {
@@ -65,9 +66,9 @@ describe('client: the wire form of objects (toWire)', () => {
   });
 
   it('keeps user data in untyped fields verbatim (a default whose keys look like model names)', () => {
-    const wire = json(toWire(keywordsCRD('zoos'))) as Record<string, any>;
-    const steps = wire['spec'].versions[0].schema.openAPIV3Schema.properties.spec.properties.steps;
-    expect(steps.items.properties.options.default).to.deep.equal({ x_kubernetes_like: 'kept verbatim', $literal: true });
+    const wire = json(toWire(keywordsCRD('zoos')));
+    const steps = dig(wire, 'spec', 'versions', 0, 'schema', 'openAPIV3Schema', 'properties', 'spec', 'properties', 'steps');
+    expect(dig(steps, 'items', 'properties', 'options', 'default')).to.deep.equal({ x_kubernetes_like: 'kept verbatim', $literal: true });
   });
 
   it('gives a built-in kind with renamed fields the same wire form from YAML and from model classes', () => {
@@ -84,15 +85,15 @@ describe('client: the wire form of objects (toWire)', () => {
       ...policyWire,
       spec: { ...policyWire.spec, someFutureField: { enabled: true }, ingress: [{ from: [{ ipBlock: { cidr: '10.0.0.0/8' } }], _from: [{ ipBlock: { cidr: '192.168.0.0/16' } }] }] },
     } as KubernetesObject;
-    const wire = json(toWire(obj)) as Record<string, any>;
-    expect(wire['spec'].someFutureField).to.deep.equal({ enabled: true });
-    expect(wire['spec'].ingress).to.deep.equal([{ from: [{ ipBlock: { cidr: '192.168.0.0/16' } }] }]);
+    const wire = json(toWire(obj));
+    expect(dig(wire, 'spec', 'someFutureField')).to.deep.equal({ enabled: true });
+    expect(dig(wire, 'spec', 'ingress')).to.deep.equal([{ from: [{ ipBlock: { cidr: '192.168.0.0/16' } }] }]);
   });
 
   it('writes Dates as RFC 3339 and leaves custom resources untouched', () => {
     const created = new Date('2026-01-02T03:04:05.678Z');
-    const wire = toWire({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'c', creationTimestamp: created } }) as Record<string, any>;
-    expect(wire['metadata'].creationTimestamp).to.equal('2026-01-02T03:04:05.678Z');
+    const wire = toWire({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'c', creationTimestamp: created } });
+    expect(dig(wire, 'metadata', 'creationTimestamp')).to.equal('2026-01-02T03:04:05.678Z');
     const custom = { apiVersion: 'example.com/v1', kind: 'Thing', metadata: { name: 't' }, spec: { _from: 1, 'x-y': 2 } };
     expect(toWire(custom)).to.equal(custom);
   });

@@ -1,5 +1,7 @@
 // A CRD whose schema uses every keyword a structural schema may hold (apiextensions.k8s.io/v1),
 // written as users write CRD YAML. Used to prove that every field reaches the API server.
+// (Values the server drops as empty, such as `exclusiveMaximum: false` or `priority: 0`, are
+// left out so that what is read back can be compared with what was sent.)
 import { load } from 'js-yaml';
 import type { KubernetesObject } from '@kubernetes/client-node';
 
@@ -28,7 +30,7 @@ spec:
       selectableFields:
         - jsonPath: .spec.color
       additionalPrinterColumns:
-        - { name: Color, type: string, jsonPath: .spec.color, description: the color, priority: 0 }
+        - { name: Color, type: string, jsonPath: .spec.color, description: the color }
         - { name: Replicas, type: integer, format: int32, jsonPath: .spec.replicas, priority: 1 }
       schema:
         openAPIV3Schema:
@@ -61,8 +63,8 @@ spec:
                   x-kubernetes-validations:
                     - rule: self.size() > 0
                       message: color must not be empty
-                replicas: { type: integer, format: int32, minimum: 0, maximum: 10, exclusiveMaximum: false, default: 1 }
-                maxReplicas: { type: integer, format: int32, minimum: 1, exclusiveMinimum: false, default: 5, multipleOf: 1 }
+                replicas: { type: integer, format: int32, minimum: 0, maximum: 10, default: 1 }
+                maxReplicas: { type: integer, format: int32, minimum: 1, default: 5, multipleOf: 1 }
                 ratio: { type: number, format: double, minimum: 0, maximum: 1, exclusiveMinimum: true, exclusiveMaximum: true, multipleOf: 0.25 }
                 name: { type: string, minLength: 1, maxLength: 63, pattern: '^[a-z]([-a-z0-9]*[a-z0-9])?$' }
                 created: { type: string, format: date-time }
