@@ -6,7 +6,7 @@
 import { spawn } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { access, chmod, mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
-import { availableParallelism, homedir } from 'node:os';
+import { availableParallelism, homedir, tmpdir } from 'node:os';
 import { delimiter, join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { ControlPlaneAssetsError } from './errors.js';
@@ -26,7 +26,7 @@ export type ControlPlaneBinary = 'kube-apiserver' | 'etcd' | 'kube-controller-ma
 /** Every binary, in build order: what a control plane needs first, kubectl last. */
 export const allBinaries: readonly ControlPlaneBinary[] = ['etcd', 'kube-apiserver', 'kube-controller-manager', 'kube-scheduler', 'kwok', 'kubectl'];
 
-type GoModule = 'etcd' | 'kubernetes' | 'kwok';
+type GoModule = 'etcd' | 'kubernetes';
 
 /** The pinned versions (tools/control-plane/versions.env). */
 export interface ControlPlaneVersions {
@@ -41,7 +41,8 @@ const sources: Record<ControlPlaneBinary, { module: GoModule; version: (v: Contr
   'kube-controller-manager': { module: 'kubernetes', version: (v) => v.kubernetes },
   'kube-scheduler': { module: 'kubernetes', version: (v) => v.kubernetes },
   'kubectl': { module: 'kubernetes', version: (v) => v.kubernetes },
-  'kwok': { module: 'kwok', version: (v) => v.kwok },
+  // In the Kubernetes module, sharing its compiled packages (see its cmd/kwok/main.go).
+  'kwok': { module: 'kubernetes', version: (v) => v.kwok },
 };
 
 /** The Go wrapper modules the binaries are built from (`tools/control-plane` of this package). */
@@ -106,7 +107,7 @@ export async function cachedBinaries(dir: string, versions: ControlPlaneVersions
   for (const binary of allBinaries) {
     if (!(await isExecutable(join(dir, binary)))) continue;
     // Kubernetes and etcd versions are in the folder name; kwok's must be in the manifest.
-    if (sources[binary].module === 'kwok' && manifest[binary] !== sources[binary].version(versions)) continue;
+    if (binary === 'kwok' && manifest[binary] !== versions.kwok) continue;
     present.add(binary);
   }
   return present;
@@ -139,7 +140,6 @@ export async function buildControlPlane(wanted: readonly ControlPlaneBinary[], o
   try {
     const go = await findGo(tools);
     await mkdir(join(cacheRoot(), 'control-plane'), { recursive: true });
-    progress.setPhase('waiting for the control plane build lock');
     const release = await acquireLock(join(cacheRoot(), 'control-plane', '.lock'), () =>
       progress.setPhase('waiting for another build of the control plane to finish'));
     try {
@@ -192,7 +192,8 @@ async function findGo(tools: string): Promise<GoToolchain> {
     if (await isExecutable(candidate)) { path = candidate; break; }
   }
   if (!path) throw new ControlPlaneAssetsError(goMissingMessage(need, undefined, chosen));
-  const [goVersion = '', goFlags = ''] = (await runGo(path, ['env', 'GOVERSION', 'GOFLAGS'], tools, { ...process.env, GOTOOLCHAIN: 'local' })).output.split('\n');
+  // Outside the modules: an older Go would refuse their go.mod before answering.
+  const [goVersion = '', goFlags = ''] = (await runGo(path, ['env', 'GOVERSION', 'GOFLAGS'], tmpdir(), { ...process.env, GOTOOLCHAIN: 'local' })).output.split('\n');
   const have = goVersion.trim().replace(/^go/, '');
   const env: NodeJS.ProcessEnv = {
     ...process.env,
@@ -324,7 +325,8 @@ class Builder {
       this.progress.setDetail(downloads || 'checking the module cache');
       return;
     }
-    const packages = `${s.compiled}${s.total ? `/${s.total}` : ''} packages${s.current ? ` (${s.current})` : ''}`;
+    // -v names only the packages actually compiled: cached ones never show, so the total is a bound.
+    const packages = `${s.compiled.toLocaleString('en-US')} packages compiled${s.total ? ` (of at most ${s.total.toLocaleString('en-US')})` : ''}${s.current ? `, now ${s.current}` : ''}`;
     this.progress.setDetail(downloads ? `${packages}; meanwhile ${downloads}` : packages);
   }
 

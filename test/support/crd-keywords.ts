@@ -49,7 +49,7 @@ spec:
               maxProperties: 20
               x-kubernetes-validations:
                 - rule: self.replicas <= self.maxReplicas
-                  messageExpression: "'replicas ' + string(self.replicas) + ' exceeds maxReplicas ' + string(self.maxReplicas)"
+                  messageExpression: "'replicas exceed maxReplicas for ' + self.color + ' objects'"
                   reason: FieldValueForbidden
                   fieldPath: .replicas
                 - rule: self.color == oldSelf.color
@@ -59,6 +59,7 @@ spec:
                 color:
                   type: string
                   enum: [red, green, blue, black]
+                  maxLength: 5
                   example: red
                   x-kubernetes-validations:
                     - rule: self.size() > 0

@@ -1,8 +1,11 @@
 // Command kwok is upstream's kwok (sigs.k8s.io/kwok): it keeps fake Nodes Ready and moves
 // the Pods bound to them through their lifecycle (stages), so that Deployments become
 // Available without a kubelet or a container runtime. It mirrors cmd/kwok/main.go of the
-// pinned release (Apache-2.0, The Kubernetes Authors); a separate module from the
-// Kubernetes wrapper so that version selection of the two never interferes.
+// pinned release (Apache-2.0, The Kubernetes Authors). It lives in the Kubernetes wrapper
+// module so that it shares the compiled client-go, apimachinery, gRPC, ... with the control
+// plane: go.mod pins every module kwok would raise back to the version Kubernetes selects
+// (the `replace` lines scripts/control-plane-assets --update generates), so the Kubernetes
+// binaries are built from exactly the sources of the release.
 package main
 
 import (
