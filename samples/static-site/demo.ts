@@ -4,7 +4,7 @@
 //   node dist/samples/static-site/demo.js [--keep]
 import 'reflect-metadata';
 import { parseArgs } from 'node:util';
-import { KubeConfig, V1ConfigMap, V1CustomResourceDefinition, V1Deployment, V1Namespace, V1Service } from '@kubernetes/client-node';
+import { KubeConfig, V1ConfigMap, V1CustomResourceDefinition, V1Deployment, V1Namespace, V1Pod, V1Service } from '@kubernetes/client-node';
 import { ApiTransport, KubeClient, createOperator, generateCRD, isNotFound, type Client, type Condition, type Operator } from 'maestro-operator';
 import { controlPlaneAssets, startControlPlane, type ControlPlane } from 'maestro-operator/testing';
 import { StaticSite } from './site.js';
@@ -51,7 +51,8 @@ try {
     const assets = await controlPlaneAssets({ binaries: ['kube-controller-manager', 'kube-scheduler', 'kwok', ...(values.keep ? ['kubectl' as const] : [])] });
     kubectl = assets.kubectl ?? kubectl;
     step('starting a local control plane: etcd, kube-apiserver, kube-controller-manager, kube-scheduler, 2 nodes (kwok)');
-    plane = await startControlPlane({ nodes: 2, assets, log: (line) => { if (line.startsWith('control plane')) step(line); } });
+    // The CRD before the controller manager starts, so that its garbage collector knows the kind at once.
+    plane = await startControlPlane({ nodes: 2, assets, crds: [generateCRD(StaticSite)], log: (line) => { if (line.startsWith('control plane')) step(line); } });
     kubeConfig = plane.kubeConfig;
   }
 
@@ -176,9 +177,22 @@ try {
       }, plane ? 60_000 : 90_000);
       return true;
     } catch (err) {
+      step(`${name}: ${await deploymentState(name)}`);
       if (plane) throw err;
       step(`${name} did not become Available: does this cluster have schedulable nodes? (skipping the steps that need running Pods)`);
       return false;
+    }
+  }
+  /** The state of a site's Deployment and Pods in one line: what a failed wait prints to explain itself. */
+  async function deploymentState(name: string): Promise<string> {
+    try {
+      const d = await client.get(V1Deployment, { namespace, name });
+      const pods = await client.list(V1Pod, { namespace, labelSelector: { 'app.kubernetes.io/instance': name } });
+      const conditions = (d.status?.conditions ?? []).map((c) => `${c.type}=${c.status} ${c.reason ?? ''}`).join(', ');
+      const phases = pods.map((p) => `${p.metadata?.name} ${p.metadata?.deletionTimestamp ? 'Terminating' : p.status?.phase}${p.spec?.nodeName ? ` on ${p.spec.nodeName}` : ''}`).join(', ');
+      return `Deployment ${d.metadata?.uid?.slice(0, 8)}… wants ${d.spec?.replicas}, ${d.status?.readyReplicas ?? 0} ready, ${d.status?.availableReplicas ?? 0} available (${conditions || 'no conditions'}); Pods: ${phases || 'none'}`;
+    } catch (err) {
+      return `Deployment state unknown: ${messageOf(err)}`;
     }
   }
 } catch (err) {
