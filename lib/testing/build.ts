@@ -159,6 +159,8 @@ export async function buildControlPlane(wanted: readonly ControlPlaneBinary[], o
   }
 }
 
+const plural = (n: number, word: string): string => `${n.toLocaleString('en-US')} ${word}${n === 1 ? '' : 's'}`;
+
 function missingOf(wanted: readonly ControlPlaneBinary[], present: Set<ControlPlaneBinary>): ControlPlaneBinary[] {
   return allBinaries.filter((b) => wanted.includes(b) && !present.has(b));
 }
@@ -326,7 +328,9 @@ class Builder {
       return;
     }
     // -v names only the packages actually compiled: cached ones never show, so the total is a bound.
-    const packages = `${s.compiled.toLocaleString('en-US')} packages compiled${s.total ? ` (of at most ${s.total.toLocaleString('en-US')})` : ''}${s.current ? `, now ${s.current}` : ''}`;
+    const packages = s.compiled === 0
+      ? 'checking the build cache (nothing compiled yet)'
+      : `${plural(s.compiled, 'package')} compiled${s.total ? ` (of at most ${s.total.toLocaleString('en-US')})` : ''}${s.current ? `, now ${s.current}` : ''}`;
     this.progress.setDetail(downloads ? `${packages}; meanwhile ${downloads}` : packages);
   }
 
@@ -354,14 +358,15 @@ class Builder {
     const names = group.join(', ');
     const started = this.progress.elapsedMs;
     Object.assign(this.state, { compiling: names, compiled: 0, total, current: '' });
-    this.progress.setPhase(`compiling ${names}`);
+    this.progress.setPhase(`building ${names}`);
     this.render();
+    // -v names a main package when compiling it; once all are named, only linking is left.
     const mains = new Set(group.map((b) => `maestro.local/control-plane/${module}/cmd/${b}`));
     const result = await runGo(this.go.path, ['build', '-v', '-p', this.parallelism, '-trimpath', '-ldflags', this.ldflags(module), '-o', `${staging}/`, ...group.map(mainPackage)], join(this.tools, module), this.go.env, (line) => {
       if (!/^[\w.\-/~]+$/.test(line)) return;
       this.state.compiled++;
       this.state.current = line;
-      if (mains.has(line)) this.progress.setPhase(`compiling and linking ${names}`);
+      if (mains.delete(line) && mains.size === 0) this.progress.setPhase(`linking ${names}`);
       this.render();
     });
     if (result.code !== 0) throw this.failure(`compiling ${names}`, result);
@@ -378,7 +383,7 @@ class Builder {
       await writeFile(join(this.dir, '.complete'), `${new Date().toISOString()}\n`);
     }
     this.state.compiling = '';
-    this.progress.note(`built ${names} in ${elapsed(this.progress.elapsedMs - started)} (${this.state.compiled} packages compiled)`);
+    this.progress.note(`built ${names} in ${elapsed(this.progress.elapsedMs - started)} (${this.state.compiled === 0 ? 'linked only: every package was in Go\'s build cache' : `${plural(this.state.compiled, 'package')} compiled`})`);
   }
 
   private ldflags(module: GoModule): string {

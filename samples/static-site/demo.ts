@@ -167,7 +167,9 @@ try {
     let last = '';
     try {
       await until(`${name} to be Available with ${replicas} replicas`, async () => {
-        const c = await condition(name, 'Available');
+        const current = await get(name);
+        // Conditions of an older generation (before a scale) are not news.
+        const c = current.status?.conditions?.find((x) => x.type === 'Available' && x.observedGeneration === current.metadata?.generation);
         const line = c ? `Available=${c.status} (${c.message})` : 'Available unknown';
         if (line !== last) {
           last = line;
