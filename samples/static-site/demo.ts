@@ -171,8 +171,8 @@ try {
         const current = await get(name);
         // Conditions of an older generation (before a scale) are not news.
         const c = current.status?.conditions?.find((x) => x.type === 'Available' && x.observedGeneration === current.metadata?.generation);
-        const line = c ? `Available=${c.status} (${c.message})` : 'Available unknown';
-        if (line !== last) {
+        const line = c ? `Available=${c.status} (${c.message})` : '';
+        if (line && line !== last) {
           last = line;
           step(`${name}: ${line}`);
         }
