@@ -2,7 +2,7 @@ import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { CoreV1Api, type KubeConfig, type V1CustomResourceDefinition } from '@kubernetes/client-node';
+import { CoreV1Api, type KubeConfig, type V1CustomResourceDefinition, type V1Taint } from '@kubernetes/client-node';
 import { apiServerCommand, apiServerReady, apiServerUrl } from './apiserver.js';
 import { controlPlaneAssets, type ControlPlaneAssets, type ControlPlaneBinary } from './assets.js';
 import { controllerManagerCommand, controllerManagerHealthy } from './controller-manager.js';
@@ -373,7 +373,17 @@ class LocalControlPlane implements ControlPlane {
           probe: async () => {
             const ready = (await core.listNode({ labelSelector: 'type=kwok' })).items
               .filter((n) => names.includes(n.metadata?.name ?? '') && n.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True'));
-            return { ok: ready.length === names.length, observed: `${ready.length}/${names.length} nodes Ready` };
+            // A new Node is tainted not-ready (admission) until the controller manager sees it
+            // Ready; without a controller manager nothing would, so the plane lifts the taint.
+            const pending = ready.filter((n) => (n.spec?.taints ?? []).some(isNodeConditionTaint));
+            if (!this.options.controllerManager) {
+              await Promise.all(pending.map((n) => core.patchNode({
+                name: n.metadata!.name!,
+                body: [{ op: 'replace', path: '/spec/taints', value: (n.spec?.taints ?? []).filter((t) => !isNodeConditionTaint(t)) }],
+              })));
+            }
+            const schedulable = ready.length - pending.length;
+            return { ok: schedulable === names.length, observed: `${ready.length}/${names.length} nodes Ready, ${schedulable} without not-ready taints` };
           },
         }));
       })(),
@@ -476,6 +486,9 @@ class LocalControlPlane implements ControlPlane {
 }
 
 type Probe = () => Promise<{ ok: boolean; observed: string }>;
+
+/** The taints Kubernetes puts on a Node for its conditions (not-ready, unreachable, ...), none of which a Ready kwok node keeps. */
+const isNodeConditionTaint = (taint: V1Taint): boolean => taint.key.startsWith('node.kubernetes.io/');
 
 /**
  * Polls `probe` until it passes. Fails fast with the component's log if the process

@@ -55,11 +55,10 @@ describe('testing: simulated nodes (startControlPlane({ nodes: 2 }))', function 
 
   it('schedules a Deployment of 3 replicas onto the nodes until it is Available, and replaces a deleted Pod', async () => {
     await apps.createNamespacedDeployment({ namespace, body: deployment(3) });
-    const available = await eventually(async () => {
+    await eventually(async () => {
       const d = await apps.readNamespacedDeployment({ name: 'web', namespace });
-      return d.status?.availableReplicas === 3 && d.status.conditions?.some((c) => c.type === 'Available' && c.status === 'True') ? d : undefined;
-    }, { timeoutMs: 60_000, message: 'Deployment web Available with 3 replicas' });
-    expect(available.status?.readyReplicas).to.equal(3);
+      return d.status?.availableReplicas === 3 && d.status.readyReplicas === 3 && d.status.conditions?.some((c) => c.type === 'Available' && c.status === 'True');
+    }, { timeoutMs: 60_000, message: 'Deployment web Available with 3 ready replicas' });
     const running = await pods();
     expect(running).to.have.length(3);
     for (const pod of running) {
