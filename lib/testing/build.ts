@@ -5,9 +5,9 @@
 // same progress.
 import { spawn } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
-import { access, chmod, mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { access, chmod, mkdir, readFile, readdir, rename, rm, writeFile } from 'node:fs/promises';
 import { availableParallelism, homedir, tmpdir } from 'node:os';
-import { delimiter, join } from 'node:path';
+import { basename, delimiter, dirname, join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { ControlPlaneAssetsError } from './errors.js';
 import { elapsed, Progress, progressSink } from './progress.js';
@@ -143,6 +143,7 @@ export async function buildControlPlane(wanted: readonly ControlPlaneBinary[], o
     const release = await acquireLock(join(cacheRoot(), 'control-plane', '.lock'), () =>
       progress.setPhase('waiting for another build of the control plane to finish'));
     try {
+      await removeAbandonedBuilds(dir);
       // Someone else may have built them while we waited.
       const missing = missingOf(wanted, await cachedBinaries(dir, versions));
       if (missing.length === 0) return dir;
@@ -156,6 +157,25 @@ export async function buildControlPlane(wanted: readonly ControlPlaneBinary[], o
     return dir;
   } finally {
     progress.close();
+  }
+}
+
+/** Staging folders of builds whose process died (killed mid-build); called under the lock. */
+async function removeAbandonedBuilds(dir: string): Promise<void> {
+  const prefix = `${basename(dir)}.partial.`;
+  for (const entry of await readdir(dirname(dir)).catch(() => [] as string[])) {
+    const pid = Number(entry.slice(prefix.length));
+    if (!entry.startsWith(prefix) || !Number.isInteger(pid) || pid === process.pid || isAlive(pid)) continue;
+    await rm(join(dirname(dir), entry), { recursive: true, force: true });
+  }
+}
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
   }
 }
 
