@@ -11,6 +11,7 @@ import { expect } from 'chai';
 import { setTimeout as delay } from 'node:timers/promises';
 import { eventually } from '../../../lib/testing/index.js';
 import { faultParameter, faultsPlane, intervals, Objects, RawApi, Replica, report, type FixtureLine } from '../support/harness.js';
+import { FINALIZER, GROUP } from '../support/task-operator.js';
 
 const lease = { leaseDurationMs: 4_000, renewDeadlineMs: 3_000, retryPeriodMs: 500 };
 const outageMs = faultParameter('MAESTRO_FAULT_OUTAGE_MS', 6_000);
@@ -26,7 +27,17 @@ export async function leadershipBusy(): Promise<void> {
   try {
     const ns = await plane.createNamespace('fault1');
     const tasks = new Objects(api, ns);
-    for (let i = 0; i < 8; i++) await tasks.create(`busy-${i}`, { message: `busy ${i}`, delayMs: 1_500 });
+    // Tasks the operator already manages (its finalizer is on them), so that while the API
+    // server is down every reconcile starts at once and spends its 1.5 s in the reconciler:
+    // new objects would fail straight away on the finalizer's patch, back off, and leave nothing
+    // in flight when the Lease is lost.
+    for (let i = 0; i < 8; i++) {
+      await api.ok('POST', tasks.path, {
+        apiVersion: `${GROUP}/v1`, kind: 'Task',
+        metadata: { name: `busy-${i}`, namespace: ns, finalizers: [FINALIZER] },
+        spec: { message: `busy ${i}`, delayMs: 1_500 },
+      });
+    }
 
     replica = new Replica('fault1', await plane.userKubeConfig('fault1-operator', ['system:masters']), {
       FAULT_NAMESPACES: ns, FAULT_CONCURRENCY: '2', FAULT_LEASE: JSON.stringify(lease),
