@@ -265,7 +265,7 @@ export class KubeClient extends Client implements ControllerClient {
     const cacheCovers = !options.dryRun && this.#cache?.covers(resource, namespace) === true;
     // Ownership is decided on the object as it is (cached, else read), never on the body we
     // built: a forced apply would otherwise take the object from its controller silently.
-    const live = cacheCovers ? this.#cache!.get<T>(resource, name, namespace) : owned ? await this.#readIfExists<T>(resource, namespace, name) : undefined;
+    const live = cacheCovers ? this.#cache.get<T>(resource, name, namespace) : owned ? await this.#readIfExists<T>(resource, namespace, name) : undefined;
     if (owned) this.#checkController(live, resource, name);
     if (cacheCovers) {
       const applied = this.#applied.entries.get(key);
