@@ -17,6 +17,7 @@ const lease = { leaseDurationMs: 4_000, renewDeadlineMs: 3_000, retryPeriodMs: 5
 const outageMs = faultParameter('MAESTRO_FAULT_OUTAGE_MS', 6_000);
 /** Scheduling slack on a loaded 2-core machine (the elector's timers and our sampling). */
 const slackMs = 1_500;
+const longTasks = ['a-long-0', 'a-long-1'];
 
 export const title = 'fault 1: stops reconciling when the Lease is lost, cancels the reconciles in flight, and reconciles again after regaining it';
 
@@ -28,14 +29,18 @@ export async function leadershipBusy(): Promise<void> {
     const ns = await plane.createNamespace('fault1');
     const tasks = new Objects(api, ns);
     // Tasks the operator already manages (its finalizer is on them), so that while the API
-    // server is down every reconcile starts at once and spends its 1.5 s in the reconciler:
+    // server is down every reconcile starts at once and spends its time in the reconciler:
     // new objects would fail straight away on the finalizer's patch, back off, and leave nothing
-    // in flight when the Lease is lost.
-    for (let i = 0; i < 8; i++) {
+    // in flight when the Lease is lost. The issue's 8 busy Tasks take 1.5 s each; two more
+    // ('a-long-*', first in the queue) take 12 s, longer than the outage takes to end the Lease
+    // (renew deadline, plus the stop itself on a loaded machine), so reconciles are in flight at
+    // the loss whatever the timing, and their cancellation is observed.
+    const names = [...longTasks, ...Array.from({ length: 8 }, (_, i) => `busy-${i}`)];
+    for (const name of names) {
       await api.ok('POST', tasks.path, {
         apiVersion: `${GROUP}/v1`, kind: 'Task',
-        metadata: { name: `busy-${i}`, namespace: ns, finalizers: [FINALIZER] },
-        spec: { message: `busy ${i}`, delayMs: 1_500 },
+        metadata: { name, namespace: ns, finalizers: [FINALIZER] },
+        spec: { message: name, delayMs: longTasks.includes(name) ? 12_000 : 1_500 },
       });
     }
 
@@ -43,8 +48,8 @@ export async function leadershipBusy(): Promise<void> {
       FAULT_NAMESPACES: ns, FAULT_CONCURRENCY: '2', FAULT_LEASE: JSON.stringify(lease),
     }, { restart: true });
     const first = await replica.start();
-    // Busy: reconciles in flight, more keys waiting.
-    await first.waitForLog({ fx: 'start' }, { timeoutMs: 60_000 });
+    // Busy: the long reconciles in flight, more keys waiting.
+    for (const name of longTasks) await first.waitForLog({ fx: 'start', key: `${ns}/${name}` }, { timeoutMs: 60_000 });
 
     const stoppingAt = Date.now();
     await plane.stopAPIServer();
@@ -67,7 +72,7 @@ export async function leadershipBusy(): Promise<void> {
       await tasks.create('after', { message: 'after the outage', delayMs: 1_500 });
       await tasks.waitReady('after', 90_000);
       afterReadyMs = Date.now() - upAt;
-      await eventually(async () => (await tasks.readyCount()) === 9, { timeoutMs: 60_000, message: 'all 9 tasks Ready' });
+      await eventually(async () => (await tasks.readyCount()) === names.length + 1, { timeoutMs: 90_000, message: `all ${names.length + 1} tasks Ready` });
       allReady = true;
     } catch { /* reported and asserted below */ }
 
