@@ -59,10 +59,10 @@ try {
   await client.create<V1Namespace>({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: namespace } });
   operator = createOperator({
     name: 'static-site-operator', kubeConfig, reconcilers: staticSiteComponents, namespaces: [namespace],
-    logLevel: process.env.LOG_LEVEL ?? 'error', server: { port: 0, host: '127.0.0.1' },
+    logLevel: process.env.LOG_LEVEL ?? 'error', server: { secure: false, metricsPort: 0, probePort: 0, host: '127.0.0.1' },
   });
   await operator.start({ handleSignals: false });
-  step(`operator started, watching namespace ${namespace} (metrics: ${operator.url}/metrics)`);
+  step(`operator started, watching namespace ${namespace} (metrics: ${operator.metricsUrl}/metrics)`);
 
   const site = (name: string, spec: StaticSite['spec']): StaticSite =>
     ({ apiVersion: 'sites.maestro.dev/v1', kind: 'StaticSite', metadata: { name, namespace }, spec });

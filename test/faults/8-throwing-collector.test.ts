@@ -23,13 +23,14 @@ describe('fault 8: a throwing Prometheus collector', function () {
       FAULT_NAMESPACES: ns, FAULT_THROWING_COLLECTOR: '1',
     });
     await replica.start();
-    const url = String((await replica.ready())['url']);
+    const ready = await replica.ready();
+    const url = String(ready['url']);
 
     const statuses: Array<number | string> = [];
     for (let i = 0; i < 3; i++) {
       statuses.push(await fetch(`${url}/metrics`).then((r) => r.text().then(() => r.status), (err: unknown) => `error: ${String(err)}`));
     }
-    const healthz = await fetch(`${url}/healthz`).then((r) => r.status, (err: unknown) => `error: ${String(err)}`);
+    const healthz = await fetch(`${String(ready['probesUrl'])}/healthz`).then((r) => r.status, (err: unknown) => `error: ${String(err)}`);
     let reconciled = true;
     await tasks.create('after-scrape', { message: 'still working' });
     await tasks.waitReady('after-scrape', 60_000).catch(() => { reconciled = false; });
