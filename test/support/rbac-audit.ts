@@ -128,21 +128,28 @@ export function compare(grants: readonly Grant[], events: readonly AuditEvent[])
   };
 }
 
-const pad = (text: string, width: number) => (text.length >= width ? `${text} ` : text.padEnd(width));
 const resourceOf = (r: { group: string; resource: string }) => (r.group ? `${r.resource}.${r.group}` : r.resource);
+
+/** Rows as aligned columns. */
+function table(header: string[], rows: string[][]): string[] {
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
+  const line = (cells: string[]) => `  ${cells.map((c, i) => (i === cells.length - 1 ? c : c.padEnd(widths[i]!))).join('  ')}`.trimEnd();
+  return [line(header), ...rows.map(line)];
+}
 
 /** The two tables, for the test's output. */
 export function formatAudit(title: string, audit: RBACAudit, notes: Record<string, string> = {}): string {
-  const lines = [`${title}`, '', '  granted (role, resource, verb)                                                               requests it allowed'];
-  for (const g of audit.grants) {
-    const what = `${g.resource}${g.resourceName ? `[${g.resourceName}]` : ''}`;
+  const granted = audit.grants.map((g) => {
     const note = notes[`${g.group}/${g.resource}:${g.verb}`];
-    lines.push(`  ${pad(g.role, 46)}${pad(resourceOf({ group: g.group, resource: what }), 44)}${pad(g.verb, 8)}${g.uses > 0 ? String(g.uses) : note ? `0 (${note})` : '0  ← UNUSED'}`);
-  }
-  lines.push('', '  used (resource, verb)                                          requests  status codes  granted by');
-  for (const u of audit.uses) {
-    lines.push(`  ${pad(resourceOf(u), 44)}${pad(u.verb, 8)}${pad(String(u.count), 10)}${pad([...u.codes].sort().join(','), 14)}${u.grantedBy.length ? u.grantedBy.join(', ') : '← NOT GRANTED'}${u.implied ? `  (implied: ${u.implied})` : ''}`);
-  }
-  if (audit.forbidden.length) lines.push('', `  ${audit.forbidden.length} request(s) the authorizer did not allow`);
-  return lines.join('\n');
+    return [g.role, resourceOf({ group: g.group, resource: `${g.resource}${g.resourceName ? `[${g.resourceName}]` : ''}` }), g.verb,
+      g.uses > 0 ? String(g.uses) : note ? `0 (${note})` : '0  <- UNUSED'];
+  });
+  const used = audit.uses.map((u) => [resourceOf(u), u.verb, String(u.count), [...u.codes].sort().join(','),
+    `${u.grantedBy.length ? u.grantedBy.join(', ') : '<- NOT GRANTED'}${u.implied ? ` (implied by ${u.implied})` : ''}`]);
+  return [
+    title, '',
+    ...table(['GRANTED TO THE OPERATOR', 'RESOURCE', 'VERB', 'REQUESTS IT ALLOWED'], granted), '',
+    ...table(['USED (AUDIT LOG)', 'VERB', 'REQUESTS', 'CODES', 'GRANTED BY'], used),
+    ...(audit.forbidden.length ? ['', `  ${audit.forbidden.length} request(s) the authorizer did not allow`] : []),
+  ].join('\n');
 }
