@@ -11,7 +11,7 @@ import { runCli } from '../support/cli.js';
 const dist = (path: string) => fileURLToPath(new URL(`../../${path}`, import.meta.url));
 
 describe('the maestro-operator CLI', function () {
-  this.timeout(30_000);
+  this.timeout(90_000); // each case spawns the CLI, slow on a loaded machine
 
   it('explains itself with --help, for every command', async () => {
     const top = await runCli(['--help']);
