@@ -1,6 +1,6 @@
 // Fault 8 (issue #10): a Prometheus collector that throws.
 //
-// Root cause (fixed in lib/server/server.ts; the new MetricsServer does the same): /metrics wrote
+// Root cause (fixed in lib/server's MetricsServer, which the Manager runs since #12): /metrics wrote
 // its 200 header before collecting; when a collector threw, the catch's writeHead(500) threw
 // ERR_HTTP_HEADERS_SENT inside the un-awaited handler: an unhandled rejection, exit 1 on the
 // first scrape. Now it collects first, then writes 200 or 500.
@@ -21,13 +21,14 @@ export async function throwingCollector(): Promise<void> {
       FAULT_NAMESPACES: ns, FAULT_THROWING_COLLECTOR: '1',
     });
     await replica.start();
-    const url = String((await replica.ready())['url']);
+    const ready = await replica.ready();
+    const url = String(ready['url']);
 
     const statuses: Array<number | string> = [];
     for (let i = 0; i < 3; i++) {
       statuses.push(await fetch(`${url}/metrics`).then((r) => r.text().then(() => r.status), (err: unknown) => `error: ${String(err)}`));
     }
-    const healthz = await fetch(`${url}/healthz`).then((r) => r.status, (err: unknown) => `error: ${String(err)}`);
+    const healthz = await fetch(`${String(ready['probesUrl'])}/healthz`).then((r) => r.status, (err: unknown) => `error: ${String(err)}`);
     let reconciled = true;
     await tasks.create('after-scrape', { message: 'still working' });
     await tasks.waitReady('after-scrape', 60_000).catch(() => { reconciled = false; });
