@@ -60,7 +60,12 @@ export async function leadershipBusy(): Promise<void> {
     // The moment of the loss is the operator's own log line (written before the cancellation);
     // the 5 ms sampling of isLeader can only see it later, after the reconciles it cancelled ended.
     const logged = first.logs({ msg: 'lost leadership; cancelling the reconciles in flight' })[0]?.['time'];
-    const lost = typeof logged === 'number' && sampled !== undefined ? Math.min(logged, sampled) : sampled;
+    // That log line has pino's millisecond clock (Date.now()), the reconcile lines the fixture's
+    // (performance.timeOrigin + now()): they can disagree by a few ms, enough to put the loss after
+    // the aborts it caused. A reconcile's context is aborted only by the loss (the process is not
+    // stopped here), so the first abort the loss caused also bounds its moment, on the fixture's clock.
+    const aborts = first.logs((l) => l['fx'] === 'abort' && sampled !== undefined && Number(l['at']) <= sampled).map((l) => Number(l['at']));
+    const lost = sampled === undefined ? undefined : Math.min(sampled, ...(typeof logged === 'number' ? [logged] : []), ...aborts);
     // The outage lasts its full duration whatever we observed (it is the fault, not a wait).
     await delay(Math.max(0, outageMs - (Date.now() - stoppingAt)));
     await plane.startAPIServer();
