@@ -24,6 +24,8 @@ export { parentChanged } from './predicates.js';
 export { defaultStatusHandler } from './status.js';
 export type { LiveReader } from './status.js';
 export { ReconcileScope, planInjection } from './injection.js';
+export { WebhookRuntime } from './webhooks.js';
+export type { WebhookOptions, WebhookRuntimeDeps } from './webhooks.js';
 export type { ParentInjection } from './injection.js';
 
 export {
@@ -57,5 +59,6 @@ export { LeaderElector, LeaderElectionConfigError, LeaderElectorReuseError, defa
 export type { LeaderCallbacks, LeaderElectionOptions, LeaderElectorDeps } from '../leader/index.js';
 export { SpecValidation, describeViolations, hasValidation, validateResource } from '../validation/index.js';
 export type { Violation } from '../validation/index.js';
-export { OperatorServer } from '../server/index.js';
+export { OperatorServer, WebhookServer, createWebhookCertificates } from '../server/index.js';
+export type { WebhookCertificates, WebhookHandler, WebhookRequestRecord, WebhookServerOptions } from '../server/index.js';
 export type { Check } from '../server/server.js';

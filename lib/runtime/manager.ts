@@ -10,7 +10,7 @@ import { KubeClient } from '../client/kube-client.js';
 import { ApiTransport } from '../client/transport.js';
 import { Context, ContextCanceledError } from '../context/index.js';
 import type { OperatorSpec, ParentSpec } from '../declare/specs.js';
-import { MaestroError } from '../errors/index.js';
+import { MaestroError, describeError } from '../errors/index.js';
 import { KubeEventRecorder } from '../events/index.js';
 import { LeaderElector, type LeaderElectionOptions } from '../leader/index.js';
 import type { Logger } from '../log/index.js';
@@ -21,6 +21,7 @@ import { Controller } from './controller.js';
 import { ReconcileScope, type ParentInjection } from './injection.js';
 import { ReconcilePipeline } from './pipeline.js';
 import { Terms } from './terms.js';
+import { WebhookRuntime, type WebhookOptions } from './webhooks.js';
 
 /** `start()` could not bring the operator up (e.g. a CRD is not installed, or RBAC forbids a watch). */
 export class OperatorStartError extends MaestroError {
@@ -47,6 +48,8 @@ export interface ManagerOptions {
   requestTimeoutMs?: number;
   /** How long a watch may stay silent before it is reopened (default 90 s). */
   watchIdleTimeoutMs?: number;
+  /** Serve the admission and conversion webhooks of `spec.webhooks` (default: not served). */
+  webhooks?: false | WebhookOptions;
 }
 
 type State = 'new' | 'starting' | 'running' | 'stopping' | 'stopped';
@@ -86,6 +89,8 @@ export class Manager {
   readonly controllers: readonly Controller[];
   readonly elector: LeaderElector | undefined;
   readonly server: OperatorServer | undefined;
+  /** The webhook server and its certificate, when `webhooks` is set and a kind has webhooks. */
+  readonly webhooks: WebhookRuntime | undefined;
   readonly #options: ManagerOptions;
   readonly #cancelRoot: (reason?: unknown) => void;
   readonly #terms: Terms;
@@ -146,6 +151,9 @@ export class Manager {
         identity: le.identity ?? this.identity,
       }, { logger: this.logger, metrics: this.metrics.leaderElection(leaseName) });
     }
+    if (options.webhooks && spec.webhooks.some((w) => w.validating || w.mutating || w.conversion)) {
+      this.webhooks = new WebhookRuntime(spec.webhooks, options.webhooks, { name: this.name, kubeConfig, client: this.client, logger: this.logger });
+    }
     if (options.server !== false) {
       this.server = new OperatorServer(this.metrics, {
         ping: () => undefined,
@@ -186,6 +194,13 @@ export class Manager {
       const { port = 8080, host = '0.0.0.0' } = this.#options.server || {};
       const address = await this.server.listen(port, host);
       this.#address = `http://${address.family === 'IPv6' ? `[${address.address}]` : address.address}:${address.port}`;
+    }
+    // Before the caches: listing a kind stored in another version needs its conversion webhook.
+    try {
+      await this.webhooks?.start();
+    } catch (err) {
+      await this.stop();
+      throw new OperatorStartError(`the webhook server did not start: ${describeError(err)}`, { cause: err });
     }
     this.cache.start();
     const timeout = this.#options.cacheSyncTimeoutMs ?? 120_000;
@@ -247,6 +262,7 @@ export class Manager {
     this.#cancelRoot(new ContextCanceledError({ cause: 'the operator stopped' }));
     await this.elector?.stop();
     await this.cache.stop();
+    await this.webhooks?.stop();
     await this.events.flush();
     await this.server?.close();
     await this.transport.close();

@@ -16,6 +16,7 @@ import type { Logger } from '../log/index.js';
 import type { RateLimiter } from '../queue/index.js';
 import { planInjection, type ParentInjection } from './injection.js';
 import { Manager, OperatorStartError } from './manager.js';
+import type { WebhookOptions } from './webhooks.js';
 
 /**
  * Options of {@link createOperator}. Every field has a sensible default.
@@ -67,6 +68,12 @@ export interface OperatorOptions {
   rateLimiter?: () => RateLimiter<string>;
   /** The deadline of every API request except watches (default 30 s). */
   requestTimeoutMs?: number;
+  /**
+   * Serve the admission (validating, defaulting) and conversion webhooks of the parent
+   * kinds over HTTPS (default: not served; `{}` for port 9443 with the operator's own CA,
+   * kept in a Secret and injected into the webhook configurations and CRDs).
+   */
+  webhooks?: false | WebhookOptions;
 }
 
 /**
@@ -212,6 +219,7 @@ export function createOperator(options: OperatorOptions = {}): Operator {
     cacheSyncTimeoutMs: options.cacheSyncTimeoutMs,
     rateLimiter: options.rateLimiter,
     requestTimeoutMs: options.requestTimeoutMs,
+    webhooks: options.webhooks,
   });
   return new Operator(spec, manager);
 }
