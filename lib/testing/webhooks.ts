@@ -12,7 +12,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
   AdmissionregistrationV1Api, ApiextensionsV1Api, PatchStrategy, setHeaderOptions,
-  type KubeConfig, type V1MutatingWebhookConfiguration, type V1ValidatingWebhookConfiguration,
+  type KubeConfig,
 } from '@kubernetes/client-node';
 import { CONVERSION_PATH, type WebhookSpec } from '../declare/webhooks.js';
 import { generateWebhookConfigurations } from '../generate/webhooks.js';
@@ -88,10 +88,10 @@ export async function installWebhooks(kubeConfig: KubeConfig, options: WebhookIn
     const configName = configuration.metadata!.name!;
     if (configuration.kind === 'ValidatingWebhookConfiguration') {
       await admission.deleteValidatingWebhookConfiguration({ name: configName }).catch((err: unknown) => { if (!isNotFound(err)) throw err; });
-      await admission.createValidatingWebhookConfiguration({ body: configuration as V1ValidatingWebhookConfiguration });
+      await admission.createValidatingWebhookConfiguration({ body: configuration });
     } else {
       await admission.deleteMutatingWebhookConfiguration({ name: configName }).catch((err: unknown) => { if (!isNotFound(err)) throw err; });
-      await admission.createMutatingWebhookConfiguration({ body: configuration as V1MutatingWebhookConfiguration });
+      await admission.createMutatingWebhookConfiguration({ body: configuration });
     }
   }
   const crds = options.webhooks.filter((s) => s.conversion).map((s) => `${s.plural}.${s.group}`);

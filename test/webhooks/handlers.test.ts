@@ -5,7 +5,7 @@ import type { KubernetesObject } from '@kubernetes/client-node';
 import { IsInt, IsString, Min } from 'class-validator';
 import { decoratorsFor } from '../../decorators/index.js';
 import { WebhookDecoratorError } from '../../decorators/webhooks.js';
-import { buildSpecs, collectWebhookSpecs, Registry, type WebhookSpec } from '../../lib/declare/index.js';
+import { buildSpecs, collectWebhookSpecs, Registry } from '../../lib/declare/index.js';
 import { crdWireForm, generateCRD, generateWebhookConfigurations } from '../../lib/generate/index.js';
 import { describeViolations, validateResource } from '../../lib/validation/index.js';
 import {
@@ -164,7 +164,7 @@ describe('webhooks: declarations in a registry of their own', () => {
     }
     const { webhooks, problems } = collectWebhookSpecs(registry, [registry.resources.of(Database)]);
     expect(problems).to.deep.equal([]);
-    const handlers = new WebhookHandlers(webhooks as WebhookSpec[]);
+    const handlers = new WebhookHandlers(webhooks);
     const db = (engine: string) => ({ apiVersion: 'db.example.com/v1', kind: 'Database', metadata: { name: 'd' }, spec: { engine, size: 1 } });
     const review = (operation: 'CREATE' | 'UPDATE', object: KubernetesObject, oldObject?: KubernetesObject) => ({
       apiVersion: 'admission.k8s.io/v1', kind: 'AdmissionReview',
