@@ -2,9 +2,11 @@
 // kube-apiserver (its own control plane: the webhook configurations must not reach other
 // tests' objects). The static-site sample: v1 (hub, stored) and v1alpha1 with conversion.
 import { expect } from 'chai';
-import { CoreV1Api, KubernetesObjectApi, PatchStrategy, type KubernetesObject } from '@kubernetes/client-node';
+import {
+  AdmissionregistrationV1Api, ApiextensionsV1Api, CoreV1Api, KubernetesObjectApi, PatchStrategy, setHeaderOptions, type KubernetesObject,
+} from '@kubernetes/client-node';
 import { buildSpecs } from '../../lib/declare/index.js';
-import { crdWireForm, generateCRD } from '../../lib/generate/index.js';
+import { crdWireForm, generateCRD, generateWebhookConfigurations } from '../../lib/generate/index.js';
 import { installWebhooks, startControlPlane, type ControlPlane, type InstalledWebhooks } from '../../lib/testing/index.js';
 import { CONVERSION_DATA_ANNOTATION } from '../../lib/webhook/index.js';
 import { staticSiteComponents } from '../../samples/static-site/reconcilers.js';
@@ -139,5 +141,42 @@ describe('webhooks: the API server calls the operator (static-site v1 + v1alpha1
     await startOperator(plane.kubeConfig, { name: 'static-site-operator', reconcilers: staticSiteComponents, webhooks: installed.serverOptions });
     const condition = await eventually(async () => (await read('v1', 'unchecked')).status?.conditions?.find((c) => c.type === 'Ready' && c.reason === 'InvalidSpec'), { message: 'InvalidSpec' });
     expect(condition.message).to.equal(UNPINNED);
+  });
+
+  it('without a mounted certificate: keeps its own CA in a Secret and injects the CA bundle into its configurations and the CRD', async () => {
+    await stopOperators();
+    await installed.uninstall();
+    const webhookNamespace = await plane.createNamespace('webhook');
+    const service = { name: 'injected-webhook', namespace: webhookNamespace };
+    // Configurations as generated for a cluster (calling the Service), matching no object here.
+    const admission = plane.kubeConfig.makeApiClient(AdmissionregistrationV1Api);
+    const [validating, mutating] = generateWebhookConfigurations(spec.webhooks, {
+      name: 'injected', client: { service }, objectSelector: { matchLabels: { 'maestro.dev/never': 'true' } },
+    });
+    await admission.createValidatingWebhookConfiguration({ body: validating! });
+    await admission.createMutatingWebhookConfiguration({ body: mutating! });
+    const extensions = plane.kubeConfig.makeApiClient(ApiextensionsV1Api);
+    await extensions.patchCustomResourceDefinition({
+      name: `staticsites.${GROUP}`,
+      body: { spec: { conversion: { strategy: 'Webhook', webhook: { conversionReviewVersions: ['v1'], clientConfig: { url: null, service: { ...service, path: '/convert', port: 443 } } } } } },
+    }, setHeaderOptions('Content-Type', PatchStrategy.MergePatch));
+
+    await startOperator(plane.kubeConfig, { name: 'injected', reconcilers: staticSiteComponents, webhooks: { port: 0, host: '127.0.0.1', service } });
+    const secret = await plane.kubeConfig.makeApiClient(CoreV1Api).readNamespacedSecret({ name: 'injected-webhook-cert', namespace: webhookNamespace });
+    const ca = Buffer.from(secret.data!['ca.crt']!, 'base64').toString();
+    expect(ca).to.match(/^-----BEGIN CERTIFICATE-----/);
+    const bundle = Buffer.from(ca).toString('base64');
+    const v = await admission.readValidatingWebhookConfiguration({ name: 'injected-validating' });
+    const m = await admission.readMutatingWebhookConfiguration({ name: 'injected-mutating' });
+    const crd = await extensions.readCustomResourceDefinition({ name: `staticsites.${GROUP}` });
+    expect(v.webhooks?.[0]?.clientConfig.caBundle).to.equal(bundle);
+    expect(m.webhooks?.[0]?.clientConfig.caBundle).to.equal(bundle);
+    expect(crd.spec.conversion?.webhook?.clientConfig?.caBundle).to.equal(bundle);
+    // The serving certificate is for the Service's names, signed by that CA.
+    const serving = Buffer.from(secret.data!['tls.crt']!, 'base64').toString();
+    const { X509Certificate } = await import('node:crypto');
+    const cert = new X509Certificate(serving);
+    expect(cert.checkIssued(new X509Certificate(ca))).to.equal(true);
+    expect(cert.subjectAltName).to.include(`DNS:injected-webhook.${webhookNamespace}.svc`);
   });
 });
