@@ -11,7 +11,8 @@ export const GENERATE_HELP = `Usage:
   maestro-operator generate webhooks <module...> --name <operator> --service-account <namespace>/<name>
                                  [--failure-policy Fail|Ignore] [--out <file>]
   maestro-operator generate rbac <module...> --name <operator> --service-account <namespace>/<name>
-                                 [--namespaces <a,b>] [--leader-election <namespace>] [--out <file>]
+                                 [--namespaces <a,b>] [--leader-election <namespace>] [--no-metrics-auth]
+                                 [--out <file>]
 
 Imports the compiled modules (e.g. dist/src/reconcilers.js), which declare the operator's
 classes, and writes YAML for them to --out (default: standard output):
@@ -25,8 +26,12 @@ classes, and writes YAML for them to --out (default: standard output):
         in the service account's namespace, that Service, and RBAC for the operator to keep
         its CA bundle injected (createOperator({ webhooks: {} }))
   rbac  the ServiceAccount and least-privilege (Cluster)Role + binding from @Parent,
-        @Owns, @Uses and @Finalizer; Lease permissions with --leader-election; a Role per
-        namespace with --namespaces (an operator that watches only those)
+        @Owns, @Uses and @Finalizer (the verbs the runtime calls); Lease permissions with
+        --leader-election; a Role per namespace with --namespaces (an operator that watches
+        only those); the <name>-metrics-auth ClusterRole (TokenReviews and
+        SubjectAccessReviews, for the default HTTPS metrics) and the <name>-metrics-reader
+        ClusterRole for scrapers, unless --no-metrics-auth (an operator run with
+        server: false or server: { secure: false })
 
 Options:
   --out <file>   write to a file instead of standard output
@@ -63,6 +68,7 @@ export async function generate(args: string[]): Promise<number> {
       'leader-election': { type: 'string' },
       'webhook-service': { type: 'string' },
       'failure-policy': { type: 'string' },
+      'no-metrics-auth': { type: 'boolean' },
       help: { type: 'boolean', short: 'h' },
     },
   });
@@ -111,6 +117,7 @@ export async function generate(args: string[]): Promise<number> {
       serviceAccount: { namespace: saNamespace, name: saName },
       namespaces: values.namespaces?.split(',').map((n) => n.trim()).filter(Boolean),
       leaderElection: values['leader-election'] ? { namespace: values['leader-election'] } : false,
+      metricsAuth: !values['no-metrics-auth'],
     }), values.out);
     return 0;
   }
