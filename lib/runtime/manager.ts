@@ -10,7 +10,7 @@ import { KubeClient } from '../client/kube-client.js';
 import { ApiTransport } from '../client/transport.js';
 import { Context, ContextCanceledError } from '../context/index.js';
 import type { OperatorSpec, ParentSpec } from '../declare/specs.js';
-import { MaestroError } from '../errors/index.js';
+import { MaestroError, describeError } from '../errors/index.js';
 import { KubeEventRecorder } from '../events/index.js';
 import { LeaderElector, LeaseForbiddenError, type LeaderElectionOptions } from '../leader/index.js';
 import type { ObjectLimits } from '../limits/index.js';
@@ -22,6 +22,7 @@ import { ReconcileScope, type ParentInjection } from './injection.js';
 import { ReconcilePipeline } from './pipeline.js';
 import { Serving, type ServerOptions } from './serving.js';
 import { Terms } from './terms.js';
+import { WebhookRuntime, type WebhookOptions } from './webhooks.js';
 
 /** `start()` could not bring the operator up (e.g. a CRD is not installed, or RBAC forbids a watch). */
 export class OperatorStartError extends MaestroError {
@@ -53,6 +54,8 @@ export interface ManagerOptions {
   objectLimits?: ObjectLimits;
   /** Finalizers removed without cleanup (see `OperatorOptions.retiredFinalizers`). */
   retiredFinalizers?: readonly string[];
+  /** Serve the admission and conversion webhooks of `spec.webhooks` (default: not served). */
+  webhooks?: false | WebhookOptions;
 }
 
 /** How often the keep-alive timer fires: it only has to exist. */
@@ -96,6 +99,8 @@ export class Manager {
   readonly elector: LeaderElector | undefined;
   /** The metrics and probe servers (none with `server: false`). */
   readonly serving: Serving | undefined;
+  /** The webhook server and its certificate, when `webhooks` is set and a kind has webhooks. */
+  readonly webhooks: WebhookRuntime | undefined;
   readonly #options: ManagerOptions;
   readonly #cancelRoot: (reason?: unknown) => void;
   readonly #terms: Terms;
@@ -159,6 +164,9 @@ export class Manager {
         identity: le.identity ?? this.identity,
       }, { logger: this.logger, metrics: this.metrics.leaderElection(leaseName) });
     }
+    if (options.webhooks && spec.webhooks.some((w) => w.validating || w.mutating || w.conversion)) {
+      this.webhooks = new WebhookRuntime(spec.webhooks, options.webhooks, { name: this.name, kubeConfig, client: this.client, logger: this.logger });
+    }
     if (options.server !== false) {
       this.serving = new Serving(options.server ?? {}, {
         metrics: this.metrics,
@@ -219,6 +227,13 @@ export class Manager {
     } catch (err) {
       await this.stop();
       throw err;
+    }
+    // Before the caches: listing a kind stored in another version needs its conversion webhook.
+    try {
+      await this.webhooks?.start();
+    } catch (err) {
+      await this.stop();
+      throw new OperatorStartError(`the webhook server did not start: ${describeError(err)}`, { cause: err });
     }
     this.cache.start();
     const timeout = this.#options.cacheSyncTimeoutMs ?? 120_000;
@@ -296,6 +311,7 @@ export class Manager {
     this.#cancelRoot(new ContextCanceledError({ cause: 'the operator stopped' }));
     await this.elector?.stop();
     await this.cache.stop();
+    await this.webhooks?.stop();
     await this.events.flush();
     await this.serving?.stop();
     await this.transport.close();

@@ -20,6 +20,7 @@ import { guardProcess } from './guard.js';
 import { planInjection, type ParentInjection } from './injection.js';
 import { Manager, OperatorStartError } from './manager.js';
 import type { ServerOptions } from './serving.js';
+import type { WebhookOptions } from './webhooks.js';
 
 /**
  * Options of {@link createOperator}. Every field has a sensible default.
@@ -104,6 +105,12 @@ export interface OperatorOptions {
    * ```
    */
   retiredFinalizers?: string[];
+  /**
+   * Serve the admission (validating, defaulting) and conversion webhooks of the parent
+   * kinds over HTTPS (default: not served; `{}` for port 9443 with the operator's own CA,
+   * kept in a Secret and injected into the webhook configurations and CRDs).
+   */
+  webhooks?: false | WebhookOptions;
 }
 
 /**
@@ -283,6 +290,7 @@ export function createOperator(options: OperatorOptions = {}): Operator {
     requestTimeoutMs: options.requestTimeoutMs,
     objectLimits: options.objectLimits,
     retiredFinalizers: options.retiredFinalizers,
+    webhooks: options.webhooks,
   });
   return new Operator(spec, manager);
 }

@@ -56,6 +56,15 @@ function instantiate<T>(type: new () => T, plain: unknown): T {
   return instance as T;
 }
 
+/**
+ * A plain object (as parsed from JSON) as an instance of its resource class, nested class
+ * properties included: what the constraints and a class's own methods (such as an
+ * admission `validate(old?)`) run on.
+ */
+export function toInstance<T>(type: ResourceClass, plain: unknown): T {
+  return instantiate(type as unknown as new () => T, plain);
+}
+
 function flatten(errors: ValidationError[], prefix: string, out: Violation[]): Violation[] {
   for (const error of errors) {
     const path = prefix ? (/^\d+$/.test(error.property) ? `${prefix}[${error.property}]` : `${prefix}.${error.property}`) : error.property;
