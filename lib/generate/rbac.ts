@@ -13,6 +13,7 @@ import { OperatorConfigurationError, collectSpecs, type KindSpec, type OperatorS
 import { builtInResources, type ResourceInfo } from '../resources/index.js';
 import { isDnsLabel, isDnsSubdomain } from '../api/names.js';
 import { RBACGenerationError } from './errors.js';
+import { watchPermissions } from './watch-rbac.js';
 import { toYAML } from './yaml.js';
 
 /** Options of {@link generateRBAC}. */
@@ -78,6 +79,8 @@ interface ParentNeeds {
   resource: ResourceInfo;
   owns: KindSpec[];
   uses: KindSpec[];
+  /** list + watch on watched and indexed kinds (watch-rbac.ts). */
+  cached: Array<{ resource: ResourceInfo; verbs: readonly string[] }>;
 }
 
 const isSpec = (item: unknown): item is ParentSpec => typeof item === 'object' && item !== null && 'steps' in item && 'resource' in item;
@@ -94,9 +97,10 @@ function needsOf(source: RBACSource, registry: Registry): ParentNeeds[] {
   }
   const byParent = new Map<ResourceInfo, ParentNeeds>();
   for (const parent of specs) {
-    const needs = byParent.get(parent.resource) ?? { resource: parent.resource, owns: [], uses: [] };
+    const needs = byParent.get(parent.resource) ?? { resource: parent.resource, owns: [], uses: [], cached: [] };
     needs.owns.push(...parent.owns);
     needs.uses.push(...parent.uses);
+    needs.cached.push(...watchPermissions(parent));
     byParent.set(parent.resource, needs);
   }
   return [...byParent.values()];
@@ -110,7 +114,8 @@ function normalizeVerbs(verbs: Iterable<string>): string[] {
 /**
  * Every permission the operator needs, merged by API group and resource and sorted:
  * parents (get, list, watch, update, patch; `status`: get, update, patch; `finalizers`:
- * update), `@Owns` kinds with their verbs, `@Uses` kinds with their verbs (on each
+ * update), `@Owns` kinds with their verbs, watched and indexed kinds (`@Watches`,
+ * `@Owns`, `@Index`: list, watch), `@Uses` kinds with their verbs (on each
  * declared subresource too), and core Events (create, patch). Leases are not included
  * (see {@link generateRBAC}).
  *
@@ -135,6 +140,7 @@ export function requiredPermissions(source: RBACSource, registry: Registry = Reg
     grant(needs.resource, STATUS_VERBS, 'status');
     grant(needs.resource, FINALIZERS_VERBS, 'finalizers');
     for (const owned of needs.owns) grant(owned.resource, owned.verbs);
+    for (const cached of needs.cached) grant(cached.resource, cached.verbs);
     for (const used of needs.uses) {
       grant(used.resource, used.verbs);
       for (const sub of used.subresources) grant(used.resource, used.verbs, sub);

@@ -3,6 +3,7 @@ import type { QueueMetrics } from '../queue/index.js';
 import { ControllerFamilies, type ControllerMetrics } from './controller.js';
 import { LeaderElectionFamilies, type LeaderElectionMetrics } from './leader-election.js';
 import { RestClientFamilies, type RestClientMetrics } from './rest-client.js';
+import { WatchFamilies, type WatchMetrics } from './watch.js';
 import { WorkqueueFamilies } from './workqueue.js';
 
 /**
@@ -31,6 +32,7 @@ export class Metrics {
   readonly #controllers: ControllerFamilies;
   readonly #leaderElection: LeaderElectionFamilies;
   readonly #restClient: RestClientFamilies;
+  readonly #watch: WatchFamilies;
 
   constructor(options: { registry?: Registry } = {}) {
     this.registry = options.registry ?? new Registry();
@@ -38,6 +40,7 @@ export class Metrics {
     this.#controllers = new ControllerFamilies(this.registry);
     this.#leaderElection = new LeaderElectionFamilies(this.registry);
     this.#restClient = new RestClientFamilies(this.registry);
+    this.#watch = new WatchFamilies(this.registry);
   }
 
   /**
@@ -61,6 +64,11 @@ export class Metrics {
   /** The `rest_client_*` metrics of requests to the API server at `host`. */
   restClient(host: string): RestClientMetrics {
     return this.#restClient.restClient(host);
+  }
+
+  /** The `maestro_watch_*` metrics of controller `name`'s event sources. */
+  watch(name: string): WatchMetrics {
+    return this.#watch.watch(name);
   }
 
   /** The Content-Type of {@link Metrics.text}'s output, for a `/metrics` response. */
