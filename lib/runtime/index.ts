@@ -46,7 +46,7 @@ export { KubeClient, AlreadyOwnedError, InvalidObjectError } from '../client/kub
 export type { KubeClientOptions } from '../client/kube-client.js';
 export type { ControllerClient } from '../client/client.js';
 export {
-  Backoff, Cache, IndexNotFoundError, Indexer, Informer, InvalidSelectorError, METADATA_LIST_ACCEPT, METADATA_WATCH_ACCEPT, parseFieldSelector,
+  Backoff, Cache, IndexNotFoundError, Indexer, Informer, indexValues, InvalidSelectorError, METADATA_LIST_ACCEPT, METADATA_WATCH_ACCEPT, parseFieldSelector,
   parseLabelSelector,
 } from '../cache/index.js';
 export type {
