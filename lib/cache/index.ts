@@ -27,8 +27,9 @@ export type CachedForm = 'objects' | 'metadata';
 /** Read access to cached objects, as the client uses it. */
 export interface CacheReader {
   /**
-   * Whether objects of `resource` (in `namespace`) are cached, in the `form` a read needs
-   * (default `'objects'`: a metadata-only cache does not cover whole-object reads).
+   * Whether objects of `resource` are cached, in `namespace` (or, without one, in every
+   * namespace the operator watches), in the `form` a read needs (default `'objects'`: a
+   * metadata-only cache does not cover whole-object reads).
    */
   covers(resource: ResourceInfo, namespace?: string, form?: CachedForm): boolean;
   get<T extends KubernetesObject>(resource: ResourceInfo, name: string, namespace?: string): T | undefined;
@@ -129,8 +130,9 @@ export class Cache implements ObjectSource {
     const informers = this.#informers.get(keyOf(resource));
     if (!informers) return false;
     if (form === 'objects' && informers.some((i) => i.metadataOnly)) return false;
-    if (!resource.namespaced || !this.options.namespaces) return true;
-    return namespace !== undefined && this.options.namespaces.includes(namespace);
+    // No namespace: every namespace the operator watches (all it may read, for a namespaced operator's RBAC).
+    if (!resource.namespaced || !this.options.namespaces || namespace === undefined) return true;
+    return this.options.namespaces.includes(namespace);
   }
 
   get<T extends KubernetesObject>(resource: ResourceInfo, name: string, namespace?: string): T | undefined {

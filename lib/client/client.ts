@@ -20,7 +20,7 @@ export interface ObjectKey {
 
 /** Options of {@link Client.list}. */
 export interface ListOptions {
-  /** Only this namespace (default: every namespace the client can see). */
+  /** Only this namespace (default: every namespace the client can see: for a cached kind, every namespace the operator watches). */
   namespace?: string;
   /** A label selector string (`app=web,tier!=db`) or a map of required labels. */
   labelSelector?: string | Record<string, string>;
