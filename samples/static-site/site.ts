@@ -2,7 +2,7 @@
 // Its class-validator constraints are checked before any reconciler runs, and the CRD's
 // OpenAPI schema is generated from them (`maestro-operator generate crd`).
 import type { V1ObjectMeta } from '@kubernetes/client-node';
-import { IsDefined, IsInt, IsString, Matches, Max, MaxLength, Min, ValidateNested, registerDecorator } from 'class-validator';
+import { IsDefined, IsInt, IsOptional, IsString, Matches, Max, MaxLength, Min, ValidateNested, registerDecorator } from 'class-validator';
 import { Resource, type Condition } from 'maestro-operator';
 
 /**
@@ -80,6 +80,12 @@ export class StaticSiteSpec {
   @IsInt() @Min(1) @Max(10) replicas!: number;
   /** The page, served as index.html. */
   @IsString() @MaxLength(65536) content!: string;
+  /**
+   * A ConfigMap in the site's namespace whose `theme.css` is merged into the page (several
+   * sites can share one theme). The operator watches it: editing the theme re-renders every
+   * site that names it, and only those.
+   */
+  @IsOptional() @IsString() @MaxLength(253) @Matches(/^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/) themeRef?: string;
 }
 
 @Resource({ group: 'sites.maestro.dev', version: 'v1', kind: 'StaticSite', shortNames: ['site'] })
