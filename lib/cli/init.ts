@@ -1,6 +1,6 @@
 import { mkdir, readFile, readdir, writeFile } from 'node:fs/promises';
 import { basename, join, resolve, sep } from 'node:path';
-import { gitignore, mocharc, packageJson, readme, siteTest, tsconfig, type ProjectTemplate } from './templates.js';
+import { gitignore, mocharc, packageJson, readme, siteTest, testSetup, tsconfig, type ProjectTemplate } from './templates.js';
 import { UsageError, packageRoot } from './usage.js';
 
 export const INIT_HELP = `Usage: maestro-operator init <dir> [options]
@@ -71,6 +71,7 @@ export async function init(dir: string, options: InitOptions = {}): Promise<void
     '.gitignore': gitignore,
     'README.md': readme(template),
     'test/site.test.ts': siteTest,
+    'test/setup.ts': testSetup,
   };
   // A local Maestro is installed as a copy, so its dependencies are shared with the project's
   // (one @kubernetes/client-node, one tsyringe), as they are when installed from the registry.

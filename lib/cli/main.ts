@@ -3,6 +3,7 @@
 import 'reflect-metadata';
 import { parseArgs } from 'node:util';
 import { describeError } from '../errors/index.js';
+import { envtest } from './envtest.js';
 import { init, INIT_HELP } from './init.js';
 import { generate } from './generate.js';
 import { UsageError } from './usage.js';
@@ -13,6 +14,7 @@ Usage:
   maestro-operator init <dir> [options]        scaffold a new operator project from the static-site sample
   maestro-operator generate crd <module...>    write CRD YAML for the @Resource classes of compiled modules
   maestro-operator generate rbac <module...>   write least-privilege RBAC YAML for the decorated components
+  maestro-operator envtest [--print]           find or build kube-apiserver, etcd, ... and print their folder (KUBEBUILDER_ASSETS)
 
 Run 'maestro-operator <command> --help' for a command's options.
 `;
@@ -36,6 +38,9 @@ async function main(argv: string[]): Promise<number> {
   }
   if (command === 'generate') {
     return generate(rest);
+  }
+  if (command === 'envtest') {
+    return envtest(rest, (line) => process.stdout.write(`${line}\n`));
   }
   throw new UsageError(`unknown command '${command}'\n\n${HELP}`);
 }

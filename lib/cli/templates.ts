@@ -62,7 +62,18 @@ export const tsconfig = `${JSON.stringify({
   include: ['src', 'test'],
 }, null, 2)}\n`;
 
-export const mocharc = `${JSON.stringify({ spec: ['dist/test/**/*.test.js'], timeout: 120000 }, null, 2)}\n`;
+export const mocharc = `${JSON.stringify({ spec: ['dist/test/**/*.test.js'], require: ['dist/test/setup.js'], timeout: 120000 }, null, 2)}\n`;
+
+/** Mocha's global setup: the control plane binaries, found or built before any test timeout runs. */
+export const testSetup = `// Before any test, outside every test timeout: find the local control plane's binaries,
+// or build them once per machine from Go modules (minutes; progress on stderr).
+// The same as \`npx maestro-operator envtest\`; KUBEBUILDER_ASSETS is honoured.
+import { controlPlaneAssets } from 'maestro-operator/testing';
+
+export async function mochaGlobalSetup(): Promise<void> {
+  await controlPlaneAssets();
+}
+`;
 
 export const gitignore = 'node_modules/\ndist/\n';
 
@@ -86,9 +97,12 @@ npm start           # runs the operator against the cluster of KUBECONFIG
 - \`src/main.ts\`: \`createOperator()\`.
 - \`test/site.test.ts\`: a unit test of the reconcilers on a fake client (\`reconcileOnce\`), and an
   integration test on a local control plane (both from \`maestro-operator/testing\`).
+  \`test/setup.ts\` finds or builds the control plane's binaries before any test runs.
 
 Node.js 22.19 or newer is required. The first \`npm test\` on a machine builds the control
-plane binaries (kube-apiserver, etcd) with Go, or uses \`KUBEBUILDER_ASSETS\` when set.
+plane binaries (kube-apiserver, etcd) from Go modules into \`~/.cache/maestro-operator\`
+(about 5 minutes on 2 cores; it needs Go 1.26 and the Go module proxy), or uses
+\`KUBEBUILDER_ASSETS\` when set; \`npx maestro-operator envtest\` builds them all ahead of time.
 `;
 }
 

@@ -8,6 +8,7 @@
  *
  * @module
  */
+import * as models from '@kubernetes/client-node';
 import { ObjectSerializer } from '@kubernetes/client-node/dist/serializer.js';
 import type { KubernetesObject } from '@kubernetes/client-node';
 import { isBuiltInGroup } from '../resources/index.js';
@@ -32,13 +33,139 @@ export function fromWire<T extends KubernetesObject>(raw: KubernetesObject): T {
 }
 
 /**
- * The wire (JSON) form of an object: client-node model properties that are renamed on the
- * wire (e.g. `x_kubernetes_preserve_unknown_fields`, `_ref`) get their wire names, and
- * `Date`s become RFC 3339 strings. Custom resources pass through unchanged.
+ * The wire (JSON) form of an object, whichever form it was given in: client-node model
+ * instances, plain objects typed with model property names (`_from`,
+ * `x_kubernetes_preserve_unknown_fields`), plain objects in wire form (as parsed from
+ * YAML or JSON: `from`, `x-kubernetes-preserve-unknown-fields`), or any mix of them.
+ *
+ * Unlike client-node's `ObjectSerializer.serialize`, which reads only model property names
+ * and so silently drops every field whose wire name differs (and every field its models do
+ * not know), this keeps every field: a model name gets its wire name, a wire name stays,
+ * anything else (a field newer than client-node's models, the content of untyped fields
+ * such as a schema's `default`) passes through verbatim. Dates become RFC 3339 strings.
+ * When an object carries the same field under both names, the model name wins.
+ * Custom resources have no models: they pass through unchanged.
  */
 export function toWire(obj: KubernetesObject): unknown {
   const type = modelName(obj.apiVersion, obj.kind);
-  return type === 'KubernetesObject' ? obj : ObjectSerializer.serialize(obj, type);
+  return type === 'KubernetesObject' ? obj : serializeAs(obj, type, '');
+}
+
+interface Attribute {
+  name: string;
+  baseName: string;
+  type: string;
+  format: string;
+}
+
+interface ModelClass {
+  getAttributeTypeMap(): Attribute[];
+}
+
+/** Per model: its attributes by model name and by wire name. */
+interface ModelFields {
+  byName: Map<string, Attribute>;
+  byWireName: Map<string, Attribute>;
+}
+
+const modelFields = new Map<string, ModelFields | undefined>();
+
+/**
+ * Untyped (`any`) fields of client-node's models that hold schemas: typed here so that
+ * model-named keys inside them (`x_kubernetes_int_or_string` in `items`) get wire names.
+ * Values that are not objects (`additionalProperties: false`) pass through.
+ */
+const untypedSchemaFields: Record<string, Record<string, string>> = {
+  V1JSONSchemaProps: {
+    items: 'V1JSONSchemaProps',
+    additionalProperties: 'V1JSONSchemaProps',
+    additionalItems: 'V1JSONSchemaProps',
+    dependencies: '{ [key: string]: V1JSONSchemaProps; }',
+  },
+};
+
+function fieldsOf(type: string): ModelFields | undefined {
+  if (modelFields.has(type)) return modelFields.get(type);
+  const model = (models as unknown as Record<string, Partial<ModelClass> | undefined>)[type];
+  let fields: ModelFields | undefined;
+  if (model && typeof model.getAttributeTypeMap === 'function') {
+    const overrides = untypedSchemaFields[type] ?? {};
+    const attributes = model.getAttributeTypeMap().map((a) => (overrides[a.name] ? { ...a, type: overrides[a.name]! } : a));
+    fields = {
+      byName: new Map(attributes.map((a) => [a.name, a])),
+      byWireName: new Map(attributes.map((a) => [a.baseName, a])),
+    };
+  }
+  modelFields.set(type, fields);
+  return fields;
+}
+
+/** The model type of a class instance (`new V1JSONSchemaProps()`), when it is one. */
+function instanceType(value: object): string | undefined {
+  const name = (value.constructor as { name?: string } | undefined)?.name;
+  return name && name !== 'Object' && fieldsOf(name) ? name : undefined;
+}
+
+const ARRAY = /^Array<(.+)>$/;
+const MAP = /^\{ \[key: string\]: (.+); \}$/;
+
+function serializeAs(value: unknown, type: string, format: string): unknown {
+  if (value === null || value === undefined) return value;
+  if (value instanceof Date) return serializeDate(value, format);
+  if (typeof value !== 'object') return value;
+  const array = ARRAY.exec(type);
+  if (array) return Array.isArray(value) ? value.map((v) => serializeAs(v, array[1]!, format)) : serializeUntyped(value);
+  const map = MAP.exec(type);
+  if (map) return Array.isArray(value) ? serializeUntyped(value) : mapValues(value, (v) => serializeAs(v, map[1]!, format));
+  // A model instance is serialised as its own class, whatever the declared type.
+  const modelType = instanceType(value) ?? type;
+  const fields = fieldsOf(modelType);
+  if (!fields) return serializeUntyped(value);
+  if (Array.isArray(value)) return value.map((v) => serializeAs(v, modelType, format));
+  const out: Record<string, unknown> = {};
+  const fromModelName = new Set<string>();
+  for (const [key, v] of Object.entries(value)) {
+    if (v === undefined) continue;
+    const attribute = fields.byName.get(key) ?? fields.byWireName.get(key);
+    if (!attribute) {
+      out[key] = serializeUntyped(v);
+      continue;
+    }
+    const isModelName = fields.byName.has(key);
+    // The same field under both names: the model name wins, in either order.
+    if (!isModelName && fromModelName.has(attribute.baseName)) continue;
+    if (isModelName) fromModelName.add(attribute.baseName);
+    out[attribute.baseName] = serializeAs(v, attribute.type, attribute.format);
+  }
+  return out;
+}
+
+/**
+ * A value without a declared type (user data such as a schema's `default`, or a field
+ * client-node does not model): kept as is, except that model instances and Dates inside
+ * it are serialised.
+ */
+function serializeUntyped(value: unknown): unknown {
+  if (value === null || typeof value !== 'object') return value;
+  if (value instanceof Date) return value.toISOString();
+  if (Array.isArray(value)) return value.map(serializeUntyped);
+  const modelType = instanceType(value);
+  if (modelType) return serializeAs(value, modelType, '');
+  return mapValues(value, serializeUntyped);
+}
+
+function mapValues(value: object, f: (v: unknown) => unknown): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const [key, v] of Object.entries(value)) if (v !== undefined) out[key] = f(v);
+  return out;
+}
+
+/** RFC 3339, as the API server parses it: `date`, `date-time`, or `date-time-micro` (six fraction digits). */
+function serializeDate(date: Date, format: string): string {
+  const iso = date.toISOString();
+  if (format === 'date') return iso.slice(0, 10);
+  if (format === 'date-time-micro') return iso.replace(/\.(\d{3})Z$/, '.$1000Z');
+  return iso;
 }
 
 /** A wire-form value as the client-node model `type` (e.g. `V1CustomResourceDefinition`). */

@@ -38,8 +38,15 @@ export type LiveReader = (obj: KubernetesObject, signal?: AbortSignal) => Promis
  */
 export function defaultStatusHandler(resource: ResourceInfo, readLive: LiveReader): StatusConditionsHandler<KubernetesObject> {
   const writeGeneration = !resource.builtIn;
+  const lastWrites = new LastWrites();
   return async (ctx: Context, client: Client, parent: KubernetesObject, conditions: Condition[]) => {
     const target = parent as WithStatus;
+    // The parent comes from the cache, which may not have seen our previous status write
+    // yet (its watch event is still on the way). Compared with that stale copy, a reconcile
+    // that computes the earlier conditions again would find "nothing changed" and leave our
+    // previous write on the server, for good: status-only changes trigger no reconcile. So a
+    // parent still at the version our last write replaced is taken as that write made it.
+    lastWrites.catchUp(target);
     const before = readConditions(target);
     const generation = target.metadata?.generation;
     const generationChanged = writeGeneration && generation !== undefined && target.status?.observedGeneration !== generation;
@@ -51,6 +58,7 @@ export function defaultStatusHandler(resource: ResourceInfo, readLive: LiveReade
       if (writeGeneration && generation !== undefined) status.observedGeneration = generation;
       try {
         const updated = await client.status().patch(current, { metadata: { resourceVersion: current.metadata?.resourceVersion }, status });
+        lastWrites.remember(current, updated, status);
         // Later writes of this reconcile (e.g. a finalizer) must start from the new version.
         if (target.metadata && updated.metadata?.resourceVersion) target.metadata.resourceVersion = updated.metadata.resourceVersion;
         return;
@@ -68,4 +76,35 @@ export function defaultStatusHandler(resource: ResourceInfo, readLive: LiveReade
       }
     }
   };
+}
+
+/** An object's identity for {@link LastWrites}: its uid, else namespace and name. */
+const identity = (obj: KubernetesObject): string | undefined =>
+  obj.metadata?.uid ?? (obj.metadata?.name ? `${obj.metadata.namespace ?? ''}/${obj.metadata.name}` : undefined);
+
+/**
+ * The status writes of one handler, per object: the version each write replaced, the
+ * version it made and what it wrote. Bounded: the oldest entries go first.
+ */
+class LastWrites {
+  private readonly writes = new Map<string, { replaced: string; made: string; status: Record<string, unknown> }>();
+
+  remember(before: KubernetesObject, after: KubernetesObject, status: Record<string, unknown>): void {
+    const uid = identity(before);
+    const replaced = before.metadata?.resourceVersion;
+    const made = after.metadata?.resourceVersion;
+    if (!uid || !replaced || !made) return;
+    this.writes.delete(uid);
+    this.writes.set(uid, { replaced, made, status });
+    if (this.writes.size > 100_000) this.writes.delete(this.writes.keys().next().value!);
+  }
+
+  /** If `obj` is the version our last write replaced, makes it the version that write made. */
+  catchUp(obj: WithStatus): void {
+    const uid = identity(obj);
+    const write = uid ? this.writes.get(uid) : undefined;
+    if (!write || !obj.metadata || obj.metadata.resourceVersion !== write.replaced) return;
+    obj.metadata.resourceVersion = write.made;
+    obj.status = { ...obj.status, ...structuredClone(write.status) };
+  }
 }

@@ -1,29 +1,32 @@
-import { spawn } from 'node:child_process';
-import { constants, existsSync, readFileSync } from 'node:fs';
+import { constants } from 'node:fs';
 import { access } from 'node:fs/promises';
-import { dirname, join } from 'node:path';
-import { createInterface } from 'node:readline';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import { describeError } from '../errors/index.js';
+import {
+  allBinaries, buildControlPlane, cacheDir, cachedBinaries, readVersions, toolsDir, type ControlPlaneBinary,
+} from './build.js';
 import { ControlPlaneAssetsError } from './errors.js';
 
+export type { ControlPlaneBinary } from './build.js';
+
 /**
- * Where the control plane's binaries are. Only the API server and etcd are required;
- * the controller manager is needed for `controllerManager: true`, kubectl only by tests
- * that run it.
+ * Where the control plane's binaries are. Only the API server and etcd are always
+ * there; the others when they were asked for (or happened to be found).
  *
  * @example
  * ```ts
- * const assets = await controlPlaneAssets();
- * execFileSync(assets.kubectl ?? 'kubectl', ['version', '--client']);
+ * const assets = await controlPlaneAssets({ binaries: ['kube-apiserver', 'etcd', 'kubectl'] });
+ * execFileSync(assets.kubectl!, ['version', '--client']);
  * ```
  */
 export interface ControlPlaneAssets {
   kubeApiServer: string;
   etcd: string;
   kubeControllerManager?: string;
+  kubeScheduler?: string;
+  kwok?: string;
   kubectl?: string;
-  /** The folder the binaries came from, when they came from one (KUBEBUILDER_ASSETS or the cache). */
+  /** The folder the API server came from, when it came from one (KUBEBUILDER_ASSETS or the cache). */
   dir?: string;
 }
 
@@ -32,102 +35,121 @@ export interface ControlPlaneAssets {
  *
  * @example
  * ```ts
- * await controlPlaneAssets({ build: true, log: (line) => process.stderr.write(`${line}\n`) });
+ * await controlPlaneAssets({ binaries: ['kube-apiserver', 'etcd', 'kube-controller-manager'], log: (line) => console.error(line) });
  * ```
  */
 export interface ControlPlaneAssetsOptions {
   /**
-   * Build the binaries with `scripts/control-plane-assets` when they are nowhere to be
-   * found. A cold build takes 10-30 minutes (it needs Go and the Go module proxy); so the
-   * default is false, and test suites do it once in a global setup.
+   * The binaries that must be there. Default `['kube-apiserver', 'etcd']`; others found
+   * along the way are returned too.
+   */
+  binaries?: readonly ControlPlaneBinary[];
+  /**
+   * Build the binaries that are nowhere to be found from Go modules, into Maestro's cache
+   * (once per machine: about 10 minutes for everything on 2 cores with cold Go caches, a
+   * minute or two when Go's caches are warm). Needs Go and the Go module proxy. Default true.
    */
   build?: boolean;
-  /** Receives the build's progress lines. Default: written to stderr. */
+  /** Receives the build's progress lines. Default: stderr (one status line redrawn in place on a terminal). */
   log?: (line: string) => void;
 }
 
-type AssetKey = 'kubeApiServer' | 'etcd' | 'kubeControllerManager' | 'kubectl';
+type AssetKey = Exclude<keyof ControlPlaneAssets, 'dir'>;
 
-const binaries: ReadonlyArray<{ key: AssetKey; file: string; env: string; required: boolean }> = [
-  { key: 'kubeApiServer', file: 'kube-apiserver', env: 'TEST_ASSET_KUBE_APISERVER', required: true },
-  { key: 'etcd', file: 'etcd', env: 'TEST_ASSET_ETCD', required: true },
-  { key: 'kubeControllerManager', file: 'kube-controller-manager', env: 'TEST_ASSET_KUBE_CONTROLLER_MANAGER', required: false },
-  { key: 'kubectl', file: 'kubectl', env: 'TEST_ASSET_KUBECTL', required: false },
-];
+const lookup: Record<ControlPlaneBinary, { key: AssetKey; env: string }> = {
+  'kube-apiserver': { key: 'kubeApiServer', env: 'TEST_ASSET_KUBE_APISERVER' },
+  'etcd': { key: 'etcd', env: 'TEST_ASSET_ETCD' },
+  'kube-controller-manager': { key: 'kubeControllerManager', env: 'TEST_ASSET_KUBE_CONTROLLER_MANAGER' },
+  'kube-scheduler': { key: 'kubeScheduler', env: 'TEST_ASSET_KUBE_SCHEDULER' },
+  'kwok': { key: 'kwok', env: 'TEST_ASSET_KWOK' },
+  'kubectl': { key: 'kubectl', env: 'TEST_ASSET_KUBECTL' },
+};
 
 /** controller-runtime's envtest default folder, honoured after our own cache. */
 const kubebuilderDefault = '/usr/local/kubebuilder/bin';
 
+/** The command that builds every binary into the cache and prints the folder. */
+export const envtestCommand = 'npx maestro-operator envtest';
+
 /**
  * Finds the control plane's binaries the way controller-runtime's envtest does, so
- * binaries from `setup-envtest` work unchanged. For each binary, in order:
+ * binaries from `setup-envtest` work unchanged, and builds the missing ones. For each
+ * binary, in order:
  * 1. `TEST_ASSET_KUBE_APISERVER`, `TEST_ASSET_ETCD`, `TEST_ASSET_KUBE_CONTROLLER_MANAGER`,
- *    `TEST_ASSET_KUBECTL` (a path to the binary itself);
+ *    `TEST_ASSET_KUBE_SCHEDULER`, `TEST_ASSET_KWOK`, `TEST_ASSET_KUBECTL` (the binary itself);
  * 2. `$KUBEBUILDER_ASSETS/<name>`;
- * 3. this package's cache, as printed by `scripts/control-plane-assets --print`;
+ * 3. Maestro's cache (`$MAESTRO_CACHE_DIR`, default `~/.cache/maestro-operator`), as
+ *    printed by `maestro-operator envtest`;
  * 4. `/usr/local/kubebuilder/bin/<name>`;
- * 5. with `build: true`, the cache after running `scripts/control-plane-assets`.
+ * 5. unless `build: false`, the cache after building what is still missing of `binaries`
+ *    (with a progress display; see {@link ControlPlaneAssetsOptions.build}).
  *
- * @throws {ControlPlaneAssetsError} when the API server or etcd cannot be found (or built),
- *   or a `TEST_ASSET_*` variable names a file that is not executable.
+ * Every entry point (`npm test`, `npm run demo`, `npm run bench`, `startControlPlane()`,
+ * `maestro-operator envtest`) comes through here.
+ *
+ * @throws {ControlPlaneAssetsError} when a needed binary cannot be found or built (the
+ *   message says what to install, e.g. Go), or a `TEST_ASSET_*` variable names a file that
+ *   is not executable.
  * @example
  * ```ts
- * const assets = await controlPlaneAssets({ build: true, log: (l) => console.error(l) });
- * assets.kubeApiServer; // '/root/.cache/maestro-operator/control-plane/kubernetes-v1.36.3-etcd-v3.6.16/kube-apiserver'
+ * const assets = await controlPlaneAssets({ binaries: ['kube-apiserver', 'etcd', 'kube-scheduler', 'kwok'] });
+ * assets.kwok; // '/root/.cache/maestro-operator/control-plane/kubernetes-v1.36.3-etcd-v3.6.16/kwok'
  * ```
  */
 export async function controlPlaneAssets(options: ControlPlaneAssetsOptions = {}): Promise<ControlPlaneAssets> {
-  const found: Partial<Record<AssetKey, string>> = {};
+  const required = new Set<ControlPlaneBinary>(['kube-apiserver', 'etcd', ...(options.binaries ?? [])]);
+  const found: Partial<Record<ControlPlaneBinary, string>> = {};
   let dir: string | undefined;
-  for (const b of binaries) {
-    const fromEnv = process.env[b.env];
+  for (const binary of allBinaries) {
+    const fromEnv = process.env[lookup[binary].env];
     if (!fromEnv) continue;
-    if (!(await isExecutable(fromEnv))) throw new ControlPlaneAssetsError(`${b.env}=${fromEnv} is not an executable file`);
-    found[b.key] = fromEnv;
+    if (!(await isExecutable(fromEnv))) throw new ControlPlaneAssetsError(`${lookup[binary].env}=${fromEnv} is not an executable file`);
+    found[binary] = fromEnv;
   }
-  const fill = async (folder: string | undefined): Promise<void> => {
+  const fill = async (folder: string | undefined, only?: Set<ControlPlaneBinary>): Promise<void> => {
     if (!folder) return;
-    for (const b of binaries) {
-      if (found[b.key]) continue;
-      const path = join(folder, b.file);
+    for (const binary of allBinaries) {
+      if (found[binary] || (only && !only.has(binary))) continue;
+      const path = join(folder, binary);
       if (await isExecutable(path)) {
-        found[b.key] = path;
-        if (b.key === 'kubeApiServer') dir = folder;
+        found[binary] = path;
+        if (binary === 'kube-apiserver') dir = folder;
       }
     }
   };
-  const missing = (requiredOnly: boolean): boolean => binaries.some((b) => (b.required || !requiredOnly) && !found[b.key]);
+  const missing = (): ControlPlaneBinary[] => allBinaries.filter((b) => required.has(b) && !found[b]);
 
   await fill(process.env['KUBEBUILDER_ASSETS']);
-  const script = assetsScript();
-  if (missing(false) && script) await fill(await runScript(script, ['--print']).catch(() => undefined));
-  if (missing(false)) await fill(kubebuilderDefault);
-  if (missing(true) && options.build) {
-    if (!script) throw new ControlPlaneAssetsError('cannot build the control plane: scripts/control-plane-assets is not in this installation of maestro-operator');
-    const log = options.log ?? ((line: string) => process.stderr.write(`${line}\n`));
+  const tools = toolsDir();
+  const versions = tools ? readVersions(tools) : undefined;
+  const cache = versions && cacheDir(versions);
+  if (cache && versions) await fill(cache, await cachedBinaries(cache, versions));
+  await fill(kubebuilderDefault);
+  if (missing().length > 0 && options.build !== false && cache && versions) {
     try {
-      await fill(await runScript(script, [], log));
+      await buildControlPlane(missing(), options.log ? { log: options.log } : {});
     } catch (err) {
+      if (err instanceof ControlPlaneAssetsError) throw err;
       throw new ControlPlaneAssetsError(`building the control plane binaries failed: ${describeError(err)}`, { cause: err });
     }
+    await fill(cache, await cachedBinaries(cache, versions));
   }
-  if (!found.kubeApiServer || !found.etcd) {
-    const absent = binaries.filter((b) => b.required && !found[b.key]).map((b) => b.file).join(' and ');
+  const absent = missing();
+  if (absent.length > 0) {
     throw new ControlPlaneAssetsError(
-      `${absent} not found. Looked at ${binaries.filter((b) => b.required).map((b) => b.env).join(', ')}, ` +
-        `$KUBEBUILDER_ASSETS (${process.env['KUBEBUILDER_ASSETS'] ?? 'unset'}), the maestro-operator cache` +
-        `${script ? '' : ' (script not found)'} and ${kubebuilderDefault}. ` +
-        `Build them once with \`${script ?? 'scripts/control-plane-assets'}\` (needs Go), ` +
-        'or point KUBEBUILDER_ASSETS at binaries from setup-envtest.',
+      `${absent.join(' and ')} not found. Looked at ${absent.map((b) => lookup[b].env).join(', ')}, ` +
+        `$KUBEBUILDER_ASSETS (${process.env['KUBEBUILDER_ASSETS'] ?? 'unset'}), ` +
+        `${cache ? `Maestro's cache (${cache})` : "Maestro's cache (tools/control-plane is not in this installation)"} and ${kubebuilderDefault}. ` +
+        `${options.build === false ? `Build them once with \`${envtestCommand}\` (needs Go), or point` : 'Point'} KUBEBUILDER_ASSETS at binaries from setup-envtest.`,
     );
   }
-  return {
-    kubeApiServer: found.kubeApiServer,
-    etcd: found.etcd,
-    ...(found.kubeControllerManager ? { kubeControllerManager: found.kubeControllerManager } : {}),
-    ...(found.kubectl ? { kubectl: found.kubectl } : {}),
-    ...(dir ? { dir } : {}),
-  };
+  const assets: ControlPlaneAssets = { kubeApiServer: found['kube-apiserver']!, etcd: found['etcd']! };
+  for (const binary of allBinaries) {
+    const path = found[binary];
+    if (path) assets[lookup[binary].key] = path;
+  }
+  if (dir) assets.dir = dir;
+  return assets;
 }
 
 async function isExecutable(path: string): Promise<boolean> {
@@ -137,52 +159,4 @@ async function isExecutable(path: string): Promise<boolean> {
   } catch {
     return false;
   }
-}
-
-/**
- * The root of the maestro-operator package: the nearest folder above this module with a
- * package.json named maestro-operator (lib/testing in a clone, dist/lib/testing when built).
- */
-export function packageRoot(): string | undefined {
-  let dir = dirname(fileURLToPath(import.meta.url));
-  for (;;) {
-    const manifest = join(dir, 'package.json');
-    if (existsSync(manifest)) {
-      try {
-        if ((JSON.parse(readFileSync(manifest, 'utf8')) as { name?: unknown }).name === 'maestro-operator') return dir;
-      } catch { /* not JSON: keep looking */ }
-    }
-    const parent = dirname(dir);
-    if (parent === dir) return undefined;
-    dir = parent;
-  }
-}
-
-function assetsScript(): string | undefined {
-  const root = packageRoot();
-  const script = root && join(root, 'scripts', 'control-plane-assets');
-  return script && existsSync(script) ? script : undefined;
-}
-
-/**
- * Runs the assets script with bash and returns the last line of its stdout (the folder).
- * Its stderr (progress) goes to `log` when given, else is kept for the error message.
- */
-function runScript(script: string, args: string[], log?: (line: string) => void): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const child = spawn('bash', [script, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    const stderr: string[] = [];
-    child.stdout.setEncoding('utf8').on('data', (chunk: string) => { stdout += chunk; });
-    createInterface({ input: child.stderr }).on('line', (line) => {
-      if (log) log(line);
-      else stderr.push(line);
-    });
-    child.once('error', reject);
-    child.once('close', (code) => {
-      const folder = stdout.trim().split('\n').at(-1);
-      if (code === 0 && folder) resolve(folder);
-      else reject(new Error(`${script} ${args.join(' ')} exited with code ${code}${stderr.length ? `: ${stderr.slice(-5).join('\n')}` : ''}`));
-    });
-  });
 }

@@ -2,9 +2,9 @@ import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { CoreV1Api, type KubeConfig, type V1CustomResourceDefinition } from '@kubernetes/client-node';
+import { CoreV1Api, type KubeConfig, type V1CustomResourceDefinition, type V1Taint } from '@kubernetes/client-node';
 import { apiServerCommand, apiServerReady, apiServerUrl } from './apiserver.js';
-import { controlPlaneAssets, type ControlPlaneAssets } from './assets.js';
+import { controlPlaneAssets, type ControlPlaneAssets, type ControlPlaneBinary } from './assets.js';
 import { controllerManagerCommand, controllerManagerHealthy } from './controller-manager.js';
 import { installCRDs, type CRDSource } from './crds.js';
 import {
@@ -14,7 +14,9 @@ import { compactEtcdTo, etcdCommand, etcdHealthy, etcdUrl, type EtcdConfig } fro
 import type { ProbeTls } from './http.js';
 import { clientCertKubeConfig, writeKubeConfigFile } from './kubeconfig.js';
 import { CertificateAuthority, serviceAccountKeyPair } from './pki.js';
+import { kwokCommand, kwokNode, kwokStages } from './kwok.js';
 import { ComponentProcess, freePorts, trackDir, untrackDir, type Exit } from './process.js';
+import { schedulerCommand, schedulerHealthy } from './scheduler.js';
 import { waitFor } from './wait.js';
 
 /**
@@ -23,15 +25,32 @@ import { waitFor } from './wait.js';
  * @example
  * ```ts
  * await startControlPlane({ controllerManager: true, log: (line) => console.error(line) });
+ * await startControlPlane({ nodes: 2 }); // Pods run: Deployments become Available
  * await startControlPlane({ watchCache: false, apiServerFlags: { 'feature-gates': 'SomeGate=true' } });
  * ```
  */
 export interface ControlPlaneOptions {
   /**
    * Also run kube-controller-manager: garbage collection of owned objects, the
-   * Deployment → ReplicaSet → Pod controllers, namespace deletion. Default false.
+   * Deployment → ReplicaSet → Pod controllers, namespace deletion. Default false, or
+   * true when `nodes` is set.
    */
   controllerManager?: boolean;
+  /**
+   * Simulated nodes that run Pods: kube-scheduler binds Pods to `nodes` fake Nodes
+   * (`node-1`, `node-2`, …; 32 CPUs, 256 GiB, 110 Pods each) that kwok keeps Ready, and a
+   * bound Pod becomes Running and Ready at once (no container runs). So Deployments become
+   * Available, ReplicaSets roll and a deleted Pod is replaced, as on a real cluster.
+   * Default 0: Pods stay Pending.
+   */
+  nodes?: number;
+  /**
+   * CRDs to install as soon as the API server is ready, before the controller manager
+   * starts (envtest's `CRDs`): its garbage collector then knows their kinds from the start,
+   * whereas kinds added later are only discovered every 30 s, so children of a custom
+   * resource would wait up to that long to be collected. Same forms as {@link ControlPlane.installCRDs}.
+   */
+  crds?: readonly CRDSource[];
   /** Deadline for the whole start (and for each later wait, such as a restart). Default 60000. */
   startTimeoutMs?: number;
   /**
@@ -44,7 +63,10 @@ export interface ControlPlaneOptions {
   apiServerFlags?: Record<string, string>;
   /** Receives progress lines (each component's start-up time). Default: nothing. */
   log?: (line: string) => void;
-  /** Binaries to use. Default: {@link controlPlaneAssets} (which does not build). */
+  /**
+   * Binaries to use. Default: {@link controlPlaneAssets} for the components asked for,
+   * which builds those missing (once per machine, with progress on stderr).
+   */
   assets?: ControlPlaneAssets;
 }
 
@@ -75,6 +97,8 @@ export interface ControlPlane {
   readonly assets: ControlPlaneAssets;
   /** How long `startControlPlane` took, in milliseconds. */
   readonly startupMs: number;
+  /** The simulated nodes' names (empty without `nodes`). */
+  readonly nodes: readonly string[];
 
   /**
    * Creates or replaces CRDs (objects, or paths of YAML files with one or more documents),
@@ -137,16 +161,25 @@ export interface ControlPlane {
  */
 export async function startControlPlane(options: ControlPlaneOptions = {}): Promise<ControlPlane> {
   const began = performance.now();
-  const assets = options.assets ?? (await controlPlaneAssets());
-  if (options.controllerManager && !assets.kubeControllerManager) {
+  const nodes = options.nodes ?? 0;
+  if (!Number.isInteger(nodes) || nodes < 0) throw new RangeError(`nodes must be a whole number >= 0, got ${nodes}`);
+  const controllerManager = options.controllerManager ?? nodes > 0;
+  const binaries: ControlPlaneBinary[] = [
+    ...(controllerManager ? ['kube-controller-manager' as const] : []),
+    ...(nodes > 0 ? ['kube-scheduler' as const, 'kwok' as const] : []),
+  ];
+  const assets = options.assets ?? (await controlPlaneAssets({ binaries }));
+  const keys: Record<string, keyof ControlPlaneAssets> = { 'kube-controller-manager': 'kubeControllerManager', 'kube-scheduler': 'kubeScheduler', 'kwok': 'kwok' };
+  const absent = binaries.filter((b) => !assets[keys[b]!]);
+  if (absent.length > 0) {
     throw new ControlPlaneAssetsError(
-      'controllerManager was requested but kube-controller-manager was not found ' +
-        '(set TEST_ASSET_KUBE_CONTROLLER_MANAGER, or build it with scripts/control-plane-assets)',
+      `${absent.join(' and ')} ${absent.length > 1 ? 'were' : 'was'} needed (${nodes > 0 ? `nodes: ${nodes}` : 'controllerManager: true'}) but not found in the given assets ` +
+        `(set ${absent.map((b) => `TEST_ASSET_${b.toUpperCase().replace(/-/g, '_')}`).join(', ')}, or leave out \`assets\` to have them found or built)`,
     );
   }
   const dir = await mkdtemp(join(tmpdir(), 'maestro-envtest-'));
   trackDir(dir);
-  const plane = new LocalControlPlane(dir, assets, options);
+  const plane = new LocalControlPlane(dir, assets, { ...options, controllerManager, nodes });
   try {
     await plane.boot(began);
   } catch (err) {
@@ -164,6 +197,7 @@ class LocalControlPlane implements ControlPlane {
   kubeconfigPath!: string;
   server!: string;
   startupMs = 0;
+  nodes: readonly string[] = [];
 
   private readonly timeoutMs: number;
   private readonly log: (line: string) => void;
@@ -252,38 +286,110 @@ class LocalControlPlane implements ControlPlane {
     this.kubeconfigPath = await writeKubeConfigFile(this.kubeConfig, join(this.dir, 'admin.kubeconfig'));
     this.log(`kube-apiserver ready in ${ms(t)} (${this.server})`);
 
-    // kube-controller-manager, with its own identity (in system:masters: without
-    // per-controller service accounts it needs every permission).
-    if (this.options.controllerManager) {
+    if (this.options.crds?.length) {
       t = performance.now();
-      const [client, kcmServing] = await Promise.all([
-        ca.issue({ commonName: 'system:kube-controller-manager', organizations: ['system:masters'], usage: 'client' }),
-        ca.issue({ commonName: 'kube-controller-manager', usage: 'server', dnsNames: ['localhost'], ipAddresses: ['127.0.0.1'] }),
-      ]);
-      const kubeconfigFile = join(this.dir, 'controller-manager.kubeconfig');
-      await Promise.all([
-        writeKubeConfigFile(clientCertKubeConfig(this.server, ca.certPem, 'system:kube-controller-manager', client), kubeconfigFile),
-        writeFile(file('controller-manager.crt'), kcmServing.certPem),
-        writeFile(file('controller-manager.key'), kcmServing.keyPem, { mode: 0o600 }),
-      ]);
-      await this.startWithPortRetry('kube-controller-manager', 1, deadline, (ports) => ({
-        command: controllerManagerCommand({
-          binary: this.assets.kubeControllerManager!,
-          port: ports[0]!,
-          kubeconfigFile,
-          servingCertFile: file('controller-manager.crt'),
-          servingKeyFile: file('controller-manager.key'),
-          caCertFile: file('ca.crt'),
-          caKeyFile: file('ca.key'),
-          serviceAccountPrivateKeyFile: file('sa.key'),
-        }),
-        probe: () => controllerManagerHealthy(ports[0]!, this.admin),
-      }));
-      this.log(`kube-controller-manager ready in ${ms(t)}`);
+      await installCRDs(this.kubeConfig, this.options.crds, Math.max(deadline - Date.now(), 0));
+      this.log(`${this.options.crds.length} CRD source${this.options.crds.length === 1 ? '' : 's'} installed in ${ms(t)}`);
     }
+
+    // The rest only talk to the API server: start them side by side.
+    await Promise.all([
+      this.options.controllerManager ? this.startControllerManager(deadline) : undefined,
+      this.options.nodes ? this.startNodes(this.options.nodes, deadline) : undefined,
+    ]);
 
     this.startupMs = Math.round(performance.now() - began);
     this.log(`control plane ready in ${this.startupMs} ms (${this.server}, ${this.dir})`);
+  }
+
+  /** A kubeconfig file for a component with its own client certificate (in system:masters: it needs every permission). */
+  private async componentKubeconfig(user: string, file: string): Promise<string> {
+    const client = await this.ca.issue({ commonName: user, organizations: ['system:masters'], usage: 'client' });
+    return writeKubeConfigFile(clientCertKubeConfig(this.server, this.ca.certPem, user, client), join(this.dir, file));
+  }
+
+  /** A serving certificate for a component's loopback health endpoint; returns the PEM files. */
+  private async servingCert(name: string): Promise<{ certFile: string; keyFile: string }> {
+    const serving = await this.ca.issue({ commonName: name, usage: 'server', dnsNames: ['localhost'], ipAddresses: ['127.0.0.1'] });
+    const certFile = join(this.dir, 'pki', `${name}.crt`);
+    const keyFile = join(this.dir, 'pki', `${name}.key`);
+    await Promise.all([writeFile(certFile, serving.certPem), writeFile(keyFile, serving.keyPem, { mode: 0o600 })]);
+    return { certFile, keyFile };
+  }
+
+  /** kube-controller-manager, with its own identity. */
+  private async startControllerManager(deadline: number): Promise<void> {
+    const t = performance.now();
+    const pki = (name: string): string => join(this.dir, 'pki', name);
+    const [kubeconfigFile, serving] = await Promise.all([
+      this.componentKubeconfig('system:kube-controller-manager', 'controller-manager.kubeconfig'),
+      this.servingCert('controller-manager'),
+    ]);
+    await this.startWithPortRetry('kube-controller-manager', 1, deadline, (ports) => ({
+      command: controllerManagerCommand({
+        binary: this.assets.kubeControllerManager!,
+        port: ports[0]!,
+        kubeconfigFile,
+        servingCertFile: serving.certFile,
+        servingKeyFile: serving.keyFile,
+        caCertFile: pki('ca.crt'),
+        caKeyFile: pki('ca.key'),
+        serviceAccountPrivateKeyFile: pki('sa.key'),
+      }),
+      probe: () => controllerManagerHealthy(ports[0]!, this.admin),
+    }));
+    this.log(`kube-controller-manager ready in ${ms(t)}`);
+  }
+
+  /**
+   * kube-scheduler, then kwok and `count` fake Nodes: ready when the scheduler is healthy
+   * and every node is Ready (kwok initializes them).
+   */
+  private async startNodes(count: number, deadline: number): Promise<void> {
+    const t = performance.now();
+    const [schedulerKubeconfig, kwokKubeconfig, serving] = await Promise.all([
+      this.componentKubeconfig('system:kube-scheduler', 'scheduler.kubeconfig'),
+      this.componentKubeconfig('kwok', 'kwok.kubeconfig'),
+      this.servingCert('scheduler'),
+      writeFile(join(this.dir, 'kwok-stages.yaml'), kwokStages),
+    ]);
+    const names = Array.from({ length: count }, (_, i) => `node-${i + 1}`);
+    const core = this.kubeConfig.makeApiClient(CoreV1Api);
+    await Promise.all([
+      this.startWithPortRetry('kube-scheduler', 1, deadline, (ports) => ({
+        command: schedulerCommand({
+          binary: this.assets.kubeScheduler!,
+          port: ports[0]!,
+          kubeconfigFile: schedulerKubeconfig,
+          servingCertFile: serving.certFile,
+          servingKeyFile: serving.keyFile,
+        }),
+        probe: () => schedulerHealthy(ports[0]!, this.admin),
+      })),
+      (async () => {
+        await Promise.all(names.map((name) => core.createNode({ body: kwokNode(name) })));
+        await this.startWithPortRetry('kwok', 0, deadline, () => ({
+          command: kwokCommand({ binary: this.assets.kwok!, kubeconfigFile: kwokKubeconfig, stagesFile: join(this.dir, 'kwok-stages.yaml') }),
+          probe: async () => {
+            const ready = (await core.listNode({ labelSelector: 'type=kwok' })).items
+              .filter((n) => names.includes(n.metadata?.name ?? '') && n.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True'));
+            // A new Node is tainted not-ready (admission) until the controller manager sees it
+            // Ready; without a controller manager nothing would, so the plane lifts the taint.
+            const pending = ready.filter((n) => (n.spec?.taints ?? []).some(isNodeConditionTaint));
+            if (!this.options.controllerManager) {
+              await Promise.all(pending.map((n) => core.patchNode({
+                name: n.metadata!.name!,
+                body: [{ op: 'replace', path: '/spec/taints', value: (n.spec?.taints ?? []).filter((t) => !isNodeConditionTaint(t)) }],
+              })));
+            }
+            const schedulable = ready.length - pending.length;
+            return { ok: schedulable === names.length, observed: `${ready.length}/${names.length} nodes Ready, ${schedulable} without not-ready taints` };
+          },
+        }));
+      })(),
+    ]);
+    this.nodes = names;
+    this.log(`kube-scheduler and kwok ready with ${count} node${count === 1 ? '' : 's'} in ${ms(t)}`);
   }
 
   /**
@@ -380,6 +486,9 @@ class LocalControlPlane implements ControlPlane {
 }
 
 type Probe = () => Promise<{ ok: boolean; observed: string }>;
+
+/** The taints Kubernetes puts on a Node for its conditions (not-ready, unreachable, ...), none of which a Ready kwok node keeps. */
+const isNodeConditionTaint = (taint: V1Taint): boolean => taint.key.startsWith('node.kubernetes.io/');
 
 /**
  * Polls `probe` until it passes. Fails fast with the component's log if the process

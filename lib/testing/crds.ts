@@ -1,85 +1,80 @@
-import { readFile } from 'node:fs/promises';
-import {
-  ApiextensionsV1Api, ApiException, CustomObjectsApi, loadAllYaml,
-  type KubeConfig, type KubernetesObject, type V1CustomResourceDefinition,
-} from '@kubernetes/client-node';
+import { CustomObjectsApi, V1CustomResourceDefinition, type KubeConfig, type KubernetesObject } from '@kubernetes/client-node';
+import { isAlreadyExists, isConflict, isNotFound } from '../client/errors.js';
+import type { KubeClient } from '../client/kube-client.js';
 import { describeError } from '../errors/index.js';
+import { standaloneClient } from './client.js';
 import { CRDInstallError } from './errors.js';
+import { ObjectLoadError, loadObjects, type ObjectSource } from './objects.js';
 import { waitFor } from './wait.js';
 
 /**
- * What `installCRDs` accepts: CRD objects, or paths of YAML files holding one or more.
+ * What `installCRDs` accepts: CRD objects (wire form as parsed from YAML/JSON, or
+ * client-node models such as {@link generateCRD}'s result), YAML strings, or paths of
+ * YAML files holding one or more CRDs. See {@link ObjectSource}.
  *
  * @example
  * ```ts
- * const sources: CRDSource[] = ['config/crd/bases/example.com_widgets.yaml', widgetCRD];
+ * const sources: CRDSource[] = ['config/crd/bases/example.com_widgets.yaml', widgetCRD, yaml.load(text) as KubernetesObject];
  * ```
  */
-export type CRDSource = V1CustomResourceDefinition | KubernetesObject | string;
+export type CRDSource = V1CustomResourceDefinition | ObjectSource;
 
 /**
  * Creates each CRD, or replaces it (carrying over its resourceVersion) if it exists, then
  * waits until each is Established, its group/version discovery lists its plural and a
- * list of it succeeds: the point from which clients (and informers) can use it. Returns the CRDs as the server
- * has them.
+ * list of it succeeds: the point from which clients (and informers) can use it. Every
+ * field reaches the API server under its wire name, whichever form the CRD was given in.
+ * Returns the CRDs as the server has them.
  */
 export async function installCRDs(kc: KubeConfig, sources: readonly CRDSource[], timeoutMs: number): Promise<V1CustomResourceDefinition[]> {
-  const crds = (await Promise.all(sources.map(load))).flat();
-  const api = kc.makeApiClient(ApiextensionsV1Api);
-  const written = await Promise.all(crds.map((crd) => createOrReplace(api, crd)));
+  let loaded;
+  try {
+    loaded = await loadObjects(sources);
+  } catch (err) {
+    if (err instanceof ObjectLoadError) throw new CRDInstallError(err.origin, err.reason, { cause: err.cause });
+    throw err;
+  }
+  const crds = loaded.map(({ object, origin }) => asCRD(object, origin));
+  const client = standaloneClient(kc);
+  const written = await Promise.all(crds.map((crd) => createOrReplace(client, crd)));
   const discovery = kc.makeApiClient(CustomObjectsApi);
-  return Promise.all(written.map((crd) => waitUsable(api, discovery, crd, timeoutMs)));
-}
-
-async function load(source: CRDSource): Promise<V1CustomResourceDefinition[]> {
-  if (typeof source !== 'string') return [asCRD(source, '(object)')];
-  let text: string;
-  try {
-    text = await readFile(source, 'utf8');
-  } catch (err) {
-    throw new CRDInstallError(source, `cannot read the file: ${describeError(err)}`, { cause: err });
-  }
-  let docs: unknown[];
-  try {
-    docs = loadAllYaml(text);
-  } catch (err) {
-    throw new CRDInstallError(source, `invalid YAML: ${describeError(err)}`, { cause: err });
-  }
-  // Empty documents (a leading or trailing `---`) load as null.
-  return docs.filter((d) => d != null).map((d) => asCRD(d as KubernetesObject, source));
+  return Promise.all(written.map((crd) => waitUsable(client, discovery, crd, timeoutMs)));
 }
 
 function asCRD(obj: KubernetesObject, origin: string): V1CustomResourceDefinition {
   const name = obj.metadata?.name;
   if (obj.kind !== 'CustomResourceDefinition' || obj.apiVersion !== 'apiextensions.k8s.io/v1') {
-    throw new CRDInstallError(name ?? origin, `expected apiextensions.k8s.io/v1 CustomResourceDefinition, got ${obj.apiVersion ?? '?'} ${obj.kind ?? '?'}${origin === '(object)' ? '' : ` in ${origin}`}`);
+    throw new CRDInstallError(name ?? origin, `expected apiextensions.k8s.io/v1 CustomResourceDefinition, got ${obj.apiVersion ?? '?'} ${obj.kind ?? '?'}${origin.startsWith('item ') ? '' : ` in ${origin}`}`);
   }
   if (!name) throw new CRDInstallError(origin, 'the CRD has no metadata.name');
   return obj as V1CustomResourceDefinition;
 }
 
-async function createOrReplace(api: ApiextensionsV1Api, crd: V1CustomResourceDefinition): Promise<V1CustomResourceDefinition> {
+async function createOrReplace(client: KubeClient, crd: V1CustomResourceDefinition): Promise<V1CustomResourceDefinition> {
   const name = crd.metadata!.name!;
   // A conflict means someone wrote in between; three fresh reads are plenty in a test.
   for (let attempt = 0; ; attempt++) {
     try {
-      return await api.createCustomResourceDefinition({ body: withoutServerFields(crd) });
+      return await client.create(withoutServerFields(crd));
     } catch (err) {
-      if (!(err instanceof ApiException) || err.code !== 409) throw new CRDInstallError(name, `create failed: ${describeError(err)}`, { cause: err });
+      if (!isAlreadyExists(err)) throw new CRDInstallError(name, `create failed: ${describeError(err)}`, { cause: err });
     }
     try {
-      const current = await api.readCustomResourceDefinition({ name });
+      const current = await client.readLive(crd);
       const body = withoutServerFields(crd);
       body.metadata = { ...body.metadata, resourceVersion: current.metadata?.resourceVersion };
-      return await api.replaceCustomResourceDefinition({ name, body });
+      return await client.update(body);
     } catch (err) {
-      const retriable = err instanceof ApiException && (err.code === 409 || err.code === 404);
+      const retriable = isConflict(err) || isNotFound(err);
       if (!retriable || attempt >= 2) throw new CRDInstallError(name, `replace failed: ${describeError(err)}`, { cause: err });
     }
   }
 }
 
-/** A copy without the fields a create or update must not carry over from another read. */
+/**
+ * A copy without the fields a create or update must not carry over from another read.
+ * Only the top level is copied: the schema is sent as given (wire or model names).
+ */
 function withoutServerFields(crd: V1CustomResourceDefinition): V1CustomResourceDefinition {
   const { status: _status, ...rest } = crd;
   const { resourceVersion: _rv, uid: _uid, creationTimestamp: _ts, managedFields: _mf, generation: _gen, ...metadata } = crd.metadata ?? {};
@@ -87,7 +82,7 @@ function withoutServerFields(crd: V1CustomResourceDefinition): V1CustomResourceD
 }
 
 async function waitUsable(
-  api: ApiextensionsV1Api,
+  client: KubeClient,
   discovery: CustomObjectsApi,
   crd: V1CustomResourceDefinition,
   timeoutMs: number,
@@ -96,7 +91,7 @@ async function waitUsable(
   const { group, names } = crd.spec;
   const served = crd.spec.versions.filter((v) => v.served).map((v) => v.name);
   const established = await waitFor(`CRD ${name} Established`, timeoutMs, async () => {
-    const current = await api.readCustomResourceDefinition({ name });
+    const current = await client.get(V1CustomResourceDefinition, { name });
     const conditions = current.status?.conditions ?? [];
     const namesAccepted = conditions.find((c) => c.type === 'NamesAccepted');
     if (namesAccepted?.status === 'False') {

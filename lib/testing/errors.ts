@@ -8,7 +8,7 @@ import { MaestroError } from '../errors/index.js';
  * if (err instanceof ControlPlaneStartError && err.component === 'etcd') { ... }
  * ```
  */
-export type ControlPlaneComponent = 'etcd' | 'kube-apiserver' | 'kube-controller-manager';
+export type ControlPlaneComponent = 'etcd' | 'kube-apiserver' | 'kube-controller-manager' | 'kube-scheduler' | 'kwok';
 
 /**
  * The control plane's binaries could not be found (or built). The message says where

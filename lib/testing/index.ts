@@ -41,3 +41,5 @@ export { FakeClient } from './fake-client.js';
 export type { FakeAction, FakeClientOptions, FakeInterceptor } from './fake-client.js';
 export { reconcileOnce } from './reconcile-once.js';
 export type { ReconcileOnceOptions, ReconcileOnceResult, RecordedEvent } from './reconcile-once.js';
+export type { ObjectSource } from './objects.js';
+export type { ControlPlaneBinary } from './build.js';

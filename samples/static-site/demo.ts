@@ -1,15 +1,16 @@
-// `npm run demo`: the static-site operator on a local control plane (or the cluster of
-// KUBECONFIG), reconciling a few sites, one of them invalid.
+// `npm run demo`: the whole life of a StaticSite, on a local control plane with simulated
+// nodes (or on the cluster of KUBECONFIG): create (one rejected by the CRD schema, one
+// failing the operator's policy), converge until the Pods run, scale, self-heal, delete.
 //   node dist/samples/static-site/demo.js [--keep]
 import 'reflect-metadata';
 import { parseArgs } from 'node:util';
-import { KubeConfig, V1CustomResourceDefinition, V1Namespace } from '@kubernetes/client-node';
-import { createOperator, type Condition, type Operator } from 'maestro-operator';
+import { KubeConfig, V1ConfigMap, V1CustomResourceDefinition, V1Deployment, V1Namespace, V1Pod, V1Service } from '@kubernetes/client-node';
+import { createOperator, isNotFound, type Client, type Condition, type Operator } from 'maestro-operator';
 import { generateCRD } from 'maestro-operator/generate';
 import { ApiTransport, KubeClient, Registry } from 'maestro-operator/runtime';
-import { startControlPlane, type ControlPlane } from 'maestro-operator/testing';
+import { controlPlaneAssets, startControlPlane, type ControlPlane } from 'maestro-operator/testing';
 import { StaticSite } from './site.js';
-import { staticSiteComponents } from './reconcilers.js';
+import { registrationKey, staticSiteComponents } from './reconcilers.js';
 
 const { values } = parseArgs({ options: { keep: { type: 'boolean' }, help: { type: 'boolean', short: 'h' } } });
 if (values.help) {
@@ -17,42 +18,56 @@ if (values.help) {
   process.exit(0);
 }
 
-const started = performance.now();
-const since = () => `${((performance.now() - started) / 1000).toFixed(1).padStart(5)} s`;
-const step = (line: string) => console.log(`${since()}  ${line}`);
+/** The demo's own client (outside any reconcile): the one place it is built. */
+function standaloneClient(kubeConfig: KubeConfig): Client {
+  return new KubeClient({ transport: ApiTransport.create(kubeConfig), resources: Registry.default.resources, fieldManager: 'maestro-demo' });
+}
+
+let started = performance.now();
+const since = (): string => `${((performance.now() - started) / 1000).toFixed(1).padStart(5)} s`;
+const step = (line: string): void => console.log(`${since()}  ${line}`);
+const heading = (line: string): void => console.log(`\n${line}`);
+/** Re-raises what a `.catch` did not expect (typed `never`, so the handler keeps its type). */
+const rethrow = (err: unknown): never => { throw err; };
+const messageOf = (err: unknown): string => (err instanceof Error ? err.message : String(err));
 
 let plane: ControlPlane | undefined;
 let operator: Operator | undefined;
 /** Undoes what the demo created in a cluster of KUBECONFIG (a local plane just goes away). */
 let removeDemoObjects: (() => Promise<void>) | undefined;
 async function cleanup(): Promise<void> {
-  if (!plane) await removeDemoObjects?.().catch((err: unknown) => console.error(`cleanup: ${err instanceof Error ? err.message : String(err)}`));
+  if (!plane) await removeDemoObjects?.().catch((err: unknown) => console.error(`cleanup: ${messageOf(err)}`));
   await operator?.stop();
   await plane?.stop();
 }
 process.once('SIGINT', () => void cleanup().then(() => process.exit(130)));
 
 try {
-  console.log('Maestro demo: the static-site operator\n');
+  console.log('Maestro demo: the life of a StaticSite (samples/static-site)\n');
   let kubeConfig: KubeConfig;
+  let kubectl = 'kubectl';
   if (process.env.KUBECONFIG) {
     kubeConfig = new KubeConfig();
     kubeConfig.loadFromDefault();
     step(`using the cluster of KUBECONFIG (${kubeConfig.getCurrentCluster()?.server})`);
   } else {
-    step('starting a local control plane: etcd, kube-apiserver, kube-controller-manager');
-    // The plane reports each component's start-up, and finally itself.
-    plane = await startControlPlane({ controllerManager: true, log: (line) => step(line.startsWith('control plane') ? line : `  ${line}`) });
+    // Found in the cache, or built once per machine (with its own progress display).
+    const assets = await controlPlaneAssets({ binaries: ['kube-controller-manager', 'kube-scheduler', 'kwok', ...(values.keep ? ['kubectl' as const] : [])] });
+    kubectl = assets.kubectl ?? kubectl;
+    started = performance.now(); // the demo's own time, after any one-time build
+    step('starting a local control plane: etcd, kube-apiserver, kube-controller-manager, kube-scheduler, 2 nodes (kwok)');
+    // The CRD before the controller manager starts, so that its garbage collector knows the kind at once.
+    plane = await startControlPlane({ nodes: 2, assets, crds: [generateCRD(StaticSite)], log: (line) => { if (line.startsWith('control plane')) step(line); } });
     kubeConfig = plane.kubeConfig;
   }
 
-  const client = new KubeClient({ transport: ApiTransport.create(kubeConfig), resources: Registry.default.resources, fieldManager: 'maestro-demo' });
+  const client = standaloneClient(kubeConfig);
   const crd = generateCRD(StaticSite);
   await client.apply(crd);
-  await until(async () => {
+  await until('the CRD to be established', async () => {
     const current = await client.get(V1CustomResourceDefinition, { name: crd.metadata!.name! });
     return current.status?.conditions?.some((c) => c.type === 'Established' && c.status === 'True');
-  }, 30_000);
+  });
   step(`installed CRD ${crd.metadata!.name} (generated from the StaticSite class)`);
 
   const namespace = `static-site-demo-${Math.random().toString(36).slice(2, 7)}`;
@@ -62,69 +77,150 @@ try {
     logLevel: process.env.LOG_LEVEL ?? 'error', server: { port: 0, host: '127.0.0.1' },
   });
   await operator.start({ handleSignals: false });
-  step(`operator started, watching namespace ${namespace} (metrics: ${operator.url}/metrics)`);
+  step(`operator started, watching namespace ${namespace}`);
 
   const site = (name: string, spec: StaticSite['spec']): StaticSite =>
     ({ apiVersion: 'sites.maestro.dev/v1', kind: 'StaticSite', metadata: { name, namespace }, spec });
+  const get = (name: string): Promise<StaticSite> => client.get(StaticSite, { namespace, name });
+  const condition = async (name: string, type: string): Promise<Condition | undefined> =>
+    (await get(name)).status?.conditions?.find((c) => c.type === type);
   const sites = [
-    site('hello', { image: 'nginx:1.27', replicas: 1, content: '<h1>Hello from Maestro</h1>' }),
-    site('docs', { image: 'nginx:1.27-alpine', replicas: 2, content: '<h1>Docs</h1>' }),
+    site('hello', { image: 'nginx:1.27', replicas: 2, content: '<h1>Hello from Maestro</h1>' }),
+    site('docs', { image: 'nginx:1.27-alpine', replicas: 1, content: '<h1>Docs</h1>' }),
     site('unpinned', { image: 'nginx', replicas: 1, content: '<h1>Which nginx?</h1>' }),
   ];
   removeDemoObjects = async () => {
     // Sites first, while the operator runs: their finalizer must be honoured before the namespace goes.
     for (const s of sites) await client.delete(s).catch(() => undefined);
-    await until(async () => (await client.list(StaticSite, { namespace })).length === 0, 30_000);
+    await until('the sites to be deleted', async () => (await client.list(StaticSite, { namespace })).length === 0);
     await client.delete({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: namespace } });
     step(`removed namespace ${namespace}`);
   };
+
+  heading('1. Create');
   for (const s of sites) await client.create(s);
-  step(`created sites ${sites.map((s) => s.metadata!.name).join(', ')} ('unpinned' breaks a policy the operator checks)`);
+  step(`created sites hello (2 replicas), docs (1) and unpinned (image 'nginx': no tag)`);
   const rejected = await client.create(site('too-big', { image: 'nginx:1.27', replicas: 50, content: '' })).then(() => undefined, (err: unknown) => err);
-  if (rejected) step(`the API server rejected site 'too-big' (its CRD schema has the class's constraints): ${(rejected as Error).message.split(': ').slice(-1)[0]}`);
+  if (!rejected) sites.push(site('too-big', { image: '', replicas: 50, content: '' })); // removed with the rest
+  step(rejected
+    ? `site too-big (50 replicas) rejected by the API server, from the CRD schema (@Max(10)): ${messageOf(rejected).split(': ').slice(-1)[0]}`
+    : 'site too-big (50 replicas) was accepted (unexpected: is an older StaticSite CRD installed?)');
+  const invalid = await until('unpinned to be rejected by the operator', async () => {
+    const ready = await condition('unpinned', 'Ready');
+    return ready?.reason === 'InvalidSpec' ? ready : undefined;
+  });
+  step(`unpinned: Ready=False ${invalid.reason}, before any reconciler ran: ${invalid.message}`);
+  const ready = await until('hello to be Ready', async () => {
+    const c = await condition('hello', 'Ready');
+    return c?.status === 'True' ? c : undefined;
+  });
+  step(`hello: Ready=True (${ready.message}); ConfigMap, Deployment and Service applied`);
+  const available = await untilAvailable('hello', 2);
 
-  const seen = new Map<string, string>();
-  const conditionsOf = async () => Object.fromEntries(await Promise.all(sites.map(async (s) => {
-    const current = await client.get(StaticSite, { namespace, name: s.metadata!.name! });
-    return [s.metadata!.name!, current.status?.conditions ?? []] as const;
-  })));
-  await until(async () => {
-    const all = await conditionsOf();
-    for (const [name, conditions] of Object.entries(all)) {
-      const ready = conditions.find((c) => c.type === 'Ready');
-      const line = ready ? `Ready=${ready.status} (${ready.reason})` : 'waiting';
-      if (seen.get(name) !== line) {
-        seen.set(name, line);
-        step(`  ${name.padEnd(9)} ${line}`);
-      }
-    }
-    return Object.values(all).every((conditions) => conditions.some((c) => c.type === 'Ready'));
-  }, 60_000);
-  step('every site has converged\n');
+  if (available) {
+    heading('2. Scale: replicas 2 → 3');
+    const current = await get('hello');
+    await client.update<StaticSite>({ ...current, spec: { ...current.spec, replicas: 3 } });
+    step('hello: spec.replicas set to 3');
+    await untilAvailable('hello', 3);
 
-  printTable(await conditionsOf());
-  console.log('\nPods stay Pending here: a local control plane has API server, etcd and controllers, but no nodes.');
+    heading('3. Self-heal: delete a child by hand');
+    const before = await client.get(V1Deployment, { namespace, name: 'hello' });
+    await client.delete(before);
+    step(`deleted Deployment hello (uid ${before.metadata!.uid!.slice(0, 8)}…) by hand; its ReplicaSet and Pods go with it`);
+    const recreated = await until('the Deployment to be recreated', async () => {
+      const d = await client.get(V1Deployment, { namespace, name: 'hello' }).catch((err: unknown) => (isNotFound(err) ? undefined : rethrow(err)));
+      return d && d.metadata?.uid !== before.metadata?.uid ? d : undefined;
+    });
+    step(`the operator recreated Deployment hello (uid ${recreated.metadata!.uid!.slice(0, 8)}…)`);
+    await untilAvailable('hello', 3);
+  }
+
+  heading('4. Delete');
+  const annotation = async (): Promise<string | undefined> =>
+    (await client.get(V1Namespace, { name: namespace })).metadata?.annotations?.[registrationKey('hello')];
+  step(`namespace ${namespace} lists hello: ${(await annotation()) ?? '(not registered)'}`);
+  await client.delete(sites[0]!);
+  step('deleted site hello');
+  await until('hello to be gone', async () => (await client.get(StaticSite, { namespace, name: 'hello' }).then(() => false, (err: unknown) => isNotFound(err) || rethrow(err))));
+  step(`finalizer sites.maestro.dev/registration ran: the namespace ${(await annotation()) === undefined ? 'no longer lists hello' : 'still lists hello (unexpected)'}`);
+  const children = (): Promise<boolean[]> => Promise.all([
+    client.get(V1ConfigMap, { namespace, name: 'hello-content' }), client.get(V1Deployment, { namespace, name: 'hello' }), client.get(V1Service, { namespace, name: 'hello' }),
+  ].map((p) => p.then(() => true, (err: unknown) => (isNotFound(err) ? false : rethrow(err)))));
+  if (plane || (await children()).some(Boolean)) {
+    await until('the children of hello to be garbage-collected', async () => !(await children()).some(Boolean));
+  }
+  step('ConfigMap hello-content, Deployment hello and Service hello garbage-collected (owner references)');
+
+  heading('The sites now');
+  printTable(Object.fromEntries(await Promise.all(['docs', 'unpinned'].map(async (name) => [name, (await get(name)).status?.conditions ?? []] as const))));
+  console.log(`\nDone in ${since().trim()}.`);
   if (values.keep) {
     const kubeconfigPath = plane?.kubeconfigPath ?? process.env.KUBECONFIG;
-    console.log(`\nStill running (Ctrl-C to stop). Try:\n  kubectl --kubeconfig ${kubeconfigPath} -n ${namespace} get staticsites,configmaps,deployments,services\n  kubectl --kubeconfig ${kubeconfigPath} -n ${namespace} describe staticsite unpinned`);
+    const k = `${kubectl} --kubeconfig ${kubeconfigPath}`;
+    console.log(`\nStill running (Ctrl-C to stop). Explore with kubectl:
+  ${k} -n ${namespace} get staticsites,deployments,pods,services
+  ${k} -n ${namespace} describe staticsite unpinned
+  ${k} -n ${namespace} patch staticsite docs --type merge -p '{"spec":{"replicas":4}}'
+  ${k} -n ${namespace} get staticsite docs -w
+  ${k} get nodes`);
     await new Promise(() => undefined);
   }
+
+  /** Waits until the site reports Available=True, printing each change of its message; false if it never does. */
+  async function untilAvailable(name: string, replicas: number): Promise<boolean> {
+    let last = '';
+    try {
+      await until(`${name} to be Available with ${replicas} replicas`, async () => {
+        const current = await get(name);
+        // Conditions of an older generation (before a scale) are not news.
+        const c = current.status?.conditions?.find((x) => x.type === 'Available' && x.observedGeneration === current.metadata?.generation);
+        const line = c ? `Available=${c.status} (${c.message})` : '';
+        if (line && line !== last) {
+          last = line;
+          step(`${name}: ${line}`);
+        }
+        return c?.status === 'True' && c.message?.startsWith(`${replicas}/`);
+      }, plane ? 60_000 : 90_000);
+      return true;
+    } catch (err) {
+      step(`${name}: ${await deploymentState(name)}`);
+      if (plane) throw err;
+      step(`${name} did not become Available: does this cluster have schedulable nodes? (skipping the steps that need running Pods)`);
+      return false;
+    }
+  }
+  /** The state of a site's Deployment and Pods in one line: what a failed wait prints to explain itself. */
+  async function deploymentState(name: string): Promise<string> {
+    try {
+      const d = await client.get(V1Deployment, { namespace, name });
+      const pods = await client.list(V1Pod, { namespace, labelSelector: { 'app.kubernetes.io/instance': name } });
+      const conditions = (d.status?.conditions ?? []).map((c) => `${c.type}=${c.status} ${c.reason ?? ''}`).join(', ');
+      const phases = pods.map((p) => `${p.metadata?.name} ${p.metadata?.deletionTimestamp ? 'Terminating' : p.status?.phase}${p.spec?.nodeName ? ` on ${p.spec.nodeName}` : ''}`).join(', ');
+      return `Deployment ${d.metadata?.uid?.slice(0, 8)}… wants ${d.spec?.replicas}, ${d.status?.readyReplicas ?? 0} ready, ${d.status?.availableReplicas ?? 0} available (${conditions || 'no conditions'}); Pods: ${phases || 'none'}`;
+    } catch (err) {
+      return `Deployment state unknown: ${messageOf(err)}`;
+    }
+  }
 } catch (err) {
-  console.error(`\ndemo failed: ${err instanceof Error ? err.message : String(err)}`);
+  console.error(`\ndemo failed: ${messageOf(err)}`);
   process.exitCode = 1;
 } finally {
   if (!values.keep || process.exitCode) await cleanup();
 }
 
-async function until(probe: () => Promise<boolean | undefined>, timeoutMs: number): Promise<void> {
+/** Polls `probe` until it returns a value other than undefined/false; throws at the deadline naming what it waited for. */
+async function until<T>(what: string, probe: () => Promise<T | undefined | false>, timeoutMs = 60_000): Promise<T> {
   const deadline = Date.now() + timeoutMs;
+  let lastError: unknown;
   for (;;) {
     try {
-      if (await probe()) return;
+      const value = await probe();
+      if (value !== undefined && value !== false) return value;
     } catch (err) {
-      if (Date.now() > deadline) throw err;
+      lastError = err;
     }
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms`);
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs / 1000} s waiting for ${what}${lastError ? ` (${messageOf(lastError)})` : ''}`);
     await new Promise((resolve) => setTimeout(resolve, 200));
   }
 }
@@ -133,7 +229,7 @@ function printTable(all: Record<string, Condition[]>): void {
   const rows = Object.entries(all).map(([name, conditions]) => {
     const ready = conditions.find((c) => c.type === 'Ready');
     const available = conditions.find((c) => c.type === 'Available');
-    return [name, ready?.status ?? '-', ready?.reason ?? '-', available?.status ?? '-', ready?.message ?? ''];
+    return [name, ready?.status ?? '-', ready?.reason ?? '-', available?.status ?? '-', available?.message ?? ready?.message ?? ''];
   });
   const header = ['SITE', 'READY', 'REASON', 'AVAILABLE', 'MESSAGE'];
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));

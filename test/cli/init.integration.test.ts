@@ -5,12 +5,15 @@ import { tmpdir } from 'node:os';
 import { delimiter, dirname, join } from 'node:path';
 import { runCli } from '../support/cli.js';
 
+/** Variables that would point the project's tests at existing binaries. */
+const PRESET = ['KUBEBUILDER_ASSETS', 'TEST_ASSET_KUBE_APISERVER', 'TEST_ASSET_ETCD', 'TEST_ASSET_KUBE_CONTROLLER_MANAGER', 'TEST_ASSET_KUBECTL'];
+
 /** Runs npm in `cwd` with this Node first in PATH; resolves with the exit code and output. */
-function npm(args: string[], cwd: string): Promise<{ code: number | null; output: string }> {
+function npm(args: string[], cwd: string, extra: NodeJS.ProcessEnv = {}): Promise<{ code: number | null; output: string }> {
   return new Promise((resolve) => {
-    const env: NodeJS.ProcessEnv = { ...process.env, PATH: `${dirname(process.execPath)}${delimiter}${process.env['PATH'] ?? ''}` };
+    const env: NodeJS.ProcessEnv = { ...process.env, PATH: `${dirname(process.execPath)}${delimiter}${process.env['PATH'] ?? ''}`, ...extra };
     // Our own npm script context must not leak into the project's commands.
-    for (const key of Object.keys(env)) if (key.startsWith('npm_')) delete env[key];
+    for (const key of Object.keys(env)) if (key.startsWith('npm_') || PRESET.includes(key)) delete env[key];
     const child = spawn('npm', args, { cwd, env, stdio: ['ignore', 'pipe', 'pipe'] });
     let output = '';
     child.stdout.on('data', (chunk: Buffer) => { output += chunk.toString(); });
@@ -25,20 +28,32 @@ describe('maestro-operator init', function () {
   before(async () => { dir = await mkdtemp(join(tmpdir(), 'maestro-init-')); });
   after(async () => { await rm(dir, { recursive: true, force: true }); });
 
-  it('scaffolds a project whose own npm test passes right after npm install', async () => {
+  it('scaffolds a project whose own npm test passes right after npm install, on a machine with no binaries cached', async () => {
     const project = join(dir, 'site-operator');
     const init = await runCli(['init', project]);
     expect(init.code, init.stderr).to.equal(0);
     expect(init.stdout).to.contain("operator 'site-operator'");
     expect((await readdir(project)).sort()).to.deep.equal(['.gitignore', '.mocharc.json', '.npmrc', 'README.md', 'package.json', 'src', 'test', 'tsconfig.json']);
     expect((await readdir(join(project, 'src'))).sort()).to.deep.equal(['main.ts', 'reconcilers.ts', 'site.ts']);
+    expect((await readdir(join(project, 'test'))).sort()).to.deep.equal(['setup.ts', 'site.test.ts']);
     expect(await readFile(join(project, 'src', 'main.ts'), 'utf8')).to.contain("name: 'site-operator'");
 
     const install = await npm(['install', '--no-audit', '--no-fund'], project);
     expect(install.code, install.output).to.equal(0);
-    const test = await npm(['test'], project);
+    // An empty binaries cache: the project's own test setup builds kube-apiserver and etcd
+    // (Go's caches are warm here, so it is a relink), with Maestro's progress display.
+    const cache = join(dir, 'cache');
+    const test = await npm(['test'], project, { MAESTRO_CACHE_DIR: cache });
     expect(test.code, test.output).to.equal(0);
+    expect(test.output).to.match(/building etcd, kube-apiserver \(Kubernetes v1\.\d+\.\d+, etcd v3\.\d+\.\d+\)/);
+    expect(test.output).not.to.contain('go: downloading');
     expect(test.output).to.match(/4 passing/);
+    const folder = (await readdir(join(cache, 'control-plane'))).find((f) => f.startsWith('kubernetes-'))!;
+    expect((await readdir(join(cache, 'control-plane', folder))).filter((f) => !f.startsWith('.')).sort()).to.deep.equal(['etcd', 'kube-apiserver']);
+    // Once built, the next run finds them.
+    const again = await npm(['test'], project, { MAESTRO_CACHE_DIR: cache });
+    expect(again.code, again.output).to.equal(0);
+    expect(again.output).not.to.contain('building');
 
     const crd = await npm(['run', 'generate:crd'], project);
     expect(crd.code, crd.output).to.equal(0);

@@ -1,4 +1,5 @@
 // One local control plane shared by every integration test of a mocha run.
+import { allBinaries } from '../../lib/testing/build.js';
 import {
   controlPlaneAssets, startControlPlane, type ControlPlane, type ControlPlaneAssets,
 } from '../../lib/testing/index.js';
@@ -13,9 +14,10 @@ const progress = (line: string): void => {
 const verbose = Boolean(process.env['MAESTRO_TEST_LOG']);
 
 /**
- * Resolves the control plane binaries, building them with visible progress if they are
- * missing (10-30 minutes once per machine), so no test timeout covers the build. Called
- * by the root hooks' `mochaGlobalSetup`. Set MAESTRO_CONTROL_PLANE_BUILD=0 to never build.
+ * Resolves every control plane binary (kubectl included: some tests run it), building the
+ * missing ones with the one progress display every entry point shows (about 10 minutes
+ * once per machine with cold Go caches), so no test timeout covers the build. Called by
+ * the root hooks' `mochaGlobalSetup`. Set MAESTRO_CONTROL_PLANE_BUILD=0 to never build.
  * A failure is remembered, not thrown: unit tests still run, integration tests fail with it.
  *
  * @example
@@ -25,7 +27,7 @@ const verbose = Boolean(process.env['MAESTRO_TEST_LOG']);
  */
 export async function prepareControlPlaneAssets(): Promise<void> {
   const build = process.env['MAESTRO_CONTROL_PLANE_BUILD'] !== '0';
-  assets = controlPlaneAssets({ build, log: progress });
+  assets = controlPlaneAssets({ build, binaries: allBinaries });
   try {
     const found = await assets;
     if (verbose) progress(`binaries: ${found.dir ?? found.kubeApiServer}`);
@@ -35,7 +37,8 @@ export async function prepareControlPlaneAssets(): Promise<void> {
 }
 
 /**
- * The run's shared control plane, with the controller manager: started on the first
+ * The run's shared control plane, with the controller manager and 2 simulated nodes (Pods
+ * run, Deployments become Available): started on the first
  * call, reused afterwards, stopped by the root hooks' `mochaGlobalTeardown`. A failed
  * start is not retried: every caller gets the same error at once.
  *
@@ -48,7 +51,7 @@ export async function prepareControlPlaneAssets(): Promise<void> {
 export function sharedControlPlane(): Promise<ControlPlane> {
   shared ??= (async () => {
     const resolved = await (assets ?? controlPlaneAssets());
-    const plane = await startControlPlane({ controllerManager: true, assets: resolved, ...(verbose ? { log: progress } : {}) });
+    const plane = await startControlPlane({ controllerManager: true, nodes: 2, assets: resolved, ...(verbose ? { log: progress } : {}) });
     if (verbose) progress(`shared control plane up in ${plane.startupMs} ms`);
     return plane;
   })();
