@@ -17,13 +17,8 @@ import 'reflect-metadata';
 import { setImmediate as tick } from 'node:timers/promises';
 import { KubeConfig, V1ConfigMap, type KubernetesObject } from '@kubernetes/client-node';
 import { ApiTransport, Informer, resourceOf } from '../lib/runtime/index.js';
+import { CACHE_MODES, SELECTED_LABEL, SELECTED_VALUE, type CacheMode } from './cache-modes.js';
 import { Api } from './kube.js';
-
-export const CACHE_MODES = ['maestro', 'metadata', 'selected', 'raw'] as const;
-export type CacheMode = (typeof CACHE_MODES)[number];
-/** The label the `selected` mode selects on (one ConfigMap in ten has it; see bench/cache.ts). */
-export const SELECTED_LABEL = 'bench.maestro.dev/sample';
-export const SELECTED_VALUE = 'tenth';
 
 export interface CacheMemoryResult {
   mode: CacheMode;

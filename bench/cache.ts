@@ -3,7 +3,8 @@
 // alternation, each in a fresh process.
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
-import { CACHE_MODES, SELECTED_LABEL, SELECTED_VALUE, type CacheMemoryResult, type CacheMode } from './cache-memory.js';
+import type { CacheMemoryResult } from './cache-memory.js';
+import { CACHE_MODES, SELECTED_LABEL, SELECTED_VALUE, type CacheMode } from './cache-modes.js';
 import { exited, nextMessage, spawnChild } from './children.js';
 import { Api } from './kube.js';
 

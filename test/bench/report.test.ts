@@ -2,7 +2,8 @@ import { expect } from 'chai';
 import type { ContenderStats } from '../../bench/contender.js';
 import type { ContenderName, RunResult } from '../../bench/convergence.js';
 import type { RequestCounters } from '../../bench/requests.js';
-import type { CacheMemoryResult, CacheMode } from '../../bench/cache-memory.js';
+import type { CacheMemoryResult } from '../../bench/cache-memory.js';
+import type { CacheMode } from '../../bench/cache-modes.js';
 import { cell, fmt, growth, markdown, ratio, spread, summarizeCache, summarizeContender, summarizeRuns, targets, type Summary } from '../../bench/report.js';
 
 const MiB = 2 ** 20;
