@@ -18,7 +18,7 @@ import { MaestroError } from '../lib/errors/index.js';
 import type { ResourceClass, ResourceDeclaration } from '../lib/resources/index.js';
 import type { MapFunction } from '../lib/watch/handlers.js';
 import type { CacheScope, IndexFunction, ParentOptions, WatchesOptions } from '../lib/watch/options.js';
-import type { Predicate, PredicateLike } from '../lib/watch/predicates.js';
+import type { Predicate } from '../lib/watch/predicates.js';
 
 export type { OwnsOptions, UsesOptions } from '../lib/declare/registry.js';
 export type { CacheScope, IndexFunction, ParentOptions, Transform, WatchesOptions } from '../lib/watch/options.js';
@@ -54,7 +54,7 @@ function predicatesOf(where: string, given: unknown): Predicate[] {
   if (!Array.isArray(given)) throw new DecoratorError(`${where}: predicates must be an array of predicates or (oldObj, newObj) => boolean functions`);
   return given.map((p: unknown, i) => {
     if (typeof p === 'function') return Object.freeze({ update: p as (a: KubernetesObject, b: KubernetesObject) => boolean });
-    if (p !== null && typeof p === 'object' && ['create', 'update', 'delete'].some((m) => typeof (p as Record<string, unknown>)[m] === 'function')) return p as Predicate;
+    if (p !== null && typeof p === 'object' && ['create', 'update', 'delete'].some((m) => typeof (p as Record<string, unknown>)[m] === 'function')) return p;
     throw new DecoratorError(`${where}: predicates[${i}] is neither a function nor an object with create, update or delete methods`);
   });
 }
@@ -102,7 +102,7 @@ export function decoratorsFor(registry?: Registry): Decorators {
         throw new DecoratorError(`@Parent on ${component.name} needs a class (e.g. V1Deployment), got ${String(type)}; if the class is declared later in the same module, move it above`);
       }
       const declaration = target().component(asClass(component));
-      declaration.parent = type as ResourceClass;
+      declaration.parent = type;
       if (options !== undefined) {
         const where = `@Parent(${type.name}) on ${component.name}`;
         declaration.parentOptions = Object.freeze({ ...scopeOf(where, options), predicates: predicatesOf(where, options.predicates) });
@@ -118,7 +118,7 @@ export function decoratorsFor(registry?: Registry): Decorators {
       if (typeof type !== 'function') throw new DecoratorError(`@Owns on ${component.name} needs a class such as V1ConfigMap, got ${String(type)}`);
       const where = `@Owns(${type.name}) on ${component.name}`;
       target().component(asClass(component)).owns.push({
-        type: type as ResourceClass,
+        type,
         verbs: Object.freeze([...(options.verbs ?? DEFAULT_OWNED_VERBS)]),
         predicates: Object.freeze(predicatesOf(where, options.predicates)),
         scope: scopeOf(where, options),
@@ -129,7 +129,7 @@ export function decoratorsFor(registry?: Registry): Decorators {
       const where = `@Watches(${type.name}) on ${component.name}`;
       if (typeof map !== 'function') throw new DecoratorError(`${where} needs a map function (obj, ctx) => ObjectKey[], e.g. byIndex('spec.secretName'), got ${String(map)}`);
       target().component(asClass(component)).watches.push({
-        type: type as ResourceClass,
+        type,
         map: map as MapFunction,
         predicates: Object.freeze(predicatesOf(where, options.predicates)),
         scope: scopeOf(where, options),
@@ -139,7 +139,7 @@ export function decoratorsFor(registry?: Registry): Decorators {
       if (typeof type !== 'function') throw new DecoratorError(`@Index on ${component.name} needs a class such as V1Secret, got ${String(type)}`);
       if (typeof field !== 'string' || field.trim() === '') throw new DecoratorError(`@Index(${type.name}) on ${component.name} needs a field name such as 'spec.secretName'`);
       if (typeof extract !== 'function') throw new DecoratorError(`@Index(${type.name}, '${field}') on ${component.name} needs a function (obj) => string[]`);
-      target().component(asClass(component)).indexes.push({ type: type as ResourceClass, field, extract: extract as IndexFunction });
+      target().component(asClass(component)).indexes.push({ type, field, extract: extract as IndexFunction });
     },
     Uses: (type, options) => (component) => {
       if (typeof type !== 'function') throw new DecoratorError(`@Uses on ${component.name} needs a class such as V1Namespace, got ${String(type)}`);

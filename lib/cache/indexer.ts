@@ -91,7 +91,7 @@ export class Indexer<T extends KubernetesObject = KubernetesObject> {
       const byValue = this.#index.get(field)!;
       for (const value of values) {
         let keys = byValue.get(value);
-        if (!keys) byValue.set(value, (keys = new Map()));
+        if (!keys) byValue.set(value, (keys = new Map<string, T>()));
         keys.set(key, obj);
       }
       (indexed ??= new Map()).set(field, values);

@@ -218,7 +218,7 @@ function mapHandler(options: SourcesOptions, watch: WatchSpec): InformerHandler<
       }
       if (!parent.namespaced) keys.push(key.name);
       else {
-        const namespace = (key.namespace as string | undefined) || obj.metadata?.namespace;
+        const namespace = key.namespace || obj.metadata?.namespace;
         if (!namespace) invalid++;
         else keys.push(queueKey(namespace, key.name));
       }
@@ -263,7 +263,8 @@ function mapHandler(options: SourcesOptions, watch: WatchSpec): InformerHandler<
     }
     const results = objects.map((obj) => mapOne(obj, signal));
     if (results.every(Array.isArray)) deliver(results as string[][]);
-    else void Promise.all(results).then(deliver);
+    // Some maps are asynchronous: wait for all, in order.
+    else void Promise.all(results.map(async (r) => r)).then(deliver);
   };
   return {
     onAdd: (obj) => handle({ type: 'create', obj }, [obj]),

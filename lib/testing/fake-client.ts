@@ -321,6 +321,7 @@ export class FakeClient extends Client implements ControllerClient {
     return this.#select(resource, namespace, selector, options.index).map((o) => copy(o) as T);
   }
 
+  /** The stored object's apiVersion, kind and metadata (a copy); NotFound as `get`. */
   async getMetadata(type: ResourceClass, key: ObjectKey): Promise<PartialObjectMetadata> {
     const resource = this.#resources.of(type);
     const namespace = this.#namespaceFor(resource, key.namespace, `get ${resource.kind} ${key.name}`);
@@ -329,6 +330,7 @@ export class FakeClient extends Client implements ControllerClient {
     return { apiVersion: resource.apiVersion, kind: resource.kind, metadata: copy(found.metadata ?? {}) };
   }
 
+  /** What `list` selects, as metadata only (copies). */
   async listMetadata(type: ResourceClass, options: ListOptions = {}): Promise<PartialObjectMetadata[]> {
     const resource = this.#resources.of(type);
     const namespace = resource.namespaced ? options.namespace : undefined;

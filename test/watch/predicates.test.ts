@@ -8,7 +8,7 @@ import {
 import { allows } from '../../lib/watch/predicates.js';
 
 const obj = (metadata: KubernetesObject['metadata'], rest: Record<string, unknown> = {}): KubernetesObject =>
-  ({ apiVersion: 'v1', kind: 'ConfigMap', metadata, ...rest } as KubernetesObject);
+  ({ apiVersion: 'v1', kind: 'ConfigMap', metadata, ...rest });
 const update = (p: Predicate, a: KubernetesObject, b: KubernetesObject) => allows(p, { type: 'update', oldObj: a, newObj: b });
 const create = (p: Predicate, o: KubernetesObject) => allows(p, { type: 'create', obj: o });
 const del = (p: Predicate, o: KubernetesObject) => allows(p, { type: 'delete', obj: o });
@@ -74,7 +74,7 @@ describe('event filters (predicates)', () => {
   it('a bare function filters updates only', () => {
     const p = toPredicate<V1ConfigMap>((a, b) => a.data?.k !== b.data?.k);
     expect(Object.keys(p)).to.deep.equal(['update']);
-    expect(create(p as Predicate, base)).to.equal(true);
-    expect(update(p as Predicate, base, obj(base.metadata, { data: { k: 'v' } }))).to.equal(false);
+    expect(create(p, base)).to.equal(true);
+    expect(update(p, base, obj(base.metadata, { data: { k: 'v' } }))).to.equal(false);
   });
 });

@@ -5,7 +5,7 @@
 import 'reflect-metadata';
 import { expect } from 'chai';
 import {
-  CoreV1Api, KubernetesObjectApi, PatchStrategy, V1ConfigMap, V1Secret, setHeaderOptions, type KubernetesObject,
+  CoreV1Api, KubernetesObjectApi, PatchStrategy, V1ConfigMap, V1Secret, setHeaderOptions,
 } from '@kubernetes/client-node';
 import { decoratorsFor } from '../../decorators/index.js';
 import { Client, Context, fetchState, type Condition, type Reconciler, type Result } from '../../lib/index.js';
@@ -102,8 +102,8 @@ describe('cache scoping on a real API server', function () {
     await core.createNamespacedSecret({ namespace: ns, body: secret(ns, 'labelled', 'x', { [SELECTED]: 'true' }) });
     await core.createNamespacedSecret({ namespace: ns, body: secret(ns, 'plain', 'x') });
     for (let i = 0; i < 5; i++) await core.createNamespacedSecret({ namespace: ns, body: secret(ns, `other-${i}`, 'x') });
-    await objects.create(database(ns, 'a', 'labelled') as KubernetesObject);
-    await objects.create(database(ns, 'b', 'plain') as KubernetesObject);
+    await objects.create(database(ns, 'a', 'labelled'));
+    await objects.create(database(ns, 'b', 'plain'));
     const { registry, components } = databaseOperator({ labelSelector: { [SELECTED]: 'true' } });
     const operator = await startOperator(plane.kubeConfig, { name: 'database-operator', registry, reconcilers: components, namespaces: [ns] });
 
@@ -137,7 +137,7 @@ describe('cache scoping on a real API server', function () {
     for (const [name, db] of [['one', 'm'], ['two', 'm'], ['three', 'other']]) {
       await core.createNamespacedConfigMap({ namespace: ns, body: { metadata: { name, labels: { [DB_LABEL]: db! } }, data: { big: 'x'.repeat(1000), name: name! } } });
     }
-    await objects.create(database(ns, 'm', 'unused') as KubernetesObject);
+    await objects.create(database(ns, 'm', 'unused'));
     const operator = await startOperator(plane.kubeConfig, { name: 'metadata-operator', ...operatorObjects, reconcilers: operatorObjects.components, namespaces: [ns] });
     await eventually(async () => (await ready(ns, 'm'))?.message === '2 configmaps', { message: 'm counts its ConfigMaps' });
     expect(observed.get(`${ns}/m`)?.note).to.equal(`one,two|${JSON.stringify({ big: 'x'.repeat(1000), name: 'one' })}`);
@@ -168,7 +168,7 @@ describe('cache scoping on a real API server', function () {
     const ns = await plane.createNamespace('shared');
     const operatorObjects = sharedOperator();
     await core.createNamespacedConfigMap({ namespace: ns, body: { metadata: { name: 'extra', labels: { [DB_LABEL]: 's' } }, data: { 'public.a': '1', private: '2' } } });
-    await objects.create(database(ns, 's', 'unused') as KubernetesObject);
+    await objects.create(database(ns, 's', 'unused'));
     const operator = await startOperator(plane.kubeConfig, { name: 'shared-operator', ...operatorObjects, reconcilers: operatorObjects.components, namespaces: [ns] });
     await eventually(async () => (await ready(ns, 's'))?.reason === 'Read', { message: 's reconciled' });
     const informers = informersOf(operator, V1ConfigMap);

@@ -3,7 +3,7 @@
 // by a predicate; the operator runs with exactly the RBAC generated for it.
 import 'reflect-metadata';
 import { expect } from 'chai';
-import { CoreV1Api, KubernetesObjectApi, PatchStrategy, setHeaderOptions, type KubernetesObject } from '@kubernetes/client-node';
+import { CoreV1Api, KubernetesObjectApi, PatchStrategy, setHeaderOptions } from '@kubernetes/client-node';
 import { generateRBAC } from '../../lib/generate/index.js';
 import type { Condition } from '../../lib/index.js';
 import type { ControlPlane } from '../../lib/testing/index.js';
@@ -44,7 +44,7 @@ describe('@Watches on a real API server: Secrets referenced by name', function (
     const secrets = Array.from({ length: 10 }, (_, i) => `s${i}`);
     const parents = Array.from({ length: 100 }, (_, i) => ({ name: `db-${String(i).padStart(3, '0')}`, secret: secrets[i % 10]! }));
     for (const s of [...secrets, 'barrier']) await core.createNamespacedSecret({ namespace: ns, body: secret(ns, s, 'initial') });
-    for (const p of [...parents, { name: 'barrier', secret: 'barrier' }]) await objects.create(database(ns, p.name, p.secret) as KubernetesObject);
+    for (const p of [...parents, { name: 'barrier', secret: 'barrier' }]) await objects.create(database(ns, p.name, p.secret));
 
     const { registry, components } = databaseOperator({ predicates: [fieldChanged('data')] });
     // One worker: the queue hands keys out in order, so the barrier below is reconciled last.
@@ -106,8 +106,8 @@ describe('@Watches on a real API server: Secrets referenced by name', function (
     const kubeConfig = await serviceAccountKubeConfig(plane.kubeConfig, serviceAccount);
 
     await core.createNamespacedSecret({ namespace: ns, body: secret(ns, 'creds', 'x') });
-    await objects.create(database(ns, 'ok', 'creds') as KubernetesObject);
-    await objects.create(database(ns, 'probing', 'creds', { probeService: 'db' }) as KubernetesObject);
+    await objects.create(database(ns, 'ok', 'creds'));
+    await objects.create(database(ns, 'probing', 'creds', { probeService: 'db' }));
     await startOperator(kubeConfig, { name: 'database-operator', registry, reconcilers: components, namespaces: [ns] });
 
     await eventually(async () => (await readyOf(ns)).get('ok')?.reason === 'SecretFound', { timeoutMs: 60_000, message: 'ok is Ready' });
