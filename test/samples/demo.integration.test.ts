@@ -49,7 +49,7 @@ describe('npm run demo', function () {
     expect(output).to.contain('hello and docs name theme house (spec.themeRef), not there yet: Themed=False ThemeNotFound');
     expect(output).to.contain('both re-rendered, Themed=True');
     expect(output).to.contain('docs: Pods rolled to the themed page');
-    expect(output).to.contain('the namespace no longer lists hello');
+    expect(output).to.contain('the directory no longer lists hello');
     expect(output).to.contain('garbage-collected (owner references)');
     const table = output.slice(output.indexOf('SITE '));
     expect(table).to.match(/^docs\s+True\s+Reconciled\s+True\s+1\/1 replicas available$/m);

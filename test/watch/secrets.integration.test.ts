@@ -89,7 +89,7 @@ describe('@Watches on a real API server: Secrets referenced by name', function (
     await core.createNamespacedSecret({ namespace: ns, body: secret(ns, 's7', 'back') });
     await eventually(async () => [...(await readyOf(ns)).values()].every((c) => c?.status === 'True'), { timeoutMs: 60_000, message: 'every Database Ready again' });
 
-    const metrics = await scrape(operator.url!);
+    const metrics = await scrape(operator.metricsUrl!);
     expect(metricValue(metrics, 'maestro_watch_events_total', { resource: 'secrets.core', result: 'filtered' })).to.be.at.least(1);
     expect(metricValue(metrics, 'maestro_watch_map_errors_total')).to.equal(0);
     expect(metricValue(metrics, 'controller_runtime_reconcile_errors_total', { controller: 'database' })).to.equal(0);
