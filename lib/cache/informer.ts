@@ -398,7 +398,7 @@ export class Informer<T extends KubernetesObject = KubernetesObject> {
       raw.apiVersion = this.resource.apiVersion;
       raw.kind = this.resource.kind;
       if (raw.metadata?.managedFields) delete raw.metadata.managedFields;
-      obj = fromWire<T>(raw);
+      obj = this.#fromWire(raw);
       if (obj.metadata?.namespace) obj.metadata.namespace = this.#namespace(obj.metadata.namespace);
     }
     const transform = this.#options.transform;
@@ -413,7 +413,7 @@ export class Informer<T extends KubernetesObject = KubernetesObject> {
       // A transform that fails must not lose the object: it is stored as it came.
       this.stats.transformErrors++;
       this.#logFailure({ err: describeError(err), name: obj.metadata?.name, objectNamespace: obj.metadata?.namespace }, 'cache transform failed; object stored untransformed');
-      return this.metadataOnly ? obj : fromWire<T>(raw);
+      return this.metadataOnly ? obj : this.#fromWire(raw);
     }
   }
 
@@ -423,6 +423,17 @@ export class Informer<T extends KubernetesObject = KubernetesObject> {
     if (known !== undefined) return known;
     this.#namespaces.set(name, name);
     return name;
+  }
+
+  #fromWire(raw: KubernetesObject): T {
+    try {
+      return fromWire<T>(raw);
+    } catch (err) {
+      // One object the model conversion chokes on must not stall the watch (it would be
+      // delivered again after every reconnect) nor the list: cache it as received.
+      this.#log.warn({ err: describeError(err), name: raw.metadata?.name, namespace: raw.metadata?.namespace }, 'object kept in wire form: model conversion failed');
+      return raw as T;
+    }
   }
 
   #store(obj: T): void {

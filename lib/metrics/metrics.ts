@@ -2,6 +2,7 @@ import { Registry } from 'prom-client';
 import type { QueueMetrics } from '../queue/index.js';
 import { ControllerFamilies, type ControllerMetrics } from './controller.js';
 import { LeaderElectionFamilies, type LeaderElectionMetrics } from './leader-election.js';
+import { ProcessFamilies, type UnhandledErrorMetrics } from './process.js';
 import { RestClientFamilies, type RestClientMetrics } from './rest-client.js';
 import { WatchFamilies, type WatchMetrics } from './watch.js';
 import { WorkqueueFamilies } from './workqueue.js';
@@ -33,6 +34,7 @@ export class Metrics {
   readonly #leaderElection: LeaderElectionFamilies;
   readonly #restClient: RestClientFamilies;
   readonly #watch: WatchFamilies;
+  readonly #process: ProcessFamilies;
 
   constructor(options: { registry?: Registry } = {}) {
     this.registry = options.registry ?? new Registry();
@@ -41,6 +43,7 @@ export class Metrics {
     this.#leaderElection = new LeaderElectionFamilies(this.registry);
     this.#restClient = new RestClientFamilies(this.registry);
     this.#watch = new WatchFamilies(this.registry);
+    this.#process = new ProcessFamilies(this.registry);
   }
 
   /**
@@ -69,6 +72,11 @@ export class Metrics {
   /** The `maestro_watch_*` metrics of controller `name`'s event sources. */
   watch(name: string): WatchMetrics {
     return this.#watch.watch(name);
+  }
+
+  /** `maestro_unhandled_errors_total{type}`: errors the process guard caught and survived. */
+  unhandledErrors(): UnhandledErrorMetrics {
+    return this.#process.unhandledErrors();
   }
 
   /** The Content-Type of {@link Metrics.text}'s output, for a `/metrics` response. */
