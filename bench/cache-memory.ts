@@ -2,6 +2,10 @@
 //   BENCH_CACHE_MODE=maestro: a Maestro `Informer` of the namespace's ConfigMaps syncs
 //     (its paged list; the watch is then stopped). It keeps client-node model objects
 //     without managedFields.
+//   BENCH_CACHE_MODE=metadata: the same informer, metadata only (`metadataOnly: true`: the
+//     API server sends PartialObjectMetadata, no data), as `@Watches(Kind, map, { metadataOnly })`.
+//   BENCH_CACHE_MODE=selected: the same informer scoped by a label selector that matches
+//     one ConfigMap in ten (`labelSelector`): only those are listed, watched and held.
 //   BENCH_CACHE_MODE=raw: the reference: the same pages read with plain HTTPS and kept as
 //     the parsed JSON (managedFields dropped too) in a Map by name: what any JS cache of
 //     these objects needs at least.
@@ -13,15 +17,18 @@ import 'reflect-metadata';
 import { setImmediate as tick } from 'node:timers/promises';
 import { KubeConfig, V1ConfigMap, type KubernetesObject } from '@kubernetes/client-node';
 import { ApiTransport, Informer, resourceOf } from '../lib/runtime/index.js';
+import { CACHE_MODES, SELECTED_LABEL, SELECTED_VALUE, type CacheMode } from './cache-modes.js';
 import { Api } from './kube.js';
 
 export interface CacheMemoryResult {
-  mode: 'maestro' | 'raw';
+  mode: CacheMode;
   /** Objects the cache holds after its sync. */
   objects: number;
-  /** Objects in the namespace. */
+  /** Objects the cache should hold: those of the namespace (matching the selector in `selected` mode). */
   expected: number;
   heapBytesPerObject: number;
+  /** Heap of the whole cache (after minus before), whatever it holds. */
+  heapBytes?: number;
   /** Mean JSON size of an object as the API serves it (with managedFields). */
   jsonBytesServed: number;
   /** Mean JSON size without managedFields (what the caches keep). */
@@ -40,7 +47,7 @@ async function settledHeap(): Promise<number> {
   return process.memoryUsage().heapUsed;
 }
 
-const mode = process.env['BENCH_CACHE_MODE'] === 'raw' ? 'raw' : 'maestro';
+const mode: CacheMode = CACHE_MODES.find((m) => m === process.env['BENCH_CACHE_MODE']) ?? 'maestro';
 const namespace = process.env['BENCH_NAMESPACE']!;
 const kubeConfig = new KubeConfig();
 kubeConfig.loadFromFile(process.env['KUBECONFIG']!);
@@ -62,19 +69,25 @@ async function listRaw(each: (item: KubernetesObject) => void): Promise<void> {
 /** The JSON sizes, and the number of objects in the namespace. */
 let served = 0;
 let cached = 0;
+let total = 0;
 let expected = 0;
 await listRaw((item) => {
   const withKind = { apiVersion: 'v1', kind: 'ConfigMap', ...item };
   served += Buffer.byteLength(JSON.stringify(withKind));
   const { managedFields: _, ...metadata } = withKind.metadata ?? {};
   cached += Buffer.byteLength(JSON.stringify({ ...withKind, metadata }));
-  expected++;
+  total++;
+  if (mode !== 'selected' || metadata.labels?.[SELECTED_LABEL] === SELECTED_VALUE) expected++;
 });
 
 async function fill(): Promise<{ keep: unknown; objects: number }> {
-  if (mode === 'maestro') {
+  if (mode !== 'raw') {
     const transport = ApiTransport.create(kubeConfig);
-    const informer = new Informer({ transport, resource: resourceOf(V1ConfigMap), namespace });
+    const informer = new Informer({
+      transport, resource: resourceOf(V1ConfigMap), namespace,
+      ...(mode === 'metadata' ? { metadataOnly: true } : {}),
+      ...(mode === 'selected' ? { labelSelector: `${SELECTED_LABEL}=${SELECTED_VALUE}` } : {}),
+    });
     informer.start();
     await informer.waitForSync();
     await informer.stop();
@@ -104,8 +117,10 @@ const result: CacheMemoryResult = {
   objects: filled.objects,
   expected,
   heapBytesPerObject: (after - before) / filled.objects,
-  jsonBytesServed: served / expected,
-  jsonBytesCached: cached / expected,
+  heapBytes: after - before,
+  // Sizes of the objects of the namespace (all of them, whatever the mode holds).
+  jsonBytesServed: served / total,
+  jsonBytesCached: cached / total,
   syncMs,
 };
 void filled.keep;

@@ -172,6 +172,12 @@ export interface CacheSummary {
   jsonServed: number;
   maestroToJson: Spread;
   rawToJson: Spread;
+  /** Heap of the whole cache, per mode: the whole-kind informer, metadata only, label-selected (1 in 10). */
+  totals: { maestro: Spread; metadata?: Spread; selected?: Spread };
+  /** Fewest objects the scoped informers held (metadata: all of them; selected: the matching ones). */
+  held: { metadata?: number; selected?: number };
+  /** Objects the label-selected informer should hold. */
+  selectedExpected?: number;
 }
 
 export function summarizeCache(results: CacheResults): CacheSummary {
@@ -186,8 +192,21 @@ export function summarizeCache(results: CacheResults): CacheSummary {
     jsonServed: spread([...results.maestro, ...results.raw].map((r) => r.jsonBytesServed)).median,
     maestroToJson: spread(results.maestro.map((r) => r.heapBytesPerObject / r.jsonBytesCached)),
     rawToJson: spread(results.raw.map((r) => r.heapBytesPerObject / r.jsonBytesCached)),
+    totals: {
+      maestro: total(results.maestro),
+      ...(results.metadata?.length ? { metadata: total(results.metadata) } : {}),
+      ...(results.selected?.length ? { selected: total(results.selected) } : {}),
+    },
+    held: {
+      ...(results.metadata?.length ? { metadata: Math.min(...results.metadata.map((r) => r.objects)) } : {}),
+      ...(results.selected?.length ? { selected: Math.min(...results.selected.map((r) => r.objects)) } : {}),
+    },
+    ...(results.selected?.length ? { selectedExpected: results.selected[0]!.expected } : {}),
   };
 }
+
+/** Heap of the whole cache (results saved before `heapBytes` existed: per object × objects). */
+const total = (rs: readonly CacheMemoryResult[]): Spread => spread(rs.map((r) => r.heapBytes ?? r.heapBytesPerObject * r.objects));
 
 export interface Target {
   name: string;
@@ -291,6 +310,11 @@ export function targets(summary: Summary): Target[] {
   if (summary.cache) {
     const r = summary.cache.maestroToJson.median;
     push('Cache heap per object vs its JSON', '≤ 2×', `${x(r)} (${fmt(summary.cache.maestroBytes.median, 0)} B vs ${fmt(summary.cache.jsonCached, 0)} B)`, known(r) ? r <= 2 : undefined);
+    const { maestro, metadata } = summary.cache.totals;
+    if (metadata) {
+      const share = metadata.median / maestro.median;
+      push('Metadata-only cache heap vs the whole-object cache', '< 30 %', `${fmt(share * 100, 1)} % (${fmt(metadata.median / MiB, 1)} MiB vs ${fmt(maestro.median / MiB, 1)} MiB)`, known(share) ? share < 0.3 : undefined);
+    }
   }
   return result;
 }
@@ -499,6 +523,17 @@ export function markdown(input: ReportInput): string {
     lines.push(`| Maestro \`Informer\` (client-node models, no managedFields) | ${cell(c.maestroBytes, 0)} | ${cell(c.maestroToJson, 2)} | ${ratio(c.maestroBytes, c.rawBytes)} |`);
     lines.push(`| raw: the parsed JSON in a Map (reference) | ${cell(c.rawBytes, 0)} | ${cell(c.rawToJson, 2)} | 1.00× |`);
     lines.push('');
+    if (c.totals.metadata || c.totals.selected) {
+      const mib = (sp: Spread) => ({ ...sp, median: sp.median / MiB, min: sp.min / MiB, max: sp.max / MiB });
+      const share = (sp: Spread) => (Number.isFinite(sp.median / c.totals.maestro.median) ? `${fmt((sp.median / c.totals.maestro.median) * 100, 1)} %` : '–');
+      lines.push('A cache sized to what the operator needs: the same namespace, whole heap of each informer.', '');
+      lines.push('| informer of the namespace\'s ConfigMaps | objects held | heap (MiB) | vs whole objects |');
+      lines.push('|---|---:|---:|---:|');
+      lines.push(`| whole objects (the default) | ${fmt(c.maestroHeld, 0)} | ${cell(mib(c.totals.maestro), 1)} | 100 % |`);
+      if (c.totals.metadata) lines.push(`| metadata only (\`metadataOnly: true\`: PartialObjectMetadata) | ${fmt(c.held.metadata ?? NaN, 0)} | ${cell(mib(c.totals.metadata), 1)} | ${share(c.totals.metadata)} |`);
+      if (c.totals.selected) lines.push(`| label-selected, 1 in 10 (\`labelSelector\`) | ${fmt(c.held.selected ?? NaN, 0)} of ${fmt(c.selectedExpected ?? NaN, 0)} matching | ${cell(mib(c.totals.selected), 1)} | ${share(c.totals.selected)} |`);
+      lines.push('');
+    }
   }
 
   const list = targets(summary);

@@ -1,7 +1,7 @@
 /**
  * The decorators of Maestro: declare what a class is (`@Resource`), which parent it
- * reconciles (`@Parent`), in which order (`@Reconciles`), what it owns and uses (`@Owns`,
- * `@Uses`), what it cleans up (`@Finalizer`), how conditions are written
+ * reconciles (`@Parent`), in which order (`@Reconciles`), what it owns, uses and watches
+ * (`@Owns`, `@Uses`, `@Watches`, `@Index`), what it cleans up (`@Finalizer`), how conditions are written
  * (`@StatusConditions`), which services live for one reconcile (`@Scoped`, `@Bound`), and
  * schema details (`@Schema`). They only record into a {@link Registry}; `createOperator()`
  * and the generators read it through `buildSpecs`. Nothing here loads the runtime.
@@ -9,6 +9,7 @@
  * @module
  */
 import 'reflect-metadata';
+import type { KubernetesObject } from '@kubernetes/client-node';
 import type { StaticBindable } from '../lib/binder/index.js';
 import { isFinalizerName } from '../lib/api/names.js';
 import type { OpenAPISchema } from '../lib/declare/openapi.js';
@@ -16,8 +17,12 @@ import { Registry, type ComponentClass, type OwnsOptions, type UsesOptions } fro
 import { MaestroError } from '../lib/errors/index.js';
 import type { ResourceClass, ResourceDeclaration } from '../lib/resources/index.js';
 import { webhookDecoratorsFor, type WebhookDecorators } from './webhooks.js';
+import type { MapFunction } from '../lib/watch/handlers.js';
+import type { CacheScope, IndexFunction, ParentOptions, WatchesOptions } from '../lib/watch/options.js';
+import type { Predicate } from '../lib/watch/predicates.js';
 
 export type { OwnsOptions, UsesOptions } from '../lib/declare/registry.js';
+export type { CacheScope, IndexFunction, ParentOptions, Transform, WatchesOptions } from '../lib/watch/options.js';
 export * from './webhooks.js';
 
 /** A decorator was used with invalid arguments. */
@@ -32,10 +37,12 @@ const DEFAULT_OWNED_VERBS = Object.freeze(['create', 'patch']);
 /** The decorators, writing into one registry (functions, so they can be destructured). */
 export interface Decorators extends WebhookDecorators {
   Resource: (declaration: ResourceDeclaration) => ClassDecorator;
-  Parent: (type: ResourceClass) => ClassDecorator;
+  Parent: <T extends KubernetesObject>(type: ResourceClass<T>, options?: ParentOptions<T>) => ClassDecorator;
   Reconciles: (order: number) => ClassDecorator;
-  Owns: (type: ResourceClass, options?: OwnsOptions) => ClassDecorator;
+  Owns: <T extends KubernetesObject>(type: ResourceClass<T>, options?: OwnsOptions<T>) => ClassDecorator;
   Uses: (type: ResourceClass, options: UsesOptions) => ClassDecorator;
+  Watches: <T extends KubernetesObject>(type: ResourceClass<T>, map: MapFunction<T>, options?: WatchesOptions<T>) => ClassDecorator;
+  Index: <T extends KubernetesObject>(type: ResourceClass<T>, field: string, extract: IndexFunction<T>) => ClassDecorator;
   Finalizer: (name: string) => ClassDecorator;
   StatusConditions: () => ClassDecorator;
   Scoped: () => ClassDecorator;
@@ -44,6 +51,37 @@ export interface Decorators extends WebhookDecorators {
 }
 
 const asClass = (target: unknown): ComponentClass => target as ComponentClass;
+
+/** The predicates of an option, checked and as {@link Predicate}s (a bare function filters updates). */
+function predicatesOf(where: string, given: unknown): Predicate[] {
+  if (given === undefined) return [];
+  if (!Array.isArray(given)) throw new DecoratorError(`${where}: predicates must be an array of predicates or (oldObj, newObj) => boolean functions`);
+  return given.map((p: unknown, i) => {
+    if (typeof p === 'function') return Object.freeze({ update: p as (a: KubernetesObject, b: KubernetesObject) => boolean });
+    if (p !== null && typeof p === 'object' && ['create', 'update', 'delete'].some((m) => typeof (p as Record<string, unknown>)[m] === 'function')) return p;
+    throw new DecoratorError(`${where}: predicates[${i}] is neither a function nor an object with create, update or delete methods`);
+  });
+}
+
+/** The cache options of a declaration, checked for their types (selectors are parsed by buildSpecs). */
+function scopeOf(where: string, options: { labelSelector?: unknown; fieldSelector?: unknown; transform?: unknown; metadataOnly?: unknown }): CacheScope {
+  const scope: CacheScope = {};
+  for (const key of ['labelSelector', 'fieldSelector'] as const) {
+    const value = options[key];
+    if (value === undefined) continue;
+    if (typeof value !== 'string' && (value === null || typeof value !== 'object')) throw new DecoratorError(`${where}: ${key} must be a string or a map of labels/fields`);
+    scope[key] = value as string | Record<string, string>;
+  }
+  if (options.transform !== undefined) {
+    if (typeof options.transform !== 'function') throw new DecoratorError(`${where}: transform must be a function (obj) => obj`);
+    scope.transform = options.transform as CacheScope['transform'];
+  }
+  if (options.metadataOnly !== undefined) {
+    if (typeof options.metadataOnly !== 'boolean') throw new DecoratorError(`${where}: metadataOnly must be true or false`);
+    scope.metadataOnly = options.metadataOnly;
+  }
+  return Object.freeze(scope);
+}
 
 /**
  * The decorators bound to `registry` (default: whichever registry is `Registry.default`
@@ -64,11 +102,16 @@ export function decoratorsFor(registry?: Registry): Decorators {
     Resource: (declaration) => (type) => {
       target().resources.define(asClass(type) as ResourceClass, declaration);
     },
-    Parent: (type) => (component) => {
+    Parent: (type, options) => (component) => {
       if (typeof type !== 'function') {
         throw new DecoratorError(`@Parent on ${component.name} needs a class (e.g. V1Deployment), got ${String(type)}; if the class is declared later in the same module, move it above`);
       }
-      target().component(asClass(component)).parent = type;
+      const declaration = target().component(asClass(component));
+      declaration.parent = type;
+      if (options !== undefined) {
+        const where = `@Parent(${type.name}) on ${component.name}`;
+        declaration.parentOptions = Object.freeze({ ...scopeOf(where, options), predicates: predicatesOf(where, options.predicates) });
+      }
     },
     Reconciles: (order) => (component) => {
       if (typeof order !== 'number' || !Number.isFinite(order)) {
@@ -78,7 +121,30 @@ export function decoratorsFor(registry?: Registry): Decorators {
     },
     Owns: (type, options = {}) => (component) => {
       if (typeof type !== 'function') throw new DecoratorError(`@Owns on ${component.name} needs a class such as V1ConfigMap, got ${String(type)}`);
-      target().component(asClass(component)).owns.push({ type, verbs: Object.freeze([...(options.verbs ?? DEFAULT_OWNED_VERBS)]) });
+      const where = `@Owns(${type.name}) on ${component.name}`;
+      target().component(asClass(component)).owns.push({
+        type,
+        verbs: Object.freeze([...(options.verbs ?? DEFAULT_OWNED_VERBS)]),
+        predicates: Object.freeze(predicatesOf(where, options.predicates)),
+        scope: scopeOf(where, options),
+      });
+    },
+    Watches: (type, map, options = {}) => (component) => {
+      if (typeof type !== 'function') throw new DecoratorError(`@Watches on ${component.name} needs a class such as V1Secret, got ${String(type)}`);
+      const where = `@Watches(${type.name}) on ${component.name}`;
+      if (typeof map !== 'function') throw new DecoratorError(`${where} needs a map function (obj, ctx) => ObjectKey[], e.g. byIndex('spec.secretName'), got ${String(map)}`);
+      target().component(asClass(component)).watches.push({
+        type,
+        map: map as MapFunction,
+        predicates: Object.freeze(predicatesOf(where, options.predicates)),
+        scope: scopeOf(where, options),
+      });
+    },
+    Index: (type, field, extract) => (component) => {
+      if (typeof type !== 'function') throw new DecoratorError(`@Index on ${component.name} needs a class such as V1Secret, got ${String(type)}`);
+      if (typeof field !== 'string' || field.trim() === '') throw new DecoratorError(`@Index(${type.name}) on ${component.name} needs a field name such as 'spec.secretName'`);
+      if (typeof extract !== 'function') throw new DecoratorError(`@Index(${type.name}, '${field}') on ${component.name} needs a function (obj) => string[]`);
+      target().component(asClass(component)).indexes.push({ type, field, extract: extract as IndexFunction });
     },
     Uses: (type, options) => (component) => {
       if (typeof type !== 'function') throw new DecoratorError(`@Uses on ${component.name} needs a class such as V1Namespace, got ${String(type)}`);
@@ -140,7 +206,9 @@ export function Resource(declaration: ResourceDeclaration): ClassDecorator {
 
 /**
  * Names the parent resource type a reconciler, finalizer or status-conditions handler
- * works on: a client-node model (`V1Deployment`) or a `@Resource` class.
+ * works on: a client-node model (`V1Deployment`) or a `@Resource` class. `options` filter
+ * the parent's events and scope its cache (see `ParentOptions`); give them on one of the
+ * parent's components.
  *
  * @example
  * ```ts
@@ -148,8 +216,8 @@ export function Resource(declaration: ResourceDeclaration): ClassDecorator {
  * export class PodReconciler implements Reconciler<V1Deployment> { ... }
  * ```
  */
-export function Parent(type: ResourceClass): ClassDecorator {
-  return defaults.Parent(type);
+export function Parent<T extends KubernetesObject>(type: ResourceClass<T>, options?: ParentOptions<T>): ClassDecorator {
+  return defaults.Parent(type, options);
 }
 
 /**
@@ -171,20 +239,63 @@ export function Reconciles(order: number): ClassDecorator {
 }
 
 /**
- * Declares a child kind the parent owns: the operator watches it, and an event on a
- * child whose controller owner reference points at a parent reconciles that parent.
+ * Declares a child kind the parent owns: the operator caches and watches it, and an event
+ * on a child whose controller owner reference points at a parent reconciles that parent.
  * Generated RBAC grants `list` and `watch` on it (it is watched) and `verbs` (default: `create`
  * and `patch`, what `client.apply` needs: reads come from the cache; add `delete` or `update`
- * if the component calls them).
+ * if the component calls them). `options.predicates` filter the children's events; the cache
+ * options (`labelSelector`, `fieldSelector`, `transform`, `metadataOnly`) scope what is held.
  *
  * @example
  * ```ts
- * @Parent(StaticSite) @Reconciles(30) @Owns(V1Deployment)
+ * @Parent(StaticSite) @Reconciles(30) @Owns(V1Deployment, { predicates: [generationChanged] })
  * export class DeploymentReconciler implements Reconciler<StaticSite> { ... }
  * ```
  */
-export function Owns(type: ResourceClass, options: OwnsOptions = {}): ClassDecorator {
+export function Owns<T extends KubernetesObject>(type: ResourceClass<T>, options: OwnsOptions<T> = {}): ClassDecorator {
   return defaults.Owns(type, options);
+}
+
+/**
+ * Watches a related kind the parent does not own: every event on an object of `type`
+ * (after `options.predicates`) is mapped by `map` to the keys of the parents to reconcile.
+ * Helpers for the usual maps are in `maestro-operator/watches`: `byIndex(field)` (parents
+ * whose `@Index` holds the object's name), `byOwner()`, `byLabel(key)`. The kind is cached
+ * (reads of it come from the cache; generated RBAC grants list and watch) and can be
+ * scoped by the cache options (`labelSelector`, `fieldSelector`, `transform`,
+ * `metadataOnly`). A map that throws or returns garbage is logged and counted, never
+ * fatal.
+ *
+ * @example
+ * ```ts
+ * @Parent(Database) @Reconciles(10)
+ * @Index(Database, 'spec.secretName', (db) => [db.spec.secretName])
+ * @Watches(V1Secret, byIndex('spec.secretName'), { labelSelector: { 'example.com/database': 'true' } })
+ * export class ConnectDatabase implements Reconciler<Database> { ... }
+ * ```
+ */
+export function Watches<T extends KubernetesObject>(type: ResourceClass<T>, map: MapFunction<T>, options: WatchesOptions<T> = {}): ClassDecorator {
+  return defaults.Watches(type, map, options);
+}
+
+/**
+ * Declares a field index on the cache of `type` (which becomes cached if nothing else
+ * caches it): `extract` gives the values an object is indexed under, and
+ * `client.list(type, { index: { [field]: value } })` returns the objects indexed under
+ * `value`, from the cache, in time proportional to the matches. `field` is a name
+ * (conventionally the path the values come from); one kind cannot have two different
+ * functions for one field.
+ *
+ * @example
+ * ```ts
+ * @Parent(Database) @Reconciles(10) @Index(Database, 'spec.secretName', (db) => [db.spec.secretName])
+ * export class ConnectDatabase implements Reconciler<Database> {
+ *   // elsewhere: await client.list(Database, { namespace, index: { 'spec.secretName': 'db-credentials' } })
+ * }
+ * ```
+ */
+export function Index<T extends KubernetesObject>(type: ResourceClass<T>, field: string, extract: IndexFunction<T>): ClassDecorator {
+  return defaults.Index(type, field, extract);
 }
 
 /**

@@ -5,6 +5,8 @@
  * conductor, State and binders of the original, the Client, results and errors, and
  * `createOperator`. More lives under subpaths:
  * - `maestro-operator/conductor`: the whole conductor package (errors, `noopLogger`, ...);
+ * - `maestro-operator/watches`: map helpers (`byIndex`, `byOwner`, `byLabel`), event filters
+ *   (`generationChanged`, `and`, ...) and cache options for `@Watches`, `@Index`, `@Owns`, `@Parent`;
  * - `maestro-operator/generate`: CRD and RBAC generation;
  * - `maestro-operator/testing`: a local control plane, a fake client, `reconcileOnce`;
  * - `maestro-operator/runtime`: the runtime's building blocks (Manager, controllers, transport, cache, ...);
@@ -44,4 +46,4 @@ export type { ServerOptions } from './runtime/serving.js';
 export type { MetricsAuthOptions } from './server/auth.js';
 export type { LeaderElectionOptions } from './leader/index.js';
 export type { RateLimiter } from './queue/index.js';
-export { Bound, Finalizer, Owns, Parent, Reconciles, Resource, Schema, Scoped, StatusConditions, Uses } from '../decorators/index.js';
+export { Bound, Finalizer, Index, Owns, Parent, Reconciles, Resource, Schema, Scoped, StatusConditions, Uses, Watches } from '../decorators/index.js';

@@ -6,8 +6,15 @@ import { describeError } from '../errors/index.js';
 import { noopLogger, type Logger } from '../log/index.js';
 import type { WatchEnd } from '../client/transport.js';
 import { describe as describeResource, type ResourceInfo } from '../resources/index.js';
+import type { Transform } from '../watch/options.js';
 import { Backoff } from './backoff.js';
+import { IndexNotFoundError, Indexer, describeIndexFailure, type IndexDefinition } from './indexer.js';
 import type { LabelSelector } from './selector.js';
+
+/** `Accept` of a metadata-only list: the API server answers a `PartialObjectMetadataList` (client-go's metadata client asks the same). */
+export const METADATA_LIST_ACCEPT = 'application/json;as=PartialObjectMetadataList;g=meta.k8s.io;v=v1,application/json';
+/** `Accept` of a metadata-only watch: each event carries a `PartialObjectMetadata`. */
+export const METADATA_WATCH_ACCEPT = 'application/json;as=PartialObjectMetadata;g=meta.k8s.io;v=v1,application/json';
 
 /** Callbacks for changes an {@link Informer} observes. They must be quick (e.g. enqueue a key). */
 export interface InformerHandler<T extends KubernetesObject> {
@@ -33,6 +40,19 @@ export interface InformerOptions {
   idleTimeoutMs?: number;
   /** Reconnect and re-list delays (default: 800 ms doubling to 30 s, jittered). */
   backoff?: Backoff;
+  /** Only objects matching this label selector (Kubernetes syntax) are listed, watched and held. */
+  labelSelector?: string;
+  /** Only objects matching this field selector (Kubernetes syntax) are listed, watched and held. */
+  fieldSelector?: string;
+  /**
+   * Hold only `apiVersion`, `kind` and `metadata`: lists and watches ask the API server for
+   * `PartialObjectMetadata`, so objects' content is neither transferred nor held (default `false`).
+   */
+  metadataOnly?: boolean;
+  /** Applied to each decoded object before it is stored (after `managedFields` are dropped). */
+  transform?: Transform;
+  /** Field indexes maintained over the stored objects. */
+  indexes?: readonly IndexDefinition[];
 }
 
 /** Counters describing an informer's connection history (for tests and diagnostics). */
@@ -45,6 +65,10 @@ export interface InformerStats {
   errors: number;
   /** Re-lists forced by an expired resourceVersion (`410 Gone`). */
   expired: number;
+  /** Objects the transform threw on (stored as they came). */
+  transformErrors: number;
+  /** Objects an index function threw on or returned garbage for (left out of that index). */
+  indexErrors: number;
 }
 
 class GoneError extends ApiError {
@@ -67,18 +91,28 @@ const HEALTHY_WATCH_MS = 30_000;
  * stops on its own: only {@link stop} ends it.
  *
  * Cached objects have client-node's model shape and no `managedFields` (to save memory).
- * They are shared: callers must copy before changing them.
+ * They are shared: callers must copy before changing them. A label or field selector
+ * limits what is listed, watched and held (an object that stops matching arrives as a
+ * deletion); `metadataOnly` holds `PartialObjectMetadata` only (apiVersion, kind and
+ * metadata); a transform changes objects before they are stored; field indexes are kept
+ * up to date with the store.
  */
 export class Informer<T extends KubernetesObject = KubernetesObject> {
   readonly resource: ResourceInfo;
   readonly namespace: string | undefined;
-  readonly stats: InformerStats = { lists: 0, watches: 0, errors: 0, expired: 0 };
+  readonly stats: InformerStats = { lists: 0, watches: 0, errors: 0, expired: 0, transformErrors: 0, indexErrors: 0 };
+  /** Whether only metadata is held (see {@link InformerOptions.metadataOnly}). */
+  readonly metadataOnly: boolean;
 
   readonly #options: InformerOptions;
   readonly #log: Logger;
   readonly #handlers: InformerHandler<T>[] = [];
   readonly #objects = new Map<string, Map<string, T>>();
   readonly #backoff: Backoff;
+  readonly #indexer: Indexer<T>;
+  /** One string per namespace, shared by every object of it. */
+  readonly #namespaces = new Map<string, string>();
+  #lastFailureLog = 0;
   #resourceVersion = '';
   #synced = false;
   #syncWaiters: Array<() => void> = [];
@@ -92,6 +126,24 @@ export class Informer<T extends KubernetesObject = KubernetesObject> {
     this.namespace = options.namespace;
     this.#log = (options.logger ?? noopLogger).child({ informer: `${options.resource.plural}.${options.resource.group || 'core'}`, namespace: options.namespace ?? '*' });
     this.#backoff = options.backoff ?? new Backoff();
+    this.metadataOnly = options.metadataOnly ?? false;
+    this.#indexer = new Indexer<T>(options.indexes ?? [], (field, obj, err) => {
+      this.stats.indexErrors++;
+      this.#logFailure({ err: describeIndexFailure(field, err), name: obj.metadata?.name, objectNamespace: obj.metadata?.namespace }, 'object left out of an index');
+    });
+  }
+
+  /** Logs a failure of user code (transform, index function) at most every 10 s: it may fail on every object. */
+  #logFailure(fields: Record<string, unknown>, message: string): void {
+    const now = performance.now();
+    if (now - this.#lastFailureLog < 10_000) return;
+    this.#lastFailureLog = now;
+    this.#log.warn({ ...fields, transformErrors: this.stats.transformErrors, indexErrors: this.stats.indexErrors }, message);
+  }
+
+  /** The indexed fields. */
+  get indexes(): string[] {
+    return this.#indexer.fields;
   }
 
   /** Adds change callbacks. Objects already cached are announced as adds. */
@@ -148,9 +200,30 @@ export class Informer<T extends KubernetesObject = KubernetesObject> {
     return this.#objects.get(namespace ?? '')?.get(name);
   }
 
-  /** Cached objects, optionally of one namespace and matching a label selector. Shared: do not modify them. */
-  list(namespace?: string, selector?: LabelSelector): T[] {
+  /**
+   * Cached objects, optionally of one namespace, matching a label selector, and indexed
+   * under the given values (`{ field: value }`: looked up in the first field's index, so
+   * the cost is the number of objects found there). Shared: do not modify them.
+   *
+   * @throws {@link IndexNotFoundError} for a field without an index.
+   */
+  list(namespace?: string, selector?: LabelSelector, index?: Readonly<Record<string, string>>): T[] {
     const result: T[] = [];
+    const wanted = index ? Object.entries(index) : [];
+    if (wanted.length > 0) {
+      for (const [field] of wanted) {
+        if (!this.#indexer.has(field)) {
+          throw new IndexNotFoundError(`${describeResource(this.resource)} has no index '${field}'${this.indexes.length ? ` (its indexes: ${this.indexes.join(', ')})` : ''}: declare @Index(${this.resource.kind}, '${field}', (obj) => [...]) on a component`);
+        }
+      }
+      const [[field, value], ...others] = wanted as [[string, string], ...Array<[string, string]>];
+      for (const [key, obj] of this.#indexer.lookup(field, value)) {
+        if (namespace !== undefined && (obj.metadata?.namespace ?? '') !== namespace) continue;
+        if (others.some(([f, v]) => !this.#indexer.holds(f, v, key))) continue;
+        if (!selector || selector.matches(obj.metadata?.labels)) result.push(obj);
+      }
+      return result;
+    }
     const buckets = namespace === undefined ? [...this.#objects.values()] : [this.#objects.get(namespace) ?? new Map<string, T>()];
     for (const bucket of buckets) {
       for (const obj of bucket.values()) {
@@ -203,7 +276,11 @@ export class Informer<T extends KubernetesObject = KubernetesObject> {
     let resourceVersion: string;
     do {
       const page = await this.#options.transport.send<{ metadata?: { resourceVersion?: string; continue?: string }; items?: KubernetesObject[] }>(
-        'GET', path, { query: { limit: String(this.#options.pageSize ?? 500), continue: continueToken }, signal: this.#abort.signal },
+        'GET', path, {
+          query: { ...this.#selectors(), limit: String(this.#options.pageSize ?? 500), continue: continueToken },
+          signal: this.#abort.signal,
+          ...(this.metadataOnly ? { accept: METADATA_LIST_ACCEPT } : {}),
+        },
       );
       for (const raw of page.items ?? []) items.push(this.#decode(raw));
       continueToken = page.metadata?.continue || undefined;
@@ -239,6 +316,7 @@ export class Informer<T extends KubernetesObject = KubernetesObject> {
       for (const [name, obj] of bucket) {
         if (seen.get(namespace)?.has(name)) continue;
         bucket.delete(name);
+        this.#indexer.remove(`${namespace}/${name}`);
         this.#emit((h) => h.onDelete?.(obj));
       }
       if (bucket.size === 0) this.#objects.delete(namespace);
@@ -270,6 +348,7 @@ export class Informer<T extends KubernetesObject = KubernetesObject> {
           const bucket = this.#objects.get(namespace);
           const existing = bucket?.get(obj.metadata?.name ?? '');
           bucket?.delete(obj.metadata?.name ?? '');
+          this.#indexer.remove(`${namespace}/${obj.metadata?.name ?? ''}`);
           if (bucket?.size === 0) this.#objects.delete(namespace);
           this.#resourceVersion = obj.metadata?.resourceVersion ?? this.#resourceVersion;
           this.#emit((h) => h.onDelete?.(existing ?? obj));
@@ -288,7 +367,8 @@ export class Informer<T extends KubernetesObject = KubernetesObject> {
       }
     };
     const end = await this.#options.transport.watch(collectionPath(this.resource, this.namespace), {
-      query: { resourceVersion: this.#resourceVersion, allowWatchBookmarks: 'true' },
+      query: { ...this.#selectors(), resourceVersion: this.#resourceVersion, allowWatchBookmarks: 'true' },
+      ...(this.metadataOnly ? { accept: METADATA_WATCH_ACCEPT } : {}),
       // Like client-go: a random server-side timeout of 5-10 minutes spreads reconnects.
       timeoutSeconds: Math.floor(300 + Math.random() * 300),
       idleTimeoutMs: this.#options.idleTimeoutMs,
@@ -298,11 +378,54 @@ export class Informer<T extends KubernetesObject = KubernetesObject> {
     return { delivered, end };
   }
 
+  #selectors(): Record<string, string | undefined> {
+    return { labelSelector: this.#options.labelSelector || undefined, fieldSelector: this.#options.fieldSelector || undefined };
+  }
+
   #decode(raw: KubernetesObject): T {
-    // Lists omit apiVersion/kind on items; managedFields are large and unused by controllers.
-    raw.apiVersion = this.resource.apiVersion;
-    raw.kind = this.resource.kind;
-    if (raw.metadata?.managedFields) delete raw.metadata.managedFields;
+    let obj: T;
+    if (this.metadataOnly) {
+      // PartialObjectMetadata: keep apiVersion/kind of the kind itself (owner mapping and the
+      // client recognise objects by them), and only the metadata, in a fresh object (no
+      // `delete`, which would make it a larger dictionary).
+      const { managedFields: _managedFields, ...metadata } = raw.metadata ?? {};
+      if (metadata.creationTimestamp) metadata.creationTimestamp = new Date(metadata.creationTimestamp);
+      if (metadata.deletionTimestamp) metadata.deletionTimestamp = new Date(metadata.deletionTimestamp);
+      if (metadata.namespace) metadata.namespace = this.#namespace(metadata.namespace);
+      obj = { apiVersion: this.resource.apiVersion, kind: this.resource.kind, metadata } as T;
+    } else {
+      // Lists omit apiVersion/kind on items; managedFields are large and unused by controllers.
+      raw.apiVersion = this.resource.apiVersion;
+      raw.kind = this.resource.kind;
+      if (raw.metadata?.managedFields) delete raw.metadata.managedFields;
+      obj = this.#fromWire(raw);
+      if (obj.metadata?.namespace) obj.metadata.namespace = this.#namespace(obj.metadata.namespace);
+    }
+    const transform = this.#options.transform;
+    if (!transform) return obj;
+    try {
+      const transformed = transform(obj);
+      if (transformed === null || typeof transformed !== 'object' || !transformed.metadata?.name) {
+        throw new TypeError(`the transform returned ${transformed === null ? 'null' : typeof transformed}${typeof transformed === 'object' && transformed ? ' without metadata.name' : ''}`);
+      }
+      return transformed as T;
+    } catch (err) {
+      // A transform that fails must not lose the object: it is stored as it came.
+      this.stats.transformErrors++;
+      this.#logFailure({ err: describeError(err), name: obj.metadata?.name, objectNamespace: obj.metadata?.namespace }, 'cache transform failed; object stored untransformed');
+      return this.metadataOnly ? obj : this.#fromWire(raw);
+    }
+  }
+
+  /** The one string of this namespace name (thousands of objects share it). */
+  #namespace(name: string): string {
+    const known = this.#namespaces.get(name);
+    if (known !== undefined) return known;
+    this.#namespaces.set(name, name);
+    return name;
+  }
+
+  #fromWire(raw: KubernetesObject): T {
     try {
       return fromWire<T>(raw);
     } catch (err) {
@@ -315,9 +438,11 @@ export class Informer<T extends KubernetesObject = KubernetesObject> {
 
   #store(obj: T): void {
     const namespace = obj.metadata?.namespace ?? '';
+    const name = obj.metadata?.name ?? '';
     let bucket = this.#objects.get(namespace);
     if (!bucket) this.#objects.set(namespace, (bucket = new Map<string, T>()));
-    bucket.set(obj.metadata?.name ?? '', obj);
+    bucket.set(name, obj);
+    this.#indexer.update(`${namespace}/${name}`, obj);
   }
 
   #emit(call: (handler: InformerHandler<T>) => void): void {

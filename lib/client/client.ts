@@ -1,5 +1,16 @@
-import type { KubernetesObject } from '@kubernetes/client-node';
+import type { KubernetesObject, V1ObjectMeta } from '@kubernetes/client-node';
 import type { ResourceClass } from '../resources/index.js';
+
+/**
+ * An object's metadata without its content (the API's `PartialObjectMetadata`), with the
+ * `apiVersion` and `kind` of the object itself: what metadata-only caches hold and
+ * `getMetadata` / `listMetadata` return.
+ */
+export interface PartialObjectMetadata {
+  apiVersion: string;
+  kind: string;
+  metadata: V1ObjectMeta;
+}
 
 /** Names one object: `namespace` is omitted for cluster-scoped kinds. */
 export interface ObjectKey {
@@ -9,10 +20,16 @@ export interface ObjectKey {
 
 /** Options of {@link Client.list}. */
 export interface ListOptions {
-  /** Only this namespace (default: every namespace the client can see). */
+  /** Only this namespace (default: every namespace the client can see: for a cached kind, every namespace the operator watches). */
   namespace?: string;
   /** A label selector string (`app=web,tier!=db`) or a map of required labels. */
   labelSelector?: string | Record<string, string>;
+  /**
+   * Only objects indexed under these values (`{ 'spec.secretName': 'db' }`, fields declared
+   * with `@Index`): answered from the cache in time proportional to the matches. Throws
+   * `IndexNotFoundError` for a kind that is not cached or a field without an index.
+   */
+  index?: Readonly<Record<string, string>>;
 }
 
 /** Options shared by writes. */
@@ -70,8 +87,12 @@ export abstract class StatusClient {
 
 /**
  * The Kubernetes client reconcilers receive (controller-runtime's `client.Client`).
- * Reads (`get`, `list`) are served from the operator's informer cache for watched kinds;
- * writes go to the API server. It is an abstract class so it can be injected.
+ * Reads (`get`, `list`) are served from the operator's informer cache for cached kinds
+ * (parents, `@Owns`, `@Watches`, `@Index`); reads of other kinds, and whole-object reads of
+ * kinds cached metadata-only, go to the API server (one request each, and the operator
+ * needs `get`/`list` on the kind: declare it with `@Uses`). A scoped cache (label or field
+ * selector) holds only matching objects: others are not found by cached reads. Writes go
+ * to the API server. It is an abstract class so it can be injected.
  *
  * Failed requests throw {@link ApiError} (see `isNotFound`, `isConflict`, ...).
  *
@@ -85,8 +106,16 @@ export abstract class StatusClient {
 export abstract class Client {
   /** Reads one object; throws an {@link ApiError} with status 404 when it does not exist. */
   abstract get<T extends KubernetesObject>(type: ResourceClass<T>, key: ObjectKey): Promise<T>;
-  /** Lists objects of a kind, optionally in one namespace and matching labels. */
+  /** Lists objects of a kind, optionally in one namespace, matching labels, or by an index. */
   abstract list<T extends KubernetesObject>(type: ResourceClass<T>, options?: ListOptions): Promise<T[]>;
+  /**
+   * Reads one object's metadata: from the cache when the kind is cached (whole or
+   * metadata-only), else from the API server as `PartialObjectMetadata` (its content is
+   * not transferred). Throws an {@link ApiError} with status 404 when it does not exist.
+   */
+  abstract getMetadata(type: ResourceClass, key: ObjectKey): Promise<PartialObjectMetadata>;
+  /** Lists the metadata of a kind's objects (see {@link Client.getMetadata}; same options as {@link Client.list}). */
+  abstract listMetadata(type: ResourceClass, options?: ListOptions): Promise<PartialObjectMetadata[]>;
   abstract create<T extends KubernetesObject>(obj: T, options?: WriteOptions): Promise<T>;
   /** Replaces the object (optimistic concurrency on `metadata.resourceVersion`). */
   abstract update<T extends KubernetesObject>(obj: T, options?: WriteOptions): Promise<T>;

@@ -1,18 +1,29 @@
 import { createHash } from 'node:crypto';
 import type { KubernetesObject, V1OwnerReference } from '@kubernetes/client-node';
 import { parseLabelSelector } from '../cache/selector.js';
+import { IndexNotFoundError } from '../cache/indexer.js';
 import type { CacheReader } from '../cache/index.js';
 import { MaestroError } from '../errors/index.js';
-import type { ResourceClass, ResourceInfo, ResourceLookup } from '../resources/index.js';
+import { describe as describeResource, type ResourceClass, type ResourceInfo, type ResourceLookup } from '../resources/index.js';
 import {
   Client, StatusClient,
   type ApplyOptions, type ControllerClient, type DeleteOptions, type JsonPatchOperation, type ListOptions, type ObjectKey,
-  type PatchOptions, type WriteOptions,
+  type PartialObjectMetadata, type PatchOptions, type WriteOptions,
 } from './client.js';
 import { deepCopy } from '../limits/copy.js';
 import { ApiError, isNotFound } from './errors.js';
 import { collectionPath, objectPath, type ApiTransport, type Method, type SendOptions } from './transport.js';
-import { fromWire, toWire } from './wire.js';
+import { fromWire, modelFromWire, toWire } from './wire.js';
+
+const METADATA_ACCEPT = 'application/json;as=PartialObjectMetadata;g=meta.k8s.io;v=v1,application/json';
+const METADATA_LIST_ACCEPT = 'application/json;as=PartialObjectMetadataList;g=meta.k8s.io;v=v1,application/json';
+
+/** An object (whole or partial) as {@link PartialObjectMetadata} of `resource`, metadata copied. */
+function asMetadata(resource: ResourceInfo, obj: KubernetesObject, fromApi: boolean): PartialObjectMetadata {
+  const metadata = fromApi ? modelFromWire<NonNullable<KubernetesObject['metadata']>>(obj.metadata ?? {}, 'V1ObjectMeta') : structuredClone(obj.metadata ?? {});
+  if (fromApi) delete metadata.managedFields;
+  return { apiVersion: resource.apiVersion, kind: resource.kind, metadata };
+}
 
 /** An object cannot be sent as given (missing name, namespace, kind...). */
 export class InvalidObjectError extends MaestroError {
@@ -178,6 +189,22 @@ export class KubeClient extends Client implements ControllerClient {
     return fromWire<T>(await this.#transport.send<KubernetesObject>(method, path, { signal, ...options }));
   }
 
+  #notFound(resource: ResourceInfo, name: string): ApiError {
+    return new ApiError(404, `${resource.plural} "${name}" not found`, { reason: 'NotFound', code: 404, details: { name, kind: resource.plural } });
+  }
+
+  /** A refused read of a kind that is not cached says why it went to the API server. */
+  async #readThrough<R>(resource: ResourceInfo, read: () => Promise<R>): Promise<R> {
+    try {
+      return await read();
+    } catch (err) {
+      if (!(err instanceof ApiError) || err.statusCode !== 403) throw err;
+      const how = this.#cache?.covers(resource, undefined, 'metadata') ? 'is cached metadata-only' : 'is not cached by this operator';
+      throw new ApiError(403, `${err.message} (${describeResource(resource)} ${how}, so this read went to the API server: `
+        + `declare @Uses(${resource.kind}, { verbs: ['get', 'list'] }) so that generated RBAC allows it, or @Watches/@Owns/@Index to cache it)`, err.status, { cause: err });
+    }
+  }
+
   async get<T extends KubernetesObject>(type: ResourceClass<T>, key: ObjectKey): Promise<T> {
     const resource = this.#resources.of(type);
     const namespace = this.#namespaceFor(resource, key.namespace, `get ${resource.kind} ${key.name}`);
@@ -186,9 +213,22 @@ export class KubeClient extends Client implements ControllerClient {
       const cached = this.#cache.get<T>(resource, key.name, namespace);
       if (cached) return copy(cached);
       // Not cached means not found (the cache is the operator's view of the cluster).
-      throw new ApiError(404, `${resource.plural} "${key.name}" not found`, { reason: 'NotFound', code: 404, details: { name: key.name, kind: resource.plural } });
+      throw this.#notFound(resource, key.name);
     }
-    return this.#send<T>('GET', objectPath(resource, namespace, key.name));
+    return this.#readThrough(resource, () => this.#send<T>('GET', objectPath(resource, namespace, key.name)));
+  }
+
+  async getMetadata(type: ResourceClass, key: ObjectKey): Promise<PartialObjectMetadata> {
+    const resource = this.#resources.of(type);
+    const namespace = this.#namespaceFor(resource, key.namespace, `get ${resource.kind} ${key.name}`);
+    this.#named('get', resource, key.name);
+    if (this.#cache?.covers(resource, namespace, 'metadata')) {
+      const cached = this.#cache.get(resource, key.name, namespace);
+      if (cached) return asMetadata(resource, cached, false);
+      throw this.#notFound(resource, key.name);
+    }
+    const raw = await this.#readThrough(resource, () => this.#transport.send<KubernetesObject>('GET', objectPath(resource, namespace, key.name), { accept: METADATA_ACCEPT, signal: this.#signal }));
+    return asMetadata(resource, raw, true);
   }
 
   /** Reads the current state of `obj` from the API server, bypassing the cache (e.g. after a conflict). */
@@ -203,16 +243,42 @@ export class KubeClient extends Client implements ControllerClient {
     const selector = options.labelSelector === undefined ? undefined : parseLabelSelector(options.labelSelector);
     const namespace = resource.namespaced ? options.namespace : undefined;
     if (this.#cache?.covers(resource, namespace)) {
-      return this.#cache.list<T>(resource, namespace, selector).map(copy);
+      return this.#cache.list<T>(resource, namespace, selector, options.index).map(copy);
     }
-    const items: T[] = [];
+    this.#indexNeedsCache(resource, options, 'list');
+    return this.#readThrough(resource, () => this.#listPages(resource, namespace, selector?.toString(), undefined, (raw) => fromWire<T>({ ...raw, apiVersion: resource.apiVersion, kind: resource.kind })));
+  }
+
+  async listMetadata(type: ResourceClass, options: ListOptions = {}): Promise<PartialObjectMetadata[]> {
+    const resource = this.#resources.of(type);
+    const selector = options.labelSelector === undefined ? undefined : parseLabelSelector(options.labelSelector);
+    const namespace = resource.namespaced ? options.namespace : undefined;
+    if (this.#cache?.covers(resource, namespace, 'metadata')) {
+      return this.#cache.list(resource, namespace, selector, options.index).map((obj) => asMetadata(resource, obj, false));
+    }
+    this.#indexNeedsCache(resource, options, 'listMetadata');
+    return this.#readThrough(resource, () => this.#listPages(resource, namespace, selector?.toString(), METADATA_LIST_ACCEPT, (raw) => asMetadata(resource, raw, true)));
+  }
+
+  /** Index reads are answered by the cache only. */
+  #indexNeedsCache(resource: ResourceInfo, options: ListOptions, verb: string): void {
+    if (!options.index || Object.keys(options.index).length === 0) return;
+    if (verb === 'list' && this.#cache?.covers(resource, options.namespace, 'metadata')) {
+      throw new IndexNotFoundError(`${describeResource(resource)} is cached metadata-only: read it by index with client.listMetadata(${resource.kind}, { index })`);
+    }
+    throw new IndexNotFoundError(`${describeResource(resource)} is not cached${options.namespace ? ` in namespace ${options.namespace}` : ''}, so it has no index '${Object.keys(options.index).join("', '")}': declare @Index(${resource.kind}, field, (obj) => [...]) on a component`);
+  }
+
+  async #listPages<R>(resource: ResourceInfo, namespace: string | undefined, labelSelector: string | undefined, accept: string | undefined, decode: (raw: KubernetesObject) => R): Promise<R[]> {
+    const items: R[] = [];
     let continueToken: string | undefined;
     do {
       const page = await this.#transport.send<{ metadata?: { continue?: string }; items?: KubernetesObject[] }>('GET', collectionPath(resource, namespace), {
-        query: { labelSelector: selector?.toString(), limit: String(this.#pageSize), continue: continueToken },
+        query: { labelSelector, limit: String(this.#pageSize), continue: continueToken },
         signal: this.#signal,
+        ...(accept ? { accept } : {}),
       });
-      for (const raw of page.items ?? []) items.push(fromWire<T>({ ...raw, apiVersion: resource.apiVersion, kind: resource.kind }));
+      for (const raw of page.items ?? []) items.push(decode(raw));
       continueToken = page.metadata?.continue || undefined;
     } while (continueToken);
     return items;

@@ -48,6 +48,11 @@ export interface SendOptions {
   body?: unknown;
   /** Default `application/json`. */
   contentType?: string;
+  /**
+   * The `Accept` header (default `application/json`), e.g.
+   * `application/json;as=PartialObjectMetadataList;g=meta.k8s.io;v=v1` for metadata only.
+   */
+  accept?: string;
   /** Aborts the request (it then fails with status 0). */
   signal?: AbortSignal;
   /** Overrides the transport's request deadline. */
@@ -58,6 +63,8 @@ export interface SendOptions {
 export interface WatchOptions {
   /** Query parameters besides `watch=true` and `timeoutSeconds` (e.g. `resourceVersion`, `allowWatchBookmarks`). */
   query?: Record<string, string | undefined>;
+  /** The `Accept` header (default `application/json`; `application/json;as=PartialObjectMetadata;g=meta.k8s.io;v=v1` for metadata only). */
+  accept?: string;
   /**
    * The server ends the watch after this many seconds (default 300, client-go's minimum);
    * the client gives up 30 s after that, so a watch never outlives its deadline.
@@ -287,7 +294,10 @@ export class ApiTransport {
         origin: this.server.origin,
         path: this.#url(path, options.query),
         method,
-        headers: this.#headers(headers, body === undefined ? {} : { 'Content-Type': options.contentType ?? 'application/json' }),
+        headers: this.#headers(headers, {
+          ...(body === undefined ? {} : { 'Content-Type': options.contentType ?? 'application/json' }),
+          ...(options.accept ? { Accept: options.accept } : {}),
+        }),
         body,
         signal: limit.signal,
         headersTimeout: ms,
@@ -333,7 +343,7 @@ export class ApiTransport {
         origin: this.server.origin,
         path: this.#url(path, { ...options.query, watch: 'true', timeoutSeconds: String(timeoutSeconds) }),
         method: 'GET',
-        headers: this.#headers(headers, {}),
+        headers: this.#headers(headers, options.accept ? { Accept: options.accept } : {}),
         signal: limit.signal,
         headersTimeout: this.#timeoutMs,
         bodyTimeout: idle,

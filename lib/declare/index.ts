@@ -10,11 +10,11 @@ import { Registry } from './registry.js';
 
 export { Registry, lineage } from './registry.js';
 export type {
-  ComponentClass, ComponentDeclaration, OwnedDeclaration, OwnsOptions, UsedDeclaration, UsesOptions,
+  ComponentClass, ComponentDeclaration, IndexDeclaration, OwnedDeclaration, OwnsOptions, UsedDeclaration, UsesOptions, WatchDeclaration,
 } from './registry.js';
 export { OperatorConfigurationError, buildSpecs, collectSpecs } from './specs.js';
 export type {
-  BuildSpecsOptions, CleanerSpec, ComponentRole, ComponentSpec, KindSpec, OperatorSpec, ParentSpec, StatusHandlerSpec,
+  BuildSpecsOptions, CacheSpec, CleanerSpec, ComponentRole, ComponentSpec, IndexSpec, KindSpec, OperatorSpec, ParentSpec, StatusHandlerSpec,
   StepSpec, ValidationSpec, WatchSpec,
 } from './specs.js';
 export type { JSONValue, OpenAPISchema, ValidationRule } from './openapi.js';

@@ -4,8 +4,12 @@
  *
  * @module
  */
+import type { KubernetesObject } from '@kubernetes/client-node';
 import type { StaticBindable } from '../binder/index.js';
 import { builtInResources, ResourceTable, type ResourceClass } from '../resources/index.js';
+import type { MapFunction } from '../watch/handlers.js';
+import type { CacheScope, IndexFunction, ParentOptions } from '../watch/options.js';
+import type { Predicate, PredicateLike } from '../watch/predicates.js';
 import type { OpenAPISchema } from './openapi.js';
 import { APIDeclarations } from './webhooks.js';
 
@@ -19,14 +23,19 @@ import { APIDeclarations } from './webhooks.js';
  */
 export type ComponentClass<T = unknown> = abstract new (...args: never[]) => T;
 
-/** Options of `@Owns`. */
-export interface OwnsOptions {
+/** Options of `@Owns`: verbs for RBAC, event filters, and how the kind is cached (see {@link CacheScope}). */
+export interface OwnsOptions<T extends KubernetesObject = KubernetesObject> extends CacheScope<T> {
   /**
    * Verbs the reconciler uses on this kind, for generated RBAC, besides `list` and `watch`
    * (the kind is watched) (default: `create` and `patch`, what `client.apply` needs; reads
    * come from the cache).
    */
   verbs?: string[];
+  /**
+   * Event filters on the children: an event reconciles the owner only if every one lets it
+   * pass (default: every change, except the echo of the operator's own apply).
+   */
+  predicates?: Array<PredicateLike<T>>;
 }
 
 /** Options of `@Uses`. */
@@ -41,6 +50,23 @@ export interface UsesOptions {
 export interface OwnedDeclaration {
   readonly type: ResourceClass;
   readonly verbs: readonly string[];
+  readonly predicates: readonly Predicate[];
+  readonly scope: Readonly<CacheScope>;
+}
+
+/** A `@Watches` declaration as recorded. */
+export interface WatchDeclaration {
+  readonly type: ResourceClass;
+  readonly map: MapFunction;
+  readonly predicates: readonly Predicate[];
+  readonly scope: Readonly<CacheScope>;
+}
+
+/** An `@Index` declaration as recorded. */
+export interface IndexDeclaration {
+  readonly type: ResourceClass;
+  readonly field: string;
+  readonly extract: IndexFunction;
 }
 
 /** A `@Uses` declaration as recorded. */
@@ -60,10 +86,16 @@ export interface ComponentDeclaration {
   finalizer?: string;
   /** `@StatusConditions()`. */
   statusConditions?: boolean;
+  /** The options of `@Parent(type, options)`, if given. */
+  parentOptions?: Readonly<ParentOptions>;
   /** `@Owns(type)`, in declaration order. */
   readonly owns: OwnedDeclaration[];
   /** `@Uses(type)`, in declaration order. */
   readonly uses: UsedDeclaration[];
+  /** `@Watches(type, map)`, in declaration order. */
+  readonly watches: WatchDeclaration[];
+  /** `@Index(type, field, fn)`, in declaration order. */
+  readonly indexes: IndexDeclaration[];
 }
 
 let current: Registry | undefined;
@@ -118,7 +150,7 @@ export class Registry {
   component(type: ComponentClass): ComponentDeclaration {
     let declaration = this.#components.get(type);
     if (!declaration) {
-      declaration = { owns: [], uses: [] };
+      declaration = { owns: [], uses: [], watches: [], indexes: [] };
       this.#components.set(type, declaration);
     }
     return declaration;
@@ -138,6 +170,11 @@ export class Registry {
     return [...this.#components.entries()]
       .filter(([, d]) => d.order !== undefined || d.finalizer !== undefined || d.statusConditions === true)
       .map(([type]) => type);
+  }
+
+  /** Every `@Index` declared on the component classes of this registry (for the fake client). */
+  indexes(): IndexDeclaration[] {
+    return this.components().flatMap((type) => this.#components.get(type)!.indexes);
   }
 
   /** Records `@Scoped()`: one instance per reconcile. */

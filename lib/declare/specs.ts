@@ -10,6 +10,10 @@ import type { StaticBindable } from '../binder/index.js';
 import { MaestroError, describeError } from '../errors/index.js';
 import type { ResourceClass, ResourceInfo, ResourceLookup } from '../resources/index.js';
 import { hasValidation, specOnlyValidation } from '../validation/index.js';
+import type { MapFunction } from '../watch/handlers.js';
+import type { CacheScope, IndexFunction, Transform } from '../watch/options.js';
+import type { Predicate } from '../watch/predicates.js';
+import { canonicalLabelSelector, parseFieldSelector } from '../watch/selectors.js';
 import { Registry, type ComponentClass, type ComponentDeclaration } from './registry.js';
 import { collectWebhookSpecs, type WebhookSpec } from './webhooks.js';
 
@@ -73,13 +77,50 @@ export interface KindSpec {
 }
 
 /**
- * A kind whose events reconcile parents, and how an object of it leads to its parents.
- * `owner`: the parent named by its controller owner reference (owned children).
+ * An event source of a parent: a kind whose events reconcile parents, and how an object
+ * of it leads to its parents. `owner`: the parent named by its controller owner reference
+ * (`@Owns`); `map`: the user's map function (`@Watches`). Each declaration is a source of
+ * its own: an event enqueues what every source that lets it pass maps it to.
  */
 export interface WatchSpec {
   readonly type: ResourceClass;
   readonly resource: ResourceInfo;
-  readonly mapping: 'owner';
+  readonly mapping: 'owner' | 'map';
+  /** The map function of a `map` source. */
+  readonly map: MapFunction | undefined;
+  /** Event filters: an event maps only if every one lets it pass. */
+  readonly predicates: readonly Predicate[];
+  /** The component (or components, for a shared `@Owns`) that declared it. */
+  readonly declaredBy: string;
+}
+
+/** A field index on a cached kind (`@Index`). */
+export interface IndexSpec {
+  readonly type: ResourceClass;
+  readonly resource: ResourceInfo;
+  readonly field: string;
+  readonly extract: IndexFunction;
+  readonly declaredBy: string;
+}
+
+/**
+ * How the operator caches one kind: one informer (per watched namespace) shared by every
+ * declaration of it, with the scoping the declarations agree on, and its indexes.
+ */
+export interface CacheSpec {
+  readonly type: ResourceClass;
+  readonly resource: ResourceInfo;
+  /** Label selector (canonical text), if the cache is scoped by labels. */
+  readonly labelSelector: string | undefined;
+  /** Field selector (canonical text), if the cache is scoped by fields. */
+  readonly fieldSelector: string | undefined;
+  /** Applied to each object before it is stored (after `managedFields` are dropped). */
+  readonly transform: Transform | undefined;
+  /** Whether only metadata is held (every declaration that caches the kind asked for it). */
+  readonly metadataOnly: boolean;
+  readonly indexes: readonly IndexSpec[];
+  /** The declarations of the kind, e.g. `@Watches on ConnectDatabase`. */
+  readonly declaredBy: readonly string[];
 }
 
 /** Validation of the parent object before any reconciler (class-validator constraints on its class). */
@@ -111,8 +152,12 @@ export interface ParentSpec<P extends KubernetesObject = KubernetesObject> {
   readonly owns: readonly KindSpec[];
   /** Kinds used without being owned (`@Uses`). */
   readonly uses: readonly KindSpec[];
-  /** Kinds whose events reconcile parents (besides the parent kind itself). */
+  /** Event sources besides the parent kind itself: owned children (`@Owns`) and related kinds (`@Watches`). */
   readonly watches: readonly WatchSpec[];
+  /** Event filters on the parent kind (`@Parent` options), on top of the built-in one; all must pass. */
+  readonly predicates: readonly Predicate[];
+  /** Field indexes its components declared (`@Index`), on any kind. */
+  readonly indexes: readonly IndexSpec[];
   /** Every component class of this parent. */
   readonly components: readonly ComponentSpec[];
 }
@@ -120,6 +165,8 @@ export interface ParentSpec<P extends KubernetesObject = KubernetesObject> {
 /** What an operator consists of: one {@link ParentSpec} per parent kind, and the resources it knows. */
 export interface OperatorSpec {
   readonly parents: readonly ParentSpec[];
+  /** Every kind the operator caches (parents, owned, watched and indexed kinds), once each. */
+  readonly caches: readonly CacheSpec[];
   /** Resolves the classes and objects the operator handles (built-in kinds and the registry's). */
   readonly resources: ResourceLookup;
   /** The API of each custom parent kind: its versions, conversions and admission webhooks. */
@@ -186,6 +233,7 @@ export function collectSpecs(options: BuildSpecsOptions = {}): { spec: OperatorS
   }
 
   const parents: ParentSpec[] = [];
+  const caching = new CacheCollector(problems);
   for (const [parentType, members] of byParent) {
     let resource: ResourceInfo;
     try {
@@ -200,6 +248,11 @@ export function collectSpecs(options: BuildSpecsOptions = {}): { spec: OperatorS
     const owns = new Map<ResourceInfo, KindSpec>();
     const uses: KindSpec[] = [];
     const components: ComponentSpec[] = [];
+    const ownerWatches: WatchSpec[] = [];
+    const mapWatches: WatchSpec[] = [];
+    const indexes: IndexSpec[] = [];
+    const parentPredicates: Predicate[] = [];
+    caching.add(parentType, resource, { where: `@Parent(${parentType.name})`, scope: {}, full: true });
     for (const type of members) {
       const declaration = registry.componentOf(type)!;
       const name = type.name;
@@ -222,10 +275,42 @@ export function collectSpecs(options: BuildSpecsOptions = {}): { spec: OperatorS
         handlers.push({ name, type: type as StatusHandlerSpec['type'] });
         if (declaration.order === undefined && declaration.finalizer === undefined) components.push({ name, type, role: 'status', bound });
       }
+      if (declaration.parentOptions) {
+        const { predicates = [], ...scope } = declaration.parentOptions;
+        for (const p of predicates as Predicate[]) if (!parentPredicates.includes(p)) parentPredicates.push(p);
+        caching.add(parentType, resource, { where: `@Parent(${parentType.name}) on ${name}`, scope, full: true });
+      }
       for (const owned of declaration.owns) {
         const kind = table.tryOf(owned.type);
-        if (!kind) problems.push(`${name} @Owns(${owned.type.name}), which is not a known Kubernetes resource: decorate it with @Resource`);
-        else if (!owns.has(kind)) owns.set(kind, { type: owned.type, resource: kind, verbs: owned.verbs, subresources: [] });
+        if (!kind) {
+          problems.push(`${name} @Owns(${owned.type.name}), which is not a known Kubernetes resource: decorate it with @Resource`);
+          continue;
+        }
+        if (!owns.has(kind)) owns.set(kind, { type: owned.type, resource: kind, verbs: owned.verbs, subresources: [] });
+        caching.add(owned.type, kind, { where: `@Owns(${owned.type.name}) on ${name}`, scope: owned.scope, full: !owned.scope.metadataOnly });
+        // Declarations with the same filters (usually none) are one source.
+        const same = ownerWatches.find((w) => w.resource === kind && samePredicates(w.predicates, owned.predicates));
+        if (same) (same as { declaredBy: string }).declaredBy += `, ${name}`;
+        else ownerWatches.push({ type: owned.type, resource: kind, mapping: 'owner', map: undefined, predicates: owned.predicates, declaredBy: name });
+      }
+      for (const watched of declaration.watches) {
+        const kind = table.tryOf(watched.type);
+        if (!kind) {
+          problems.push(`${name} @Watches(${watched.type.name}), which is not a known Kubernetes resource: decorate it with @Resource`);
+          continue;
+        }
+        caching.add(watched.type, kind, { where: `@Watches(${watched.type.name}) on ${name}`, scope: watched.scope, full: !watched.scope.metadataOnly });
+        mapWatches.push({ type: watched.type, resource: kind, mapping: 'map', map: watched.map, predicates: watched.predicates, declaredBy: name });
+      }
+      for (const index of declaration.indexes) {
+        const kind = table.tryOf(index.type);
+        if (!kind) {
+          problems.push(`${name} @Index(${index.type.name}, '${index.field}'), which is not a known Kubernetes resource: decorate it with @Resource`);
+          continue;
+        }
+        const spec: IndexSpec = { type: index.type, resource: kind, field: index.field, extract: index.extract, declaredBy: name };
+        caching.add(index.type, kind, { where: `@Index(${index.type.name}, '${index.field}') on ${name}`, scope: {}, index: spec });
+        if (!indexes.some((i) => i.resource === kind && i.field === index.field && i.extract === index.extract)) indexes.push(spec);
       }
       for (const used of declaration.uses) {
         const kind = table.tryOf(used.type);
@@ -247,13 +332,104 @@ export function collectSpecs(options: BuildSpecsOptions = {}): { spec: OperatorS
       statusHandler: handlers[0],
       owns: ownedKinds,
       uses,
-      watches: ownedKinds.map((k) => ({ type: k.type, resource: k.resource, mapping: 'owner' as const })),
+      watches: [...ownerWatches, ...mapWatches],
+      predicates: parentPredicates,
+      indexes,
       components,
     }));
   }
+  const caches = caching.specs();
   const api = collectWebhookSpecs(registry, parents.map((p) => p.resource));
   problems.push(...api.problems);
-  return { spec: Object.freeze({ parents: Object.freeze(parents), resources: table, webhooks: freeze(api.webhooks) }), problems };
+  return { spec: Object.freeze({ parents: Object.freeze(parents), caches: freeze(caches), resources: table, webhooks: freeze(api.webhooks) }), problems };
+}
+
+const samePredicates = (a: readonly Predicate[], b: readonly Predicate[]) => a.length === b.length && a.every((p, i) => p === b[i]);
+
+/** One declaration's say on how a kind is cached. */
+interface CacheContribution {
+  /** The declaration, for messages: `@Watches(V1Secret) on ConnectDatabase`. */
+  where: string;
+  scope: Readonly<CacheScope>;
+  /** Whether it needs whole objects (`false`: metadata is enough; absent: no opinion, as an index). */
+  full?: boolean;
+  index?: IndexSpec;
+}
+
+/**
+ * Merges every declaration of each kind into one {@link CacheSpec}: set options must
+ * agree (else a problem naming the declarations), unset ones accept the others'; the kind
+ * is held metadata-only only if every declaration with an opinion asked for it.
+ */
+class CacheCollector {
+  readonly #kinds = new Map<ResourceInfo, { type: ResourceClass; contributions: CacheContribution[] }>();
+  constructor(private readonly problems: string[]) {}
+
+  add(type: ResourceClass, resource: ResourceInfo, contribution: CacheContribution): void {
+    const entry = this.#kinds.get(resource) ?? { type, contributions: [] };
+    entry.contributions.push(contribution);
+    this.#kinds.set(resource, entry);
+  }
+
+  specs(): CacheSpec[] {
+    return [...this.#kinds.entries()].map(([resource, { type, contributions }]) => {
+      const labelSelector = this.#agree(type, contributions, 'labelSelector', (value, where) => {
+        try {
+          return canonicalLabelSelector(value as string | Record<string, string>);
+        } catch (err) {
+          this.problems.push(`${where}: ${describeError(err)}`);
+          return undefined;
+        }
+      });
+      const fieldSelector = this.#agree(type, contributions, 'fieldSelector', (value, where) => {
+        try {
+          return parseFieldSelector(value as string | Record<string, string>).toString();
+        } catch (err) {
+          this.problems.push(`${where}: ${describeError(err)}`);
+          return undefined;
+        }
+      });
+      const transform = this.#agree(type, contributions, 'transform', (value) => value as Transform);
+      const opinions = contributions.filter((c) => c.full !== undefined);
+      const indexes: IndexSpec[] = [];
+      for (const { index } of contributions) {
+        if (!index) continue;
+        const clash = indexes.find((i) => i.field === index.field);
+        if (!clash) indexes.push(index);
+        else if (clash.extract !== index.extract) {
+          this.problems.push(`${type.name} has two different index functions for the field '${index.field}' (@Index on ${clash.declaredBy} and on ${index.declaredBy}); share one function, or name the fields differently`);
+        }
+      }
+      return {
+        type,
+        resource,
+        labelSelector,
+        fieldSelector,
+        transform,
+        metadataOnly: opinions.length > 0 && opinions.every((c) => c.full === false),
+        indexes,
+        declaredBy: contributions.map((c) => c.where),
+      };
+    });
+  }
+
+  /** The one value the declarations that set `key` give (compared after `normalize`), or a problem. */
+  #agree<V>(type: ResourceClass, contributions: CacheContribution[], key: 'labelSelector' | 'fieldSelector' | 'transform', normalize: (value: unknown, where: string) => V | undefined): V | undefined {
+    const values: Array<{ value: V; where: string }> = [];
+    for (const c of contributions) {
+      const given = c.scope[key];
+      if (given === undefined) continue;
+      const value = normalize(given, c.where);
+      if (value !== undefined) values.push({ value, where: c.where });
+    }
+    const distinct = [...new Set(values.map((v) => v.value))];
+    if (distinct.length > 1) {
+      const shown = (v: V) => (typeof v === 'function' ? `a function${v.name ? ` (${v.name})` : ''}` : `'${String(v)}'`);
+      this.problems.push(`${type.name} is cached once for the whole operator, but its declarations give different ${key}s: `
+        + `${values.map((v) => `${shown(v.value)} (${v.where})`).join(', ')}; give each the same ${key} (a shared constant), or set it on one declaration only`);
+    }
+    return distinct[0];
+  }
 }
 
 /**

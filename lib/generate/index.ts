@@ -23,6 +23,7 @@ export type { WebhookConfiguration, WebhookConfigurationOptions, WebhookServiceO
 export { classSchema, describedProperties } from './schema.js';
 export type { JSONValue, OpenAPISchema, ValidationRule } from './schema.js';
 export { RUNTIME_VERBS, generateRBAC, policyRules, rbacYAML, requiredPermissions } from './rbac.js';
+export { CACHED_KIND_VERBS, watchPermissions } from './watch-rbac.js';
 export type { Permission, RBACObject, RBACOptions, RBACSource } from './rbac.js';
 export { toYAML } from './yaml.js';
 export { CRDGenerationError, RBACGenerationError, SchemaGenerationError } from './errors.js';

@@ -15,6 +15,7 @@ import { isDnsLabel, isDnsSubdomain } from '../api/names.js';
 // Data only (the rules secure serving needs); the generators load no serving code.
 import { metricsAuthClusterRole, metricsReaderClusterRole } from '../server/rbac.js';
 import { RBACGenerationError } from './errors.js';
+import { watchPermissions } from './watch-rbac.js';
 import { toYAML } from './yaml.js';
 
 /** Options of {@link generateRBAC}. */
@@ -112,8 +113,9 @@ interface Grant {
 
 /**
  * Everything one parent's controller needs, in one place: its parent kind, the kinds it
- * watches, owns and uses. Kinds the cache watches get `list` and `watch` (add read-through
- * `get`, metadata-only or other watch variants in {@link watchedKindGrants}).
+ * watches (`@Owns`, `@Watches`) or indexes (`@Index`), owns and uses. Kinds the cache holds
+ * get `list` and `watch` ({@link watchPermissions}); reads that go to the API server are
+ * declared with `@Uses`.
  */
 function parentGrants(parent: ParentSpec): Grant[] {
   const grants: Grant[] = [{ resource: parent.resource, verbs: RUNTIME_VERBS.watch }];
@@ -121,7 +123,7 @@ function parentGrants(parent: ParentSpec): Grant[] {
   grants.push({ resource: parent.resource, verbs: RUNTIME_VERBS.status, subresource: 'status' });
   if (!parent.statusHandler) grants.push({ resource: parent.resource, verbs: RUNTIME_VERBS.statusConflictRead });
   if (parent.owns.length > 0) grants.push({ resource: parent.resource, verbs: RUNTIME_VERBS.ownerFinalizers, subresource: 'finalizers' });
-  grants.push(...watchedKindGrants(parent.watches));
+  grants.push(...watchPermissions(parent));
   for (const owned of parent.owns) grants.push({ resource: owned.resource, verbs: owned.verbs });
   for (const used of parent.uses) {
     grants.push({ resource: used.resource, verbs: used.verbs });
@@ -130,10 +132,6 @@ function parentGrants(parent: ParentSpec): Grant[] {
   return grants;
 }
 
-/** The kinds a parent's controller watches (`ParentSpec.watches`): the cache lists and watches each. */
-function watchedKindGrants(watches: ParentSpec['watches']): Grant[] {
-  return watches.map((watched) => ({ resource: watched.resource, verbs: RUNTIME_VERBS.watch }));
-}
 
 const isSpec = (item: unknown): item is ParentSpec => typeof item === 'object' && item !== null && 'steps' in item && 'resource' in item;
 
@@ -161,7 +159,7 @@ function normalizeVerbs(verbs: Iterable<string>): string[] {
  * - each parent kind: `list`, `watch`; `patch` with finalizers; `get` with the default
  *   status writer (its re-read after a conflict); `status`: `patch`; `finalizers`: `update`
  *   when it owns kinds;
- * - each watched kind: `list`, `watch`; each `@Owns` kind its verbs (default `create`,
+ * - each watched or indexed kind (`@Owns`, `@Watches`, `@Index`): `list`, `watch`; each `@Owns` kind its verbs (default `create`,
  *   `patch`: server-side apply); each `@Uses` kind its verbs (on each declared subresource too);
  * - core Events: `create`, `patch`.
  * Leases and the metrics RBAC are not included (see {@link generateRBAC}).

@@ -12,5 +12,6 @@ export type { UnhandledErrorMetrics, UnhandledErrorType } from './process.js';
 export { REQUEST_DURATION_BUCKETS } from './rest-client.js';
 export type { RestClientMetrics } from './rest-client.js';
 export { WORKQUEUE_DURATION_BUCKETS } from './workqueue.js';
+export type { MapErrorReason, WatchEventResult, WatchMetrics } from './watch.js';
 export { InvalidReconcileResultError, MetricConflictError } from './errors.js';
 export type { QueueMetrics } from '../queue/index.js';

@@ -4,6 +4,7 @@ import { ControllerFamilies, type ControllerMetrics } from './controller.js';
 import { LeaderElectionFamilies, type LeaderElectionMetrics } from './leader-election.js';
 import { ProcessFamilies, type UnhandledErrorMetrics } from './process.js';
 import { RestClientFamilies, type RestClientMetrics } from './rest-client.js';
+import { WatchFamilies, type WatchMetrics } from './watch.js';
 import { WorkqueueFamilies } from './workqueue.js';
 
 /**
@@ -32,6 +33,7 @@ export class Metrics {
   readonly #controllers: ControllerFamilies;
   readonly #leaderElection: LeaderElectionFamilies;
   readonly #restClient: RestClientFamilies;
+  readonly #watch: WatchFamilies;
   readonly #process: ProcessFamilies;
 
   constructor(options: { registry?: Registry } = {}) {
@@ -40,6 +42,7 @@ export class Metrics {
     this.#controllers = new ControllerFamilies(this.registry);
     this.#leaderElection = new LeaderElectionFamilies(this.registry);
     this.#restClient = new RestClientFamilies(this.registry);
+    this.#watch = new WatchFamilies(this.registry);
     this.#process = new ProcessFamilies(this.registry);
   }
 
@@ -64,6 +67,11 @@ export class Metrics {
   /** The `rest_client_*` metrics of requests to the API server at `host`. */
   restClient(host: string): RestClientMetrics {
     return this.#restClient.restClient(host);
+  }
+
+  /** The `maestro_watch_*` metrics of controller `name`'s event sources. */
+  watch(name: string): WatchMetrics {
+    return this.#watch.watch(name);
   }
 
   /** `maestro_unhandled_errors_total{type}`: errors the process guard caught and survived. */

@@ -7,24 +7,27 @@ import { randomUUID } from 'node:crypto';
 import type { KubernetesObject } from '@kubernetes/client-node';
 import { isTerminal, type Result } from '../api/index.js';
 import type { ObjectSource } from '../cache/index.js';
-import type { ControllerClient } from '../client/client.js';
+import type { Client, ControllerClient } from '../client/client.js';
 import { ContextCanceledError, type Context } from '../context/index.js';
+import { Registry } from '../declare/registry.js';
 import type { ParentSpec } from '../declare/specs.js';
 import { describeError } from '../errors/index.js';
 import type { Logger } from '../log/index.js';
 import type { ControllerMetrics, Metrics } from '../metrics/index.js';
 import { WorkQueue, realClock, setRealTimer, type CancelTimer, type Clock, type RateLimiter } from '../queue/index.js';
-import type { ResourceInfo } from '../resources/index.js';
+import type { ResourceInfo, ResourceLookup } from '../resources/index.js';
 import { isInterruption, type ReconcilePipeline } from './pipeline.js';
-import { parentChanged } from './predicates.js';
+import { queueKey as keyOf, subscribe } from './sources.js';
 
 /** Options of a {@link Controller}. */
 export interface ControllerOptions {
   spec: ParentSpec;
   /** Where parents are read and which announces changes (the cache). */
   source: ObjectSource;
-  /** Makes the per-parent clients, and recognises the echo of the operator's own applies. */
-  client: ControllerClient;
+  /** Makes the per-parent clients, recognises the echo of the operator's own applies, and serves map functions' reads. */
+  client: ControllerClient & Client;
+  /** Resolves classes for map functions (default: `Registry.default`'s resources). */
+  resources?: ResourceLookup;
   pipeline: ReconcilePipeline;
   metrics: Metrics;
   logger: Logger;
@@ -55,21 +58,17 @@ interface Term {
 
 type Parent = KubernetesObject & { metadata: NonNullable<KubernetesObject['metadata']> };
 
-const keyOf = (namespace: string | undefined, name: string) => (namespace ? `${namespace}/${name}` : name);
-
 function splitKey(key: string): { namespace: string | undefined; name: string } {
   const slash = key.indexOf('/');
   return slash < 0 ? { namespace: undefined, name: key } : { namespace: key.slice(0, slash), name: key.slice(slash + 1) };
 }
 
-const groupOf = (apiVersion: string | undefined) => (apiVersion?.includes('/') ? apiVersion.split('/')[0]! : '');
-
 /**
  * Runs the reconciles of one parent kind (controller-runtime's internal controller):
- * parent and owned-child events become keys in a de-duplicating work queue; workers take
- * keys (never two of the same key at once), read the parent from the cache and hand it to
- * the {@link ReconcilePipeline} (which copies it once it is known to be within the object
- * limits), then requeue by the outcome (backoff on
+ * parent, owned-child and related-kind events (see `sources.ts`) become keys in a
+ * de-duplicating work queue; workers take keys (never two of the same key at once), read
+ * the parent from the cache and hand it to the {@link ReconcilePipeline} (which copies it
+ * once it is known to be within the object limits), then requeue by the outcome (backoff on
  * error, `requeueAfter`, or nothing). Every reconcile is logged with `controller`,
  * `namespace`, `name` and `reconcileID`, and measured.
  *
@@ -125,46 +124,25 @@ export class Controller {
   }
 
   /**
-   * Subscribes to the parent kind and the watched kinds (call once, before the cache
-   * starts). Events outside a term are dropped: every term begins with every parent.
+   * Subscribes to the parent kind, owned kinds and related kinds (call once, before the
+   * cache starts): see {@link subscribe}. Events outside a term are dropped: every term
+   * begins with every parent.
    */
   watch(): void {
     if (this.#watching) return;
     this.#watching = true;
-    const { source, spec, client, pipeline } = this.#options;
-    const enqueue = (obj: KubernetesObject) => this.#enqueue(keyOf(obj.metadata?.namespace, obj.metadata?.name ?? ''));
-    source.addHandler(this.resource, {
-      onAdd: enqueue,
-      onUpdate: (oldObj, newObj) => { if (parentChanged(oldObj, newObj, pipeline.finalizers)) enqueue(newObj); },
-      onDelete: enqueue,
+    const { source, spec, client, pipeline, metrics } = this.#options;
+    subscribe({
+      spec,
+      source,
+      client,
+      resources: this.#options.resources ?? Registry.default.resources,
+      finalizers: pipeline.finalizers,
+      metrics: metrics.watch(this.name),
+      logger: this.#log,
+      active: () => (this.#term && !this.#term.ending ? this.#term.ctx.signal : undefined),
+      enqueue: (key) => this.#enqueue(key),
     });
-    const parentGroup = this.resource.group;
-    const enqueueOwner = (child: KubernetesObject) => {
-      for (const ref of child.metadata?.ownerReferences ?? []) {
-        if (!ref.controller || ref.kind !== this.resource.kind || groupOf(ref.apiVersion) !== parentGroup) continue;
-        this.#enqueue(keyOf(this.resource.namespaced ? child.metadata?.namespace : undefined, ref.name));
-      }
-    };
-    // The echo of our own apply (same resourceVersion as the apply returned) changes
-    // nothing the reconcile that applied it does not know: skip it, or every apply would
-    // reconcile its parent once more (and race that parent's status update in the cache).
-    const unlessOwnApply = (child: KubernetesObject, then: () => void) => {
-      const own = client.isOwnApply(child);
-      if (own === false) then();
-      else if (own !== true) void own.then((yes) => { if (!yes) then(); }, () => then());
-    };
-    const controllerUid = (obj: KubernetesObject) => obj.metadata?.ownerReferences?.find((r) => r.controller)?.uid;
-    for (const watched of spec.watches) {
-      source.addHandler(watched.resource, {
-        onAdd: (child) => unlessOwnApply(child, () => enqueueOwner(child)),
-        onUpdate: (oldObj, newObj) => {
-          // An apply that took the child over from another parent still tells that parent.
-          if (controllerUid(oldObj) !== controllerUid(newObj)) enqueueOwner(oldObj);
-          unlessOwnApply(newObj, () => { enqueueOwner(oldObj); enqueueOwner(newObj); });
-        },
-        onDelete: enqueueOwner,
-      });
-    }
   }
 
   /**

@@ -17,6 +17,8 @@ export { Operator, createOperator } from './operator.js';
 export type { OperatorOptions } from './operator.js';
 export { Controller, ControllerBusyError } from './controller.js';
 export type { ControllerOptions } from './controller.js';
+export { queueKey, subscribe } from './sources.js';
+export type { SourcesOptions } from './sources.js';
 export { ReconcilePipeline, isInterruption } from './pipeline.js';
 export type { PipelineOptions, ReconcileRequest, ScopeFactory } from './pipeline.js';
 export { Finalizers } from './finalizers.js';
@@ -32,8 +34,8 @@ export {
   Registry, OperatorConfigurationError, buildSpecs, collectSpecs, customResources, defineResource, resourceOf, tryResourceOf,
 } from '../declare/index.js';
 export type {
-  BuildSpecsOptions, CleanerSpec, ComponentClass, ComponentDeclaration, ComponentRole, ComponentSpec, KindSpec, OperatorSpec,
-  OwnedDeclaration, ParentSpec, StatusHandlerSpec, StepSpec, UsedDeclaration, ValidationSpec, WatchSpec,
+  BuildSpecsOptions, CacheSpec, CleanerSpec, ComponentClass, ComponentDeclaration, ComponentRole, ComponentSpec, IndexDeclaration, IndexSpec,
+  KindSpec, OperatorSpec, OwnedDeclaration, ParentSpec, StatusHandlerSpec, StepSpec, UsedDeclaration, ValidationSpec, WatchDeclaration, WatchSpec,
 } from '../declare/index.js';
 export {
   ResourceTable, builtInResources, defaultPlural, isBuiltInGroup, InvalidResourceError, UnknownResourceError,
@@ -45,12 +47,20 @@ export type { Method, RequestObserver, RequestRecord, SendOptions, TransportOpti
 export { KubeClient, AlreadyOwnedError, InvalidObjectError } from '../client/kube-client.js';
 export type { KubeClientOptions } from '../client/kube-client.js';
 export type { ControllerClient } from '../client/client.js';
-export { Backoff, Cache, Informer, InvalidSelectorError, parseLabelSelector } from '../cache/index.js';
-export type { CacheOptions, CacheReader, InformerHandler, InformerOptions, InformerStats, LabelSelector, ObjectSource } from '../cache/index.js';
+export {
+  Backoff, Cache, IndexNotFoundError, Indexer, Informer, indexValues, InvalidSelectorError, METADATA_LIST_ACCEPT, METADATA_WATCH_ACCEPT, parseFieldSelector,
+  parseLabelSelector,
+} from '../cache/index.js';
+export type {
+  CacheOptions, CacheReader, CachedForm, FieldSelector, IndexDefinition, InformerHandler, InformerOptions, InformerStats, KindCacheOptions,
+  LabelSelector, ObjectSource,
+} from '../cache/index.js';
 export { KubeEventRecorder, noopEventRecorder } from '../events/index.js';
 export type { EventRecorder, EventRecorderOptions, EventType } from '../events/index.js';
 export { Metrics, InvalidReconcileResultError, MetricConflictError } from '../metrics/index.js';
-export type { ControllerMetrics, LeaderElectionMetrics, QueueMetrics, ReconcileResult, RestClientMetrics } from '../metrics/index.js';
+export type {
+  ControllerMetrics, LeaderElectionMetrics, MapErrorReason, QueueMetrics, ReconcileResult, RestClientMetrics, WatchEventResult, WatchMetrics,
+} from '../metrics/index.js';
 export {
   WorkQueue, FakeClock, realClock, defaultControllerRateLimiter, ExponentialFailureRateLimiter, BucketRateLimiter, MaxOfRateLimiter,
 } from '../queue/index.js';

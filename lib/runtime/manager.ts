@@ -126,7 +126,10 @@ export class Manager {
       onRequest: (request) => rest.observe(request),
       timeoutMs: options.requestTimeoutMs,
     });
-    this.cache = new Cache({ transport: this.transport, namespaces: options.namespaces, logger: this.logger, idleTimeoutMs: options.watchIdleTimeoutMs });
+    // One informer per cached kind, scoped and indexed as the declarations agree (spec.caches).
+    this.cache = new Cache({
+      transport: this.transport, namespaces: options.namespaces, logger: this.logger, idleTimeoutMs: options.watchIdleTimeoutMs, kinds: spec.caches,
+    });
     this.client = new KubeClient({ transport: this.transport, resources: spec.resources, fieldManager: this.name, cache: this.cache });
     this.events = new KubeEventRecorder({ transport: this.transport, component: this.name, instance: this.identity, logger: this.logger, resources: spec.resources });
     const client = this.client;
@@ -143,6 +146,7 @@ export class Manager {
         spec: parent,
         source: this.cache,
         client,
+        resources: spec.resources,
         pipeline,
         metrics: this.metrics,
         logger: this.logger,

@@ -6,17 +6,19 @@
 import { randomUUID } from 'node:crypto';
 import type { KubernetesObject, V1OwnerReference } from '@kubernetes/client-node';
 import type { InformerHandler, LabelSelector, ObjectSource } from '../cache/index.js';
+import { IndexNotFoundError, indexValues } from '../cache/indexer.js';
 import { parseLabelSelector } from '../cache/selector.js';
 import {
   Client, StatusClient,
   type ApplyOptions, type ControllerClient, type DeleteOptions, type JsonPatchOperation, type ListOptions, type ObjectKey,
-  type PatchOptions, type WriteOptions,
+  type PartialObjectMetadata, type PatchOptions, type WriteOptions,
 } from '../client/client.js';
 import { ApiError } from '../client/errors.js';
 import { AlreadyOwnedError, InvalidObjectError } from '../client/kube-client.js';
 import { Registry } from '../declare/registry.js';
 import { deepCopy } from '../limits/copy.js';
-import type { ResourceClass, ResourceInfo, ResourceLookup } from '../resources/index.js';
+import { describe as describeResource, type ResourceClass, type ResourceInfo, type ResourceLookup } from '../resources/index.js';
+import type { IndexFunction } from '../watch/options.js';
 
 /** One request the fake received. */
 export interface FakeAction {
@@ -45,6 +47,11 @@ export interface FakeClientOptions {
   registry?: Registry;
   /** See {@link FakeInterceptor}. */
   intercept?: FakeInterceptor;
+  /**
+   * The field indexes `list(type, { index })` answers from (default: every `@Index`
+   * declared on the component classes of `registry`).
+   */
+  indexes?: ReadonlyArray<{ type: ResourceClass; field: string; extract: IndexFunction<never> }>;
 }
 
 type Stored = KubernetesObject & { status?: unknown };
@@ -119,6 +126,8 @@ function jsonPatch(document: unknown, operations: readonly JsonPatchOperation[])
 /** The store the clients of one fake share. */
 class Store {
   readonly objects = new Map<string, Stored>();
+  /** Index functions by kind key (`apiVersion/kind`) and field. */
+  readonly indexes = new Map<string, Map<string, IndexFunction>>();
   readonly handlers = new Map<ResourceInfo, Array<InformerHandler<KubernetesObject>>>();
   /** The resourceVersion each apply produced, by key (to recognise its watch event). */
   readonly applied = new Map<string, string>();
@@ -146,8 +155,9 @@ const keyOf = (resource: ResourceInfo, namespace: string | undefined, name: stri
  * A fast, in-memory {@link Client} for unit tests of reconcilers and of the runtime
  * (controller-runtime's `client/fake`), with what matters to reconcilers:
  *
- * - `create`, `get`, `list` (namespace and label selectors), `update`, `patch`, `delete`,
- *   `apply`, and `status().update/patch`, on objects of any kind the registry knows;
+ * - `create`, `get`, `list` (namespace and label selectors, and `index` with the `@Index`
+ *   declarations of the registry), `getMetadata`, `listMetadata`, `update`, `patch`,
+ *   `delete`, `apply`, and `status().update/patch`, on objects of any kind the registry knows;
  * - `metadata.uid`, `resourceVersion` (one counter for the store), `generation` (1 at
  *   creation, bumped when anything outside metadata and status changes) and
  *   `creationTimestamp` are set as the API server sets them;
@@ -166,7 +176,8 @@ const keyOf = (resource: ResourceInfo, namespace: string | undefined, name: stri
  * ignored); strategic merge patches are applied as JSON merge patches; JSON patches support
  * add, remove, replace and test; there is no schema validation, no defaulting, no
  * admission, no garbage collection of owned objects, no `dryRun`, no field selectors, and
- * namespaces need not exist.
+ * namespaces need not exist. Cache scoping is not imitated: its source announces every
+ * object whole (no selectors, transforms or metadata-only caches), and index lookups scan.
  *
  * It also serves the runtime as its controller client, and its {@link FakeClient.source}
  * as its cache (every write is announced to the handlers, in order, on the next turn of the
@@ -192,6 +203,14 @@ export class FakeClient extends Client implements ControllerClient {
     this.#store = new Store();
     this.#resources = (options.registry ?? Registry.default).resources;
     this.#intercept = options.intercept;
+    const indexes = options.indexes ?? (options.registry ?? Registry.default).indexes();
+    for (const { type, field, extract } of indexes) {
+      const resource = this.#resources.of(type);
+      const key = `${resource.apiVersion}/${resource.kind}`;
+      const fields = this.#store.indexes.get(key) ?? new Map<string, IndexFunction>();
+      fields.set(field, extract as IndexFunction);
+      this.#store.indexes.set(key, fields);
+    }
     // The initial state: handlers added later see these objects as adds, no change event is due.
     for (const obj of options.objects ?? []) this.#create(obj);
     this.#store.pending.length = 0;
@@ -301,13 +320,47 @@ export class FakeClient extends Client implements ControllerClient {
     const namespace = resource.namespaced ? options.namespace : undefined;
     await this.#begin('list', resource, namespace, '');
     const selector = options.labelSelector === undefined ? undefined : parseLabelSelector(options.labelSelector);
-    return this.#select(resource, namespace, selector).map((o) => copy(o) as T);
+    return this.#select(resource, namespace, selector, options.index).map((o) => copy(o) as T);
   }
 
-  #select(resource: ResourceInfo, namespace: string | undefined, selector: LabelSelector | undefined): Stored[] {
+  /** The stored object's apiVersion, kind and metadata (a copy); NotFound as `get`. */
+  async getMetadata(type: ResourceClass, key: ObjectKey): Promise<PartialObjectMetadata> {
+    const resource = this.#resources.of(type);
+    const namespace = this.#namespaceFor(resource, key.namespace, `get ${resource.kind} ${key.name}`);
+    await this.#begin('get', resource, namespace, key.name);
+    const found = this.#existing(resource, namespace, key.name);
+    return { apiVersion: resource.apiVersion, kind: resource.kind, metadata: copy(found.metadata ?? {}) };
+  }
+
+  /** What `list` selects, as metadata only (copies). */
+  async listMetadata(type: ResourceClass, options: ListOptions = {}): Promise<PartialObjectMetadata[]> {
+    const resource = this.#resources.of(type);
+    const namespace = resource.namespaced ? options.namespace : undefined;
+    await this.#begin('list', resource, namespace, '');
+    const selector = options.labelSelector === undefined ? undefined : parseLabelSelector(options.labelSelector);
+    return this.#select(resource, namespace, selector, options.index)
+      .map((o) => ({ apiVersion: resource.apiVersion, kind: resource.kind, metadata: copy(o.metadata ?? {}) }));
+  }
+
+  #select(resource: ResourceInfo, namespace: string | undefined, selector: LabelSelector | undefined, index?: Readonly<Record<string, string>>): Stored[] {
+    const wanted = Object.entries(index ?? {});
+    const functions = this.#store.indexes.get(`${resource.apiVersion}/${resource.kind}`);
+    for (const [field] of wanted) {
+      if (!functions?.has(field)) {
+        throw new IndexNotFoundError(`${describeResource(resource)} has no index '${field}': declare @Index(${resource.kind}, '${field}', (obj) => [...]) on a component (or pass it in FakeClient's indexes)`);
+      }
+    }
+    const indexed = (o: Stored) => wanted.every(([field, value]) => {
+      try {
+        return indexValues(functions!.get(field)!, o).includes(value);
+      } catch {
+        return false; // as in the cache: an object its index function fails on is not in the index
+      }
+    });
     return [...this.#store.objects.values()].filter((o) => o.apiVersion === resource.apiVersion && o.kind === resource.kind
       && (namespace === undefined || o.metadata?.namespace === namespace)
-      && (!selector || selector.matches(o.metadata?.labels)));
+      && (!selector || selector.matches(o.metadata?.labels))
+      && indexed(o));
   }
 
   async create<T extends KubernetesObject>(obj: T, _options?: WriteOptions): Promise<T> {
@@ -421,7 +474,7 @@ export class FakeClient extends Client implements ControllerClient {
 
   /** A client on the same store for reconciling `parent` (its `apply` sets the controller owner); its requests fail once `signal` aborts. */
   forParent(parent: KubernetesObject, signal?: AbortSignal): FakeClient {
-    const client = new FakeClient({ intercept: this.#intercept });
+    const client = new FakeClient({ intercept: this.#intercept, indexes: [] });
     client.#store = this.#store;
     client.#resources = this.#resources;
     client.#parent = parent;
@@ -448,12 +501,13 @@ export class FakeClient extends Client implements ControllerClient {
    */
   get source(): ObjectSource {
     const store = this.#store;
-    const select = (resource: ResourceInfo, namespace?: string, selector?: LabelSelector) => this.#select(resource, namespace, selector);
+    const select = (resource: ResourceInfo, namespace?: string, selector?: LabelSelector, index?: Readonly<Record<string, string>>) => this.#select(resource, namespace, selector, index);
     return {
       covers: () => true,
       get: <T extends KubernetesObject>(resource: ResourceInfo, name: string, namespace?: string) =>
         store.objects.get(keyOf(resource, resource.namespaced ? namespace : undefined, name)) as T | undefined,
-      list: <T extends KubernetesObject>(resource: ResourceInfo, namespace?: string, selector?: LabelSelector) => select(resource, namespace, selector) as T[],
+      list: <T extends KubernetesObject>(resource: ResourceInfo, namespace?: string, selector?: LabelSelector, index?: Readonly<Record<string, string>>) =>
+        select(resource, namespace, selector, index) as T[],
       addHandler: <T extends KubernetesObject>(resource: ResourceInfo, handler: InformerHandler<T>) => {
         const handlers = store.handlers.get(resource) ?? [];
         handlers.push(handler);

@@ -1,6 +1,7 @@
 // `npm run demo`: the whole life of a StaticSite, on a local control plane with simulated
 // nodes (or on the cluster of KUBECONFIG): create (one rejected by the CRD schema, one
-// failing the operator's policy), converge until the Pods run, scale, self-heal, delete.
+// failing the operator's policy), converge until the Pods run, scale, self-heal, restyle
+// through a shared theme ConfigMap (a watched related object), delete.
 //   node dist/samples/static-site/demo.js [--keep]
 import 'reflect-metadata';
 import { parseArgs } from 'node:util';
@@ -10,7 +11,7 @@ import { generateCRD } from 'maestro-operator/generate';
 import { ApiTransport, KubeClient, Registry } from 'maestro-operator/runtime';
 import { controlPlaneAssets, startControlPlane, type ControlPlane } from 'maestro-operator/testing';
 import { StaticSite } from './site.js';
-import { SITE_DIRECTORY, staticSiteComponents } from './reconcilers.js';
+import { SITE_DIRECTORY, THEME_KEY, staticSiteComponents } from './reconcilers.js';
 
 /** The conversion webhook's Service, as in deploy/crd.yaml (the same CRD whichever installs it first). */
 const WEBHOOK = { service: { name: 'static-site-operator-webhook', namespace: 'static-site-system' } };
@@ -88,8 +89,9 @@ try {
   const condition = async (name: string, type: string): Promise<Condition | undefined> =>
     (await get(name)).status?.conditions?.find((c) => c.type === type);
   const sites = [
-    site('hello', { image: 'nginx:1.27', replicas: 2, content: '<h1>Hello from Maestro</h1>' }),
-    site('docs', { image: 'nginx:1.27-alpine', replicas: 1, content: '<h1>Docs</h1>' }),
+    // Both name the theme 'house', which step 4 creates: until then they are served unthemed.
+    site('hello', { image: 'nginx:1.27', replicas: 2, pages: { 'index.html': '<h1>Hello from Maestro</h1>' }, themeRef: 'house' }),
+    site('docs', { image: 'nginx:1.27-alpine', replicas: 1, pages: { 'index.html': '<h1>Docs</h1>' }, themeRef: 'house' }),
     site('unpinned', { image: 'nginx', replicas: 1, content: '<h1>Which nginx?</h1>' }),
   ];
   removeDemoObjects = async () => {
@@ -139,7 +141,23 @@ try {
     await untilAvailable('hello', 3);
   }
 
-  heading('4. Delete');
+  heading('4. A shared theme, watched');
+  const themed = await until('docs to report its missing theme', async () => {
+    const c = await condition('docs', 'Themed');
+    return c?.reason === 'ThemeNotFound' ? c : undefined;
+  });
+  step(`hello and docs name theme house (spec.themeRef), not there yet: Themed=${themed.status} ${themed.reason}`);
+  const css = 'h1 { color: rebeccapurple }';
+  await client.create<V1ConfigMap>({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'house', namespace }, data: { [THEME_KEY]: css } });
+  step('created ConfigMap house (theme.css); the sites themselves are not touched');
+  const page = async (name: string): Promise<string> => (await client.get(V1ConfigMap, { namespace, name: `${name}-content` })).data?.['index.html'] ?? '';
+  await until('hello and docs to render the theme', async () => (await page('hello')).includes(css) && (await page('docs')).includes(css)
+    && (await condition('docs', 'Themed'))?.status === 'True');
+  step('the watch on ConfigMaps mapped house to hello and docs (an index on spec.themeRef): both re-rendered, Themed=True');
+  // The new page rolls the Pods (the content hash is in the Pod template): let docs settle before the table.
+  if (available) await untilRolledOut('docs');
+
+  heading('5. Delete');
   const listed = async (): Promise<string | undefined> =>
     (await client.get(V1ConfigMap, { namespace, name: SITE_DIRECTORY })).data?.hello;
   step(`the site directory (ConfigMap ${SITE_DIRECTORY}) lists hello: ${(await listed()) ?? '(not registered)'}`);
@@ -166,6 +184,7 @@ try {
   ${k} -n ${namespace} describe staticsite unpinned
   ${k} -n ${namespace} patch staticsite docs --type merge -p '{"spec":{"replicas":4}}'
   ${k} -n ${namespace} get staticsite docs -w
+  ${k} -n ${namespace} edit configmap house     # the theme: docs re-renders
   ${k} get nodes`);
     await new Promise(() => undefined);
   }
@@ -192,6 +211,17 @@ try {
       step(`${name} did not become Available: does this cluster have schedulable nodes? (skipping the steps that need running Pods)`);
       return false;
     }
+  }
+  /** Waits until the Deployment of a site has rolled out its current template and the site says so. */
+  async function untilRolledOut(name: string): Promise<void> {
+    await until(`${name} to roll out its new page`, async () => {
+      const d = await client.get(V1Deployment, { namespace, name });
+      const wanted = d.spec?.replicas ?? 1;
+      const s = d.status;
+      const rolledOut = s?.observedGeneration === d.metadata?.generation && s?.updatedReplicas === wanted && s?.replicas === wanted && s?.availableReplicas === wanted;
+      return rolledOut && (await condition(name, 'Available'))?.message === `${wanted}/${wanted} replicas available`;
+    }, 90_000);
+    step(`${name}: Pods rolled to the themed page`);
   }
   /** The state of a site's Deployment and Pods in one line: what a failed wait prints to explain itself. */
   async function deploymentState(name: string): Promise<string> {

@@ -1,13 +1,32 @@
-// The StaticSite operator: plan → ConfigMap → Deployment → Service → registration →
+// The StaticSite operator: theme → plan → ConfigMap → Deployment → Service → registration →
 // readiness, and a finalizer that undoes the one side effect Kubernetes cannot
 // garbage-collect for us.
 import { createHash } from 'node:crypto';
 import { V1ConfigMap, V1Deployment, V1Service } from '@kubernetes/client-node';
 import {
-  Bound, Client, Context, Finalizer, Logger, Owns, Parent, Reconciles, Scoped, StaticBindable, Uses, fetchState, isNotFound,
+  Bound, Client, Context, Finalizer, Index, Logger, Owns, Parent, Reconciles, Scoped, StaticBindable, Uses, Watches, fetchState, isNotFound,
   type Cleaner, type Reconciler, type Result,
 } from 'maestro-operator';
+import { byIndex, fieldChanged } from 'maestro-operator/watches';
 import { StaticSite, pagesOf } from './site.js';
+
+/** The stylesheet of the site's theme (`spec.themeRef`), or `''`. */
+export interface SiteTheme {
+  css: string;
+}
+
+/** Shares the theme with the plan and the content. */
+export const siteTheme = new StaticBindable<SiteTheme>('siteTheme');
+
+/** The key of a theme ConfigMap that holds its stylesheet. */
+export const THEME_KEY = 'theme.css';
+
+/** The page as served: the theme's stylesheet (if any) merged in front of the content. */
+export const renderPage = (content: string, theme: SiteTheme): string => (theme.css ? `<style>\n${theme.css}\n</style>\n${content}` : content);
+
+/** The pages as served: the theme merged into every HTML page, other files as they are. */
+export const renderPages = (pages: Record<string, string>, theme: SiteTheme): Record<string, string> =>
+  Object.fromEntries(Object.entries(pages).map(([name, content]) => [name, name.endsWith('.html') ? renderPage(content, theme) : content]));
 
 /** What every later step needs, computed once per reconcile. */
 export interface SitePlan {
@@ -39,15 +58,50 @@ export const SITE_DIRECTORY = 'static-sites';
 export const registrationManager = (site: string) =>
   (site.length <= 100 ? `static-site/${site}` : `static-site/${createHash('sha256').update(site).digest('hex').slice(0, 32)}`);
 
+/**
+ * Reads the theme ConfigMap the site names (from the cache) and shares its stylesheet. The
+ * ConfigMaps are watched: a theme that appears, changes or goes away reaches exactly the
+ * sites whose `spec.themeRef` names it (an index on StaticSites), and only data changes
+ * count. A missing theme is no failure: the site is served unthemed, with `Themed=False`.
+ */
+@Parent(StaticSite) @Reconciles(5)
+@Index(StaticSite, 'spec.themeRef', (site) => site.spec.themeRef)
+@Watches(V1ConfigMap, byIndex('spec.themeRef'), { predicates: [fieldChanged('data')] })
+export class ResolveTheme implements Reconciler<StaticSite> {
+  async reconcile(ctx: Context, client: Client, site: StaticSite): Promise<Result> {
+    const state = fetchState(ctx);
+    const ref = site.spec.themeRef;
+    let css = '';
+    if (!ref) state.removeCondition('Themed');
+    else {
+      try {
+        const theme = await client.get(V1ConfigMap, { name: ref });
+        css = theme.data?.[THEME_KEY] ?? '';
+        state.addCondition(css
+          ? { type: 'Themed', status: 'True', reason: 'ThemeApplied', message: `theme ${ref}` }
+          : { type: 'Themed', status: 'False', reason: 'ThemeInvalid', message: `ConfigMap ${ref} has no ${THEME_KEY}` });
+      } catch (err) {
+        if (!isNotFound(err)) throw err;
+        state.addCondition({ type: 'Themed', status: 'False', reason: 'ThemeNotFound', message: `ConfigMap ${ref} not found; serving the site unthemed` });
+      }
+    }
+    state.updateContext(siteTheme.bindToContext(ctx, { css }));
+    return {};
+  }
+}
+
 @Parent(StaticSite) @Reconciles(10)
 export class PlanSite implements Reconciler<StaticSite> {
+  constructor(@Bound(siteTheme) private readonly theme: SiteTheme) {}
+
   async reconcile(ctx: Context, _client: Client, site: StaticSite): Promise<Result> {
     const { name, namespace } = site.metadata as { name: string; namespace: string };
     const plan: SitePlan = {
       name,
       namespace,
       labels: { 'app.kubernetes.io/name': 'static-site', 'app.kubernetes.io/instance': name },
-      contentHash: createHash('sha256').update(JSON.stringify(Object.entries(pagesOf(site.spec)).sort())).digest('hex').slice(0, 16),
+      // The pages as served: a theme change rolls the pods like a content change.
+      contentHash: createHash('sha256').update(JSON.stringify(Object.entries(renderPages(pagesOf(site.spec), this.theme)).sort())).digest('hex').slice(0, 16),
       url: `http://${name}.${namespace}.svc`,
     };
     fetchState(ctx).updateContext(sitePlan.bindToContext(ctx, plan));
@@ -57,13 +111,13 @@ export class PlanSite implements Reconciler<StaticSite> {
 
 @Parent(StaticSite) @Reconciles(20) @Owns(V1ConfigMap)
 export class ApplyContent implements Reconciler<StaticSite> {
-  constructor(@Bound(sitePlan) private readonly plan: SitePlan) {}
+  constructor(@Bound(sitePlan) private readonly plan: SitePlan, @Bound(siteTheme) private readonly theme: SiteTheme) {}
 
   async reconcile(_ctx: Context, client: Client, site: StaticSite): Promise<Result> {
     await client.apply<V1ConfigMap>({
       apiVersion: 'v1', kind: 'ConfigMap',
       metadata: { name: `${this.plan.name}-content`, labels: this.plan.labels },
-      data: pagesOf(site.spec),
+      data: renderPages(pagesOf(site.spec), this.theme),
     });
     return {};
   }
@@ -162,4 +216,4 @@ export class UnregisterSite implements Cleaner<StaticSite> {
 }
 
 /** Every component of the operator, for createOperator({ reconcilers }). */
-export const staticSiteComponents = [PlanSite, ApplyContent, ApplyDeployment, ApplyService, RegisterSite, ReportReadiness, UnregisterSite];
+export const staticSiteComponents = [ResolveTheme, PlanSite, ApplyContent, ApplyDeployment, ApplyService, RegisterSite, ReportReadiness, UnregisterSite];

@@ -99,6 +99,12 @@ export class SiteWorkload {
   @IsString() @Matches(/^[a-z0-9]+([._\/:@-][a-z0-9]+)*$/) @IsPinnedImage() @IsAllowedImageSource(() => allowedImageSources) image!: string;
   /** How many pods serve the site (default 1: the API server and the webhook both apply it). */
   @IsInt() @Min(1) @Max(10) @Default(1) replicas!: number;
+  /**
+   * A ConfigMap in the site's namespace whose `theme.css` is merged into the page (several
+   * sites can share one theme). The operator watches it: editing the theme re-renders every
+   * site that names it, and only those.
+   */
+  @IsOptional() @IsString() @MaxLength(253) @Matches(/^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/) themeRef?: string;
 }
 
 /** The StaticSite spec of v1. */
@@ -142,10 +148,10 @@ export class StaticSiteV1alpha1Spec extends SiteWorkload {
 @Resource({ group: 'sites.maestro.dev', version: 'v1alpha1', kind: 'StaticSite', shortNames: ['site'] })
 @Converts(StaticSite, {
   toHub: (old: StaticSiteV1alpha1) => ({
-    spec: { image: old.spec.image, replicas: old.spec.replicas, pages: { 'index.html': old.spec.content } },
+    spec: { image: old.spec.image, replicas: old.spec.replicas, themeRef: old.spec.themeRef, pages: { 'index.html': old.spec.content } },
   }),
   fromHub: (site: StaticSite) => ({
-    spec: { image: site.spec.image, replicas: site.spec.replicas, content: pagesOf(site.spec)['index.html'] ?? '' },
+    spec: { image: site.spec.image, replicas: site.spec.replicas, themeRef: site.spec.themeRef, content: pagesOf(site.spec)['index.html'] ?? '' },
   }),
 }, { deprecated: true })
 export class StaticSiteV1alpha1 {

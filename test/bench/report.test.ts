@@ -2,7 +2,9 @@ import { expect } from 'chai';
 import type { ContenderStats } from '../../bench/contender.js';
 import type { ContenderName, RunResult } from '../../bench/convergence.js';
 import type { RequestCounters } from '../../bench/requests.js';
-import { cell, fmt, growth, markdown, ratio, spread, summarizeContender, summarizeRuns, targets, type Summary } from '../../bench/report.js';
+import type { CacheMemoryResult } from '../../bench/cache-memory.js';
+import type { CacheMode } from '../../bench/cache-modes.js';
+import { cell, fmt, growth, markdown, ratio, spread, summarizeCache, summarizeContender, summarizeRuns, targets, type Summary } from '../../bench/report.js';
 
 const MiB = 2 ** 20;
 
@@ -140,5 +142,28 @@ describe('bench report', () => {
     expect(text).to.match(/\| RSS once started, no objects \(MiB\) \| 30\.0 \| 150\.0 \| 5\.00× \|/);
     expect(text).to.contain('| **Maestro / controller-runtime** |');
     expect(text).to.contain('**not met**');
+  });
+
+  it('reports scoped caches (metadata only, label-selected) against the whole-object informer, with the < 30 % target', () => {
+    const result = (mode: CacheMode, objects: number, heapMiB: number): CacheMemoryResult =>
+      ({ mode, objects, expected: objects, heapBytesPerObject: (heapMiB * MiB) / objects, heapBytes: heapMiB * MiB, jsonBytesServed: 1400, jsonBytesCached: 1100, syncMs: 1 });
+    const cache = summarizeCache({
+      objects: 1000,
+      maestro: [result('maestro', 1000, 2)], raw: [result('raw', 1000, 1.5)],
+      metadata: [result('metadata', 1000, 0.5)], selected: [result('selected', 100, 0.2)],
+    });
+    const summary: Summary = { ...twoN(30), cache };
+    const target = targets(summary).find((t) => t.name.startsWith('Metadata-only cache heap'))!;
+    expect(target).to.include({ measured: '25.0 % (0.5 MiB vs 2.0 MiB)', met: true });
+    const text = markdown({
+      machine: { cores: 2, cpu: 'test', memory: '1 GiB', node: 'v24', os: 'Linux', kubernetes: 'v1.36.3' },
+      date: '2026-12-02', options: { n: [1000, 10000], rounds: [3, 1], concurrency: 8, cacheObjects: 1000 }, durationS: 60, summary,
+    });
+    expect(text).to.match(/\| metadata only .*\| 1,000 \| 0\.5 \| 25\.0 % \|/);
+    expect(text).to.match(/\| label-selected, 1 in 10 .*\| 100 of 100 matching \| 0\.2 \| 10\.0 % \|/);
+    // Results saved before the scoped modes existed still report (no scoped rows, no target).
+    const old = summarizeCache({ objects: 1000, maestro: [{ ...result('maestro', 1000, 2), heapBytes: undefined }], raw: [result('raw', 1000, 1.5)] });
+    expect(old.totals.maestro.median).to.be.closeTo(2 * MiB, 1);
+    expect(targets({ ...twoN(30), cache: old }).some((t) => t.name.startsWith('Metadata-only'))).to.equal(false);
   });
 });

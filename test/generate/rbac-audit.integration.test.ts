@@ -162,9 +162,10 @@ describe('RBAC audit: operators under exactly the generated RBAC, checked agains
         const r = await readyOf('taken');
         return r?.status === 'False' ? r : undefined;
       }, { message: 'taken is Ready=False' });
-      // Server-side apply merges owner references: the API server refuses a second controller.
-      expect(ready.reason).to.equal('Invalid');
-      expect(ready.message).to.contain('Only one reference can have Controller set to true');
+      // The client refuses to take over an object another controller owns (AlreadyOwned, from
+      // the cached child), before server-side apply would merge in a second controller reference.
+      expect(ready.reason).to.equal('AlreadyOwned');
+      expect(ready.message).to.contain('already controlled by ConfigMap someone-else');
       const event = await eventually(async () => (await core.listNamespacedEvent({ namespace })).items
         .find((e) => e.involvedObject.name === 'taken' && e.source?.component === 'static-site-operator' && (e.count ?? 0) > 1), { message: 'a repeated Warning Event' });
       expect(event.type).to.equal('Warning');

@@ -38,7 +38,7 @@ describe('npm run demo', function () {
     delete env['KUBECONFIG'];
     const { code, output } = await runDemo(env);
     expect(code, output).to.equal(0);
-    for (const heading of ['1. Create', '2. Scale: replicas 2 → 3', '3. Self-heal: delete a child by hand', '4. Delete', 'The sites now']) {
+    for (const heading of ['1. Create', '2. Scale: replicas 2 → 3', '3. Self-heal: delete a child by hand', '4. A shared theme, watched', '5. Delete', 'The sites now']) {
       expect(output).to.contain(`\n${heading}\n`);
     }
     expect(output).to.match(/site too-big \(50 replicas\) rejected by the API server, from the CRD schema \(@Max\(10\)\): .*spec\.replicas/);
@@ -46,6 +46,9 @@ describe('npm run demo', function () {
     expect(output).to.contain('hello: Available=True (2/2 replicas available)');
     expect(output).to.contain('hello: Available=True (3/3 replicas available)');
     expect(output).to.match(/the operator recreated Deployment hello/);
+    expect(output).to.contain('hello and docs name theme house (spec.themeRef), not there yet: Themed=False ThemeNotFound');
+    expect(output).to.contain('both re-rendered, Themed=True');
+    expect(output).to.contain('docs: Pods rolled to the themed page');
     expect(output).to.contain('the directory no longer lists hello');
     expect(output).to.contain('garbage-collected (owner references)');
     const table = output.slice(output.indexOf('SITE '));

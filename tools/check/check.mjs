@@ -55,6 +55,7 @@ if (wanted('api')) {
     ['lib/index.d.ts', 'maestro-operator'],
     ['lib/conductor/index.d.ts', 'maestro-operator-conductor'],
     ['decorators/index.d.ts', 'maestro-operator-decorators'],
+    ['lib/watch/index.d.ts', 'maestro-operator-watches'],
     ['lib/generate/index.d.ts', 'maestro-operator-generate'],
     ['lib/runtime/index.d.ts', 'maestro-operator-runtime'],
     ['lib/testing/index.d.ts', 'maestro-operator-testing'],

@@ -26,6 +26,13 @@ module.exports = {
       to: { path: '^lib/(runtime|client/(transport|kube-client)|cache|queue|leader|metrics|events|server|testing)/|node_modules/(tsyringe|undici)/', reachable: true },
     },
     {
+      name: 'watch-helpers-are-pure',
+      severity: 'error',
+      comment: 'Predicates, map helpers and selectors (lib/watch) are values users pass to decorators: pure, no runtime, no I/O.',
+      from: { path: '^lib/watch/' },
+      to: { path: '^lib/(runtime|declare|client/(transport|kube-client)|queue|leader|metrics|events|server|generate|testing)/|^lib/cache/(?!indexer)|node_modules/(tsyringe|undici|pino|prom-client)/', reachable: true },
+    },
+    {
       name: 'generators-load-no-runtime',
       severity: 'error',
       comment: 'Generating CRDs and RBAC needs the specs only: no runtime, no dependency injection, no transport. (lib/server/rbac.ts is data: the RBAC serving needs.)',
