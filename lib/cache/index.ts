@@ -5,6 +5,7 @@
  * @module
  */
 import type { KubernetesObject } from '@kubernetes/client-node';
+import type { AppliedFields } from '../client/managed-fields.js';
 import type { ApiTransport } from '../client/transport.js';
 import type { Logger } from '../log/index.js';
 import type { ResourceInfo } from '../resources/index.js';
@@ -23,6 +24,8 @@ export interface CacheReader {
   covers(resource: ResourceInfo, namespace?: string): boolean;
   get<T extends KubernetesObject>(resource: ResourceInfo, name: string, namespace?: string): T | undefined;
   list<T extends KubernetesObject>(resource: ResourceInfo, namespace?: string, selector?: LabelSelector): T[];
+  /** The fields `fieldManager` owns through its last apply of a cached object, when the cache keeps them (see `Informer.appliedFields`). */
+  appliedFields?(resource: ResourceInfo, obj: KubernetesObject, fieldManager: string): AppliedFields | undefined;
 }
 
 /**
@@ -43,6 +46,8 @@ export interface CacheOptions {
   logger?: Logger;
   /** How long a watch may stay silent before it is reopened (see `InformerOptions.idleTimeoutMs`). */
   idleTimeoutMs?: number;
+  /** The operator's field manager, whose own apply entries of `managedFields` the cache keeps (see `InformerOptions.fieldManager`). */
+  fieldManager?: string;
 }
 
 const keyOf = (resource: ResourceInfo) => `${resource.apiVersion}/${resource.kind}`;
@@ -66,6 +71,7 @@ export class Cache implements ObjectSource {
         namespace,
         logger: this.options.logger,
         idleTimeoutMs: this.options.idleTimeoutMs,
+        fieldManager: this.options.fieldManager,
       }));
       this.#informers.set(key, informers);
       if (this.#started) informers.forEach((i) => i.start());
@@ -89,6 +95,14 @@ export class Cache implements ObjectSource {
       if (informer.namespace !== undefined && informer.namespace !== namespace) continue;
       const found = informer.get(name, resource.namespaced ? namespace : undefined);
       if (found) return found as T;
+    }
+    return undefined;
+  }
+
+  appliedFields(resource: ResourceInfo, obj: KubernetesObject, fieldManager: string): AppliedFields | undefined {
+    for (const informer of this.#informers.get(keyOf(resource)) ?? []) {
+      const fields = informer.appliedFields(obj, fieldManager);
+      if (fields) return fields;
     }
     return undefined;
   }

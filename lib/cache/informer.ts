@@ -1,6 +1,7 @@
 import type { KubernetesObject } from '@kubernetes/client-node';
 import { ApiError, isGone } from '../client/errors.js';
 import { collectionPath, type ApiTransport } from '../client/transport.js';
+import { appliedFieldsOf, type AppliedFields } from '../client/managed-fields.js';
 import { fromWire } from '../client/wire.js';
 import { describeError } from '../errors/index.js';
 import { noopLogger, type Logger } from '../log/index.js';
@@ -33,6 +34,11 @@ export interface InformerOptions {
   idleTimeoutMs?: number;
   /** Reconnect and re-list delays (default: 800 ms doubling to 30 s, jittered). */
   backoff?: Backoff;
+  /**
+   * The operator's field manager: of each object's `managedFields`, the cache keeps the
+   * fields this manager's last apply owns (see {@link Informer.appliedFields}) and drops the rest.
+   */
+  fieldManager?: string;
 }
 
 /** Counters describing an informer's connection history (for tests and diagnostics). */
@@ -66,8 +72,9 @@ const HEALTHY_WATCH_MS = 30_000;
  * server's `timeoutSeconds`, 5 to 10 minutes, and are given up 30 s after that). It never
  * stops on its own: only {@link stop} ends it.
  *
- * Cached objects have client-node's model shape and no `managedFields` (to save memory).
- * They are shared: callers must copy before changing them.
+ * Cached objects have client-node's model shape and no `managedFields` (to save memory;
+ * the operator's own apply entry is kept aside, see {@link appliedFields}). They are
+ * shared: callers must copy before changing them.
  */
 export class Informer<T extends KubernetesObject = KubernetesObject> {
   readonly resource: ResourceInfo;
@@ -78,6 +85,8 @@ export class Informer<T extends KubernetesObject = KubernetesObject> {
   readonly #log: Logger;
   readonly #handlers: InformerHandler<T>[] = [];
   readonly #objects = new Map<string, Map<string, T>>();
+  /** The field manager's own apply entry, by cached object (replaced objects drop out). */
+  readonly #applied = new WeakMap<object, AppliedFields>();
   readonly #backoff: Backoff;
   #resourceVersion = '';
   #synced = false;
@@ -141,6 +150,15 @@ export class Informer<T extends KubernetesObject = KubernetesObject> {
   /** The resourceVersion the cache is at. */
   get resourceVersion(): string {
     return this.#resourceVersion;
+  }
+
+  /**
+   * The fields `fieldManager` owns through its last apply of a cached object, as the API
+   * server recorded them; `undefined` when it never applied it, or when it is not the
+   * field manager whose entries this informer keeps (`InformerOptions.fieldManager`).
+   */
+  appliedFields(obj: T, fieldManager: string): AppliedFields | undefined {
+    return fieldManager === this.#options.fieldManager ? this.#applied.get(obj) : undefined;
   }
 
   /** The cached object, or `undefined`. Shared: do not modify it. */
@@ -302,8 +320,12 @@ export class Informer<T extends KubernetesObject = KubernetesObject> {
     // Lists omit apiVersion/kind on items; managedFields are large and unused by controllers.
     raw.apiVersion = this.resource.apiVersion;
     raw.kind = this.resource.kind;
-    if (raw.metadata?.managedFields) delete raw.metadata.managedFields;
-    return fromWire<T>(raw);
+    const managedFields = raw.metadata?.managedFields;
+    if (managedFields) delete raw.metadata!.managedFields;
+    const obj = fromWire<T>(raw);
+    const applied = this.#options.fieldManager ? appliedFieldsOf(managedFields, this.#options.fieldManager) : undefined;
+    if (applied) this.#applied.set(obj, applied);
+    return obj;
   }
 
   #store(obj: T): void {

@@ -43,6 +43,7 @@ export type { Method, RequestObserver, RequestRecord, SendOptions, TransportOpti
 export { KubeClient, AlreadyOwnedError, InvalidObjectError } from '../client/kube-client.js';
 export type { KubeClientOptions } from '../client/kube-client.js';
 export type { ControllerClient } from '../client/client.js';
+export type { AppliedFields, FieldSet } from '../client/managed-fields.js';
 export { Backoff, Cache, Informer, InvalidSelectorError, parseLabelSelector } from '../cache/index.js';
 export type { CacheOptions, CacheReader, InformerHandler, InformerOptions, InformerStats, LabelSelector, ObjectSource } from '../cache/index.js';
 export { KubeEventRecorder, noopEventRecorder } from '../events/index.js';

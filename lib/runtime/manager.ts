@@ -110,7 +110,7 @@ export class Manager {
       onRequest: (request) => rest.observe(request),
       timeoutMs: options.requestTimeoutMs,
     });
-    this.cache = new Cache({ transport: this.transport, namespaces: options.namespaces, logger: this.logger, idleTimeoutMs: options.watchIdleTimeoutMs });
+    this.cache = new Cache({ transport: this.transport, namespaces: options.namespaces, logger: this.logger, idleTimeoutMs: options.watchIdleTimeoutMs, fieldManager: this.name });
     this.client = new KubeClient({ transport: this.transport, resources: spec.resources, fieldManager: this.name, cache: this.cache });
     this.events = new KubeEventRecorder({ transport: this.transport, component: this.name, instance: this.identity, logger: this.logger, resources: spec.resources });
     const client = this.client;
