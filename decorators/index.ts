@@ -23,7 +23,9 @@ export class DecoratorError extends MaestroError {
   readonly code = 'InvalidDecorator';
 }
 
-const DEFAULT_OWNED_VERBS = Object.freeze(['get', 'list', 'watch', 'create', 'update', 'patch', 'delete']);
+// What `client.apply` needs: server-side apply is a PATCH, and `create` when it creates the object.
+// (list and watch are granted anyway: owned kinds are watched.)
+const DEFAULT_OWNED_VERBS = Object.freeze(['create', 'patch']);
 
 /** The decorators, writing into one registry (functions, so they can be destructured). */
 export interface Decorators {
@@ -168,7 +170,9 @@ export function Reconciles(order: number): ClassDecorator {
 /**
  * Declares a child kind the parent owns: the operator watches it, and an event on a
  * child whose controller owner reference points at a parent reconciles that parent.
- * Generated RBAC grants `verbs` on it (default: get, list, watch, create, update, patch, delete).
+ * Generated RBAC grants `list` and `watch` on it (it is watched) and `verbs` (default: `create`
+ * and `patch`, what `client.apply` needs: reads come from the cache; add `delete` or `update`
+ * if the component calls them).
  *
  * @example
  * ```ts

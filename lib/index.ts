@@ -40,6 +40,8 @@ export type { ComponentClass } from './declare/registry.js';
 export { OperatorConfigurationError } from './declare/specs.js';
 export { Operator, createOperator } from './runtime/operator.js';
 export type { OperatorOptions } from './runtime/operator.js';
+export type { ServerOptions } from './runtime/serving.js';
+export type { MetricsAuthOptions } from './server/auth.js';
 export type { LeaderElectionOptions } from './leader/index.js';
 export type { RateLimiter } from './queue/index.js';
 export { Bound, Finalizer, Owns, Parent, Reconciles, Resource, Schema, Scoped, StatusConditions, Uses } from '../decorators/index.js';

@@ -9,7 +9,8 @@ import { UsageError } from './usage.js';
 export const GENERATE_HELP = `Usage:
   maestro-operator generate crd <module...> [--out <file>]
   maestro-operator generate rbac <module...> --name <operator> --service-account <namespace>/<name>
-                                 [--namespaces <a,b>] [--leader-election <namespace>] [--out <file>]
+                                 [--namespaces <a,b>] [--leader-election <namespace>] [--no-metrics-auth]
+                                 [--out <file>]
 
 Imports the compiled modules (e.g. dist/src/reconcilers.js), which declare the operator's
 classes, and writes YAML for them to --out (default: standard output):
@@ -17,8 +18,12 @@ classes, and writes YAML for them to --out (default: standard output):
         property types and class-validator constraints, the status subresource, printer
         columns for Ready and Reason
   rbac  the ServiceAccount and least-privilege (Cluster)Role + binding from @Parent,
-        @Owns, @Uses and @Finalizer; Lease permissions with --leader-election; a Role per
-        namespace with --namespaces (an operator that watches only those)
+        @Owns, @Uses and @Finalizer (the verbs the runtime calls); Lease permissions with
+        --leader-election; a Role per namespace with --namespaces (an operator that watches
+        only those); the <name>-metrics-auth ClusterRole (TokenReviews and
+        SubjectAccessReviews, for the default HTTPS metrics) and the <name>-metrics-reader
+        ClusterRole for scrapers, unless --no-metrics-auth (an operator run with
+        server: false or server: { secure: false })
 
 Options:
   --out <file>   write to a file instead of standard output
@@ -53,6 +58,7 @@ export async function generate(args: string[]): Promise<number> {
       'service-account': { type: 'string' },
       namespaces: { type: 'string' },
       'leader-election': { type: 'string' },
+      'no-metrics-auth': { type: 'boolean' },
       help: { type: 'boolean', short: 'h' },
     },
   });
@@ -78,6 +84,7 @@ export async function generate(args: string[]): Promise<number> {
       serviceAccount: { namespace: saNamespace, name: saName },
       namespaces: values.namespaces?.split(',').map((n) => n.trim()).filter(Boolean),
       leaderElection: values['leader-election'] ? { namespace: values['leader-election'] } : false,
+      metricsAuth: !values['no-metrics-auth'],
     }), values.out);
     return 0;
   }

@@ -87,14 +87,18 @@ scaffolded from its static-site sample: a \`StaticSite\` custom resource served 
 npm install
 npm test            # starts a local kube-apiserver + etcd, runs the operator against it
 npm run generate:crd   # deploy/crd.yaml from the StaticSite class
-npm run generate:rbac  # deploy/rbac.yaml, least privilege from the decorators
+npm run generate:rbac  # deploy/rbac.yaml, least privilege: the verbs the runtime calls on what the decorators declare
 npm start           # runs the operator against the cluster of KUBECONFIG
 \`\`\`
 
 - \`src/site.ts\`: the resource class; its class-validator constraints are checked before
   any reconciler runs, and become the CRD's schema.
 - \`src/reconcilers.ts\`: the reconcilers, in \`@Reconciles\` order, and the finalizer.
-- \`src/main.ts\`: \`createOperator()\`.
+- \`src/main.ts\`: \`createOperator()\`. It serves \`/metrics\` over HTTPS on port 8443 to
+  authenticated, authorized scrapers only (bind them to the generated
+  \`${t.operatorName}-metrics-reader\` ClusterRole), and \`/healthz\`, \`/readyz\` on port 8081.
+  For local development, \`createOperator({ server: { secure: false } })\` serves plain HTTP
+  on port 8080 without authentication: never in a cluster.
 - \`test/site.test.ts\`: a unit test of the reconcilers on a fake client (\`reconcileOnce\`), and an
   integration test on a local control plane (both from \`maestro-operator/testing\`).
   \`test/setup.ts\` finds or builds the control plane's binaries before any test runs.
@@ -108,17 +112,16 @@ plane binaries (kube-apiserver, etcd) from Go modules into \`~/.cache/maestro-op
 
 export const siteTest = `import 'reflect-metadata';
 import { expect } from 'chai';
-import { CoreV1Api, KubernetesObjectApi, V1ConfigMap, V1Namespace } from '@kubernetes/client-node';
+import { CoreV1Api, KubernetesObjectApi, V1ConfigMap } from '@kubernetes/client-node';
 import { createOperator, type Operator } from 'maestro-operator';
 import { generateCRD } from 'maestro-operator/generate';
 import { FakeClient, eventually, reconcileOnce, startControlPlane, type ControlPlane } from 'maestro-operator/testing';
 import { StaticSite } from '../src/site.js';
-import { staticSiteComponents } from '../src/reconcilers.js';
+import { SITE_DIRECTORY, staticSiteComponents } from '../src/reconcilers.js';
 
 describe('the StaticSite reconcilers, without a cluster', () => {
   it('apply the content and report Ready in one reconcile (reconcileOnce on a fake client)', async () => {
-    const namespace: V1Namespace = { apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'sites' } };
-    const client = new FakeClient({ objects: [namespace] });
+    const client = new FakeClient();
     const site: StaticSite = {
       apiVersion: 'sites.maestro.dev/v1', kind: 'StaticSite', metadata: { name: 'unit', namespace: 'sites' },
       spec: { image: 'nginx:1.27', replicas: 1, content: '<h1>Unit</h1>' },
@@ -128,6 +131,8 @@ describe('the StaticSite reconcilers, without a cluster', () => {
     expect(conditions.find((c) => c.type === 'Ready')?.status).to.equal('True');
     const content = await client.get(V1ConfigMap, { namespace: 'sites', name: 'unit-content' });
     expect(content.data?.['index.html']).to.equal('<h1>Unit</h1>');
+    const directory = await client.get(V1ConfigMap, { namespace: 'sites', name: SITE_DIRECTORY });
+    expect(directory.data).to.deep.equal({ unit: 'http://unit.sites.svc' });
   });
 });
 

@@ -23,6 +23,7 @@ export type FieldSet = { [path: string]: FieldSet };
 export interface AppliedFields {
   /** The API version the set is expressed in. */
   apiVersion: string;
+  /** The set itself, as the API server wrote it (`fieldsV1`). */
   fieldsV1: FieldSet;
 }
 

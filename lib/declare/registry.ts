@@ -21,8 +21,9 @@ export type ComponentClass<T = unknown> = abstract new (...args: never[]) => T;
 /** Options of `@Owns`. */
 export interface OwnsOptions {
   /**
-   * Verbs the reconciler uses on this kind, for generated RBAC (default: everything a
-   * server-side-applying controller needs: get, list, watch, create, update, patch, delete).
+   * Verbs the reconciler uses on this kind, for generated RBAC, besides `list` and `watch`
+   * (the kind is watched) (default: `create` and `patch`, what `client.apply` needs; reads
+   * come from the cache).
    */
   verbs?: string[];
 }

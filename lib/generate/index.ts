@@ -20,7 +20,7 @@ export { CONDITION_SCHEMA, crdWireForm, crdYAML, generateCRD, resourceSchema } f
 export type { CRDOptions, PrinterColumn } from './crd.js';
 export { classSchema, describedProperties } from './schema.js';
 export type { JSONValue, OpenAPISchema, ValidationRule } from './schema.js';
-export { generateRBAC, policyRules, rbacYAML, requiredPermissions } from './rbac.js';
+export { RUNTIME_VERBS, generateRBAC, policyRules, rbacYAML, requiredPermissions } from './rbac.js';
 export type { Permission, RBACObject, RBACOptions, RBACSource } from './rbac.js';
 export { toYAML } from './yaml.js';
 export { CRDGenerationError, RBACGenerationError, SchemaGenerationError } from './errors.js';

@@ -9,9 +9,11 @@ import type {
   V1ClusterRole, V1ClusterRoleBinding, V1PolicyRule, V1Role, V1RoleBinding, V1ServiceAccount,
 } from '@kubernetes/client-node';
 import { Registry } from '../declare/registry.js';
-import { OperatorConfigurationError, collectSpecs, type KindSpec, type OperatorSpec, type ParentSpec } from '../declare/specs.js';
+import { OperatorConfigurationError, collectSpecs, type OperatorSpec, type ParentSpec } from '../declare/specs.js';
 import { builtInResources, type ResourceInfo } from '../resources/index.js';
 import { isDnsLabel, isDnsSubdomain } from '../api/names.js';
+// Data only (the rules secure serving needs); the generators load no serving code.
+import { metricsAuthClusterRole, metricsReaderClusterRole } from '../server/rbac.js';
 import { RBACGenerationError } from './errors.js';
 import { toYAML } from './yaml.js';
 
@@ -36,6 +38,14 @@ export interface RBACOptions {
    * service account's namespace (the operator's `POD_NAMESPACE`) and the Lease name `name`.
    */
   leaderElection?: boolean | { namespace?: string; leaseName?: string };
+  /**
+   * Secure metrics serving (the runtime's default, `server.secure`): a ClusterRole and
+   * ClusterRoleBinding `<name>-metrics-auth` letting the operator create TokenReviews and
+   * SubjectAccessReviews, and the ClusterRole `<name>-metrics-reader` (`get` on `/metrics`)
+   * to bind scrapers to. Default `true`; `false` for an operator run with `server: false`
+   * or `server: { secure: false }`.
+   */
+  metricsAuth?: boolean;
   /** Where the declarations of component classes are read (default: `Registry.default`). */
   registry?: Registry;
 }
@@ -62,28 +72,73 @@ export interface Permission {
   verbs: string[];
 }
 
-/** Verbs on the parent kind: the cache lists and watches it, finalizers are patched. */
-const PARENT_VERBS = ['get', 'list', 'watch', 'update', 'patch'];
-/** Conditions and observedGeneration are written through the status subresource. */
-const STATUS_VERBS = ['get', 'update', 'patch'];
-/** `apply` sets blockOwnerDeletion on children's owner references, which needs update on `<parent>/finalizers`. */
-const FINALIZERS_VERBS = ['update'];
-/** Events are created, and repeats counted with a merge patch. */
-const EVENT_VERBS = ['create', 'patch'];
 const EVENTS = builtInResources.of({ apiVersion: 'v1', kind: 'Event' });
 const LEASES = builtInResources.of({ apiVersion: 'coordination.k8s.io/v1', kind: 'Lease' });
 const RBAC_GROUP = 'rbac.authorization.k8s.io';
 
-interface ParentNeeds {
+/**
+ * What the runtime itself calls, as RBAC verbs: change this table when the runtime changes
+ * what it sends. (The RBAC audit test, test/generate/rbac-audit.integration.test.ts, runs an
+ * operator under the generated RBAC with the API server's audit log and fails when a granted
+ * verb goes unused or a used one is not granted.)
+ */
+export const RUNTIME_VERBS = Object.freeze({
+  /** The cache lists and watches the parent kind and every watched kind. */
+  watch: Object.freeze(['list', 'watch']),
+  /** Finalizers are added with a merge patch of the parent and removed with a JSON patch. */
+  finalizers: Object.freeze(['patch']),
+  /** The status writer patches the status subresource (a `@StatusConditions` class is expected to do the same). */
+  status: Object.freeze(['patch']),
+  /** The default status writer re-reads the parent from the API server after a `409 Conflict`. */
+  statusConflictRead: Object.freeze(['get']),
+  /**
+   * `apply` sets `blockOwnerDeletion` on children's owner references; the
+   * OwnerReferencesPermissionEnforcement admission plugin (on in OpenShift) allows that only
+   * with `update` on the owner's `finalizers` subresource. An authorization check, not a request.
+   */
+  ownerFinalizers: Object.freeze(['update']),
+  /** `client.apply` is server-side apply: a PATCH, which needs `create` too when it creates the object. */
+  apply: Object.freeze(['create', 'patch']),
+  /** Events are created, and repeats counted with a merge patch. */
+  events: Object.freeze(['create', 'patch']),
+});
+
+/** One grant before merging: verbs on a kind, or on one of its subresources. */
+interface Grant {
   resource: ResourceInfo;
-  owns: KindSpec[];
-  uses: KindSpec[];
+  verbs: readonly string[];
+  subresource?: string;
+}
+
+/**
+ * Everything one parent's controller needs, in one place: its parent kind, the kinds it
+ * watches, owns and uses. Kinds the cache watches get `list` and `watch` (add read-through
+ * `get`, metadata-only or other watch variants in {@link watchedKindGrants}).
+ */
+function parentGrants(parent: ParentSpec): Grant[] {
+  const grants: Grant[] = [{ resource: parent.resource, verbs: RUNTIME_VERBS.watch }];
+  if (parent.finalizers.length > 0) grants.push({ resource: parent.resource, verbs: RUNTIME_VERBS.finalizers });
+  grants.push({ resource: parent.resource, verbs: RUNTIME_VERBS.status, subresource: 'status' });
+  if (!parent.statusHandler) grants.push({ resource: parent.resource, verbs: RUNTIME_VERBS.statusConflictRead });
+  if (parent.owns.length > 0) grants.push({ resource: parent.resource, verbs: RUNTIME_VERBS.ownerFinalizers, subresource: 'finalizers' });
+  grants.push(...watchedKindGrants(parent.watches));
+  for (const owned of parent.owns) grants.push({ resource: owned.resource, verbs: owned.verbs });
+  for (const used of parent.uses) {
+    grants.push({ resource: used.resource, verbs: used.verbs });
+    for (const subresource of used.subresources) grants.push({ resource: used.resource, verbs: used.verbs, subresource });
+  }
+  return grants;
+}
+
+/** The kinds a parent's controller watches (`ParentSpec.watches`): the cache lists and watches each. */
+function watchedKindGrants(watches: ParentSpec['watches']): Grant[] {
+  return watches.map((watched) => ({ resource: watched.resource, verbs: RUNTIME_VERBS.watch }));
 }
 
 const isSpec = (item: unknown): item is ParentSpec => typeof item === 'object' && item !== null && 'steps' in item && 'resource' in item;
 
-/** The parent specs of the input (building them from classes), merged by parent kind. */
-function needsOf(source: RBACSource, registry: Registry): ParentNeeds[] {
+/** The parent specs of the input (building them from classes). */
+function parentSpecsOf(source: RBACSource, registry: Registry): ParentSpec[] {
   const items = 'parents' in source ? source.parents : source;
   const classes = items.filter((item) => !isSpec(item));
   const specs = items.filter(isSpec);
@@ -92,14 +147,7 @@ function needsOf(source: RBACSource, registry: Registry): ParentNeeds[] {
     if (problems.length > 0) throw new RBACGenerationError(`cannot generate RBAC:\n  - ${problems.join('\n  - ')}`, { cause: new OperatorConfigurationError(problems) });
     specs.push(...spec.parents);
   }
-  const byParent = new Map<ResourceInfo, ParentNeeds>();
-  for (const parent of specs) {
-    const needs = byParent.get(parent.resource) ?? { resource: parent.resource, owns: [], uses: [] };
-    needs.owns.push(...parent.owns);
-    needs.uses.push(...parent.uses);
-    byParent.set(parent.resource, needs);
-  }
-  return [...byParent.values()];
+  return specs;
 }
 
 function normalizeVerbs(verbs: Iterable<string>): string[] {
@@ -108,39 +156,34 @@ function normalizeVerbs(verbs: Iterable<string>): string[] {
 }
 
 /**
- * Every permission the operator needs, merged by API group and resource and sorted:
- * parents (get, list, watch, update, patch; `status`: get, update, patch; `finalizers`:
- * update), `@Owns` kinds with their verbs, `@Uses` kinds with their verbs (on each
- * declared subresource too), and core Events (create, patch). Leases are not included
- * (see {@link generateRBAC}).
+ * Every permission the operator's controllers need, merged by API group and resource and
+ * sorted (see {@link RUNTIME_VERBS} for what the runtime calls):
+ * - each parent kind: `list`, `watch`; `patch` with finalizers; `get` with the default
+ *   status writer (its re-read after a conflict); `status`: `patch`; `finalizers`: `update`
+ *   when it owns kinds;
+ * - each watched kind: `list`, `watch`; each `@Owns` kind its verbs (default `create`,
+ *   `patch`: server-side apply); each `@Uses` kind its verbs (on each declared subresource too);
+ * - core Events: `create`, `patch`.
+ * Leases and the metrics RBAC are not included (see {@link generateRBAC}).
  *
  * @throws {@link RBACGenerationError} for a class that is not a component, or an unknown kind.
  * @example
  * ```ts
  * requiredPermissions([WidgetConfigMap]);
- * // [{ group: '', resource: 'configmaps', namespaced: true, verbs: ['create', 'delete', 'get', 'list', 'patch', 'update', 'watch'] }, ...]
+ * // [{ group: '', resource: 'configmaps', namespaced: true, verbs: ['create', 'list', 'patch', 'watch'] }, ...]
  * ```
  */
 export function requiredPermissions(source: RBACSource, registry: Registry = Registry.default): Permission[] {
   const grants = new Map<string, { group: string; resource: string; namespaced: boolean; verbs: Set<string> }>();
-  const grant = (kind: ResourceInfo, verbs: readonly string[], subresource?: string) => {
+  const grant = ({ resource: kind, verbs, subresource }: Grant) => {
     const resource = subresource ? `${kind.plural}/${subresource}` : kind.plural;
     const key = `${kind.group}\n${resource}`;
     const entry = grants.get(key) ?? { group: kind.group, resource, namespaced: kind.namespaced, verbs: new Set<string>() };
     for (const verb of verbs) entry.verbs.add(verb);
     grants.set(key, entry);
   };
-  for (const needs of needsOf(source, registry)) {
-    grant(needs.resource, PARENT_VERBS);
-    grant(needs.resource, STATUS_VERBS, 'status');
-    grant(needs.resource, FINALIZERS_VERBS, 'finalizers');
-    for (const owned of needs.owns) grant(owned.resource, owned.verbs);
-    for (const used of needs.uses) {
-      grant(used.resource, used.verbs);
-      for (const sub of used.subresources) grant(used.resource, used.verbs, sub);
-    }
-  }
-  if (grants.size > 0) grant(EVENTS, EVENT_VERBS);
+  for (const parent of parentSpecsOf(source, registry)) parentGrants(parent).forEach(grant);
+  if (grants.size > 0) grant({ resource: EVENTS, verbs: RUNTIME_VERBS.events });
   return [...grants.values()]
     .map((g) => ({ group: g.group, resource: g.resource, namespaced: g.namespaced, verbs: normalizeVerbs(g.verbs) }))
     .sort((a, b) => a.group.localeCompare(b.group) || a.resource.localeCompare(b.resource));
@@ -199,15 +242,20 @@ function checkOptions(options: RBACOptions): void {
  *   and ClusterRoleBinding only for cluster-scoped kinds (which are watched cluster-wide),
  *   and Events in `default` when a parent is cluster-scoped (that is where its Events go);
  * - with `leaderElection`: a Role and RoleBinding `<name>-leader-election` in the Lease's
- *   namespace: create Leases, get and update the Lease by name.
+ *   namespace: create Leases, get and update the Lease by name;
+ * - unless `metricsAuth: false`: the ClusterRole and ClusterRoleBinding `<name>-metrics-auth`
+ *   (create TokenReviews and SubjectAccessReviews, for authenticated metrics) and the
+ *   ClusterRole `<name>-metrics-reader` for scrapers (not bound: bind your Prometheus to it).
  *
- * Clusters with the OwnerReferencesPermissionEnforcement admission plugin (OpenShift) also
- * require `delete` on a kind to set owner references on its objects, which `apply` does
- * for children: keep `delete` when narrowing `@Owns` verbs for such clusters.
+ * No `update` and no `delete` on children: `apply` is server-side apply (`patch`, and
+ * `create` when it creates). Clusters with the OwnerReferencesPermissionEnforcement admission
+ * plugin (OpenShift) check `update` on the parent's `finalizers` (granted) when `apply` sets
+ * `blockOwnerDeletion`, and `delete` on a child whose owner references change after it was
+ * created (adopting an existing object): declare `delete` in `@Owns` if the operator adopts.
  *
  * `source` is what the operator is built from: component classes (the `reconcilers` of
  * `createOperator`, e.g. `discoveredComponents()`), or its specs (`buildSpecs()`).
- * Objects come in a stable order (ServiceAccount, cluster objects, then per namespace),
+ * Objects come in a stable order (ServiceAccount, the operator's roles, metrics, leader election),
  * each Role before its binding, ready to create in sequence.
  *
  * @throws {@link RBACGenerationError} for classes that are not components, unknown kinds, or invalid options.
@@ -221,7 +269,7 @@ function checkOptions(options: RBACOptions): void {
 export function generateRBAC(source: RBACSource, options: RBACOptions): RBACObject[] {
   checkOptions(options);
   const registry = options.registry ?? Registry.default;
-  const needs = needsOf(source, registry);
+  const parents = parentSpecsOf(source, registry);
   const permissions = requiredPermissions(source, registry);
   const { name } = options;
   const labels = { 'app.kubernetes.io/name': name };
@@ -258,9 +306,21 @@ export function generateRBAC(source: RBACSource, options: RBACOptions): RBACObje
     const namespaces = [...new Set(options.namespaces)].sort();
     for (const ns of namespaces) if (namespaced.length > 0) role(name, ns, policyRules(namespaced));
     // Events about cluster-scoped objects are recorded in `default`.
-    if (needs.some((n) => !n.resource.namespaced) && !namespaces.includes('default')) {
+    if (parents.some((p) => !p.resource.namespaced) && !namespaces.includes('default')) {
       role(name, 'default', policyRules(namespaced.filter((p) => p.group === EVENTS.group && p.resource === EVENTS.plural)));
     }
+  }
+
+  if (options.metricsAuth ?? true) {
+    const auth = metricsAuthClusterRole(name, labels);
+    objects.push(
+      auth,
+      {
+        apiVersion: `${RBAC_GROUP}/v1`, kind: 'ClusterRoleBinding', metadata: { name: auth.metadata.name, labels },
+        roleRef: { apiGroup: RBAC_GROUP, kind: 'ClusterRole', name: auth.metadata.name }, subjects,
+      } satisfies V1ClusterRoleBinding,
+      metricsReaderClusterRole(name, labels),
+    );
   }
 
   if (options.leaderElection) {

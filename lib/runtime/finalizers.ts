@@ -2,8 +2,8 @@
  * Finalizers, in one place: the runtime adds a parent's finalizers before anything that
  * needs cleaning up can exist, runs each cleanup when the parent is being deleted and
  * removes the finalizer only after it succeeded, and recognises its own additions so
- * they do not reconcile the parent again. (Generated RBAC grants `update` and `patch` on
- * the parent for this.)
+ * they do not reconcile the parent again. (Both are patches: generated RBAC grants `patch`
+ * on the parent for this, and only to parents with finalizers.)
  *
  * A finalizer the operator no longer declares is left alone: objects that carry it stay
  * Terminating until it is removed, by a release that still declares it (and runs its

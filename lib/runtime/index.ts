@@ -4,7 +4,7 @@
  * here may change between minor versions.
  *
  * declaration (decorators → Registry) → specs (`buildSpecs`) → {@link Manager}
- * (transport, cache, client, Events, metrics, elector, server) → one {@link Controller}
+ * (transport, cache, client, Events, metrics, elector, metrics and probe servers) → one {@link Controller}
  * per parent spec → one {@link ReconcilePipeline} per reconcile.
  *
  * @module
@@ -58,5 +58,14 @@ export { LeaderElector, LeaderElectionConfigError, LeaderElectorReuseError, defa
 export type { LeaderCallbacks, LeaderElectionOptions, LeaderElectorDeps } from '../leader/index.js';
 export { SpecValidation, describeViolations, hasValidation, validateResource } from '../validation/index.js';
 export type { Violation } from '../validation/index.js';
-export { OperatorServer } from '../server/index.js';
-export type { Check } from '../server/server.js';
+export { Serving, transportReviewClient } from './serving.js';
+export type { ServerOptions, ServingDependencies } from './serving.js';
+export {
+  CertificateWatcher, DelegatingAuth, HTTP_SERVER_LIMITS, METRICS_AUTH_RULES, METRICS_PATH, METRICS_READER_RULES, MetricsServer, ProbeServer,
+  ReviewFailedError, ServerConfigError, metricsAuthClusterRole, metricsReaderClusterRole, readCertificateFiles, reviewClientFromKubeConfig,
+  selfSignedCertificate,
+} from '../server/index.js';
+export type {
+  AuthDecision, AuthRequest, AuthenticatedUser, CertificateFiles, CertificateKeyPair, CertificateWatcherOptions, Check, DelegatingAuthOptions,
+  MetricsAuthOptions, MetricsServerOptions, ProbeServerOptions, ReviewClient,
+} from '../server/index.js';

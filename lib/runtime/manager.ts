@@ -16,10 +16,10 @@ import { LeaderElector, type LeaderElectionOptions } from '../leader/index.js';
 import type { Logger } from '../log/index.js';
 import { Metrics } from '../metrics/index.js';
 import type { RateLimiter } from '../queue/index.js';
-import { OperatorServer } from '../server/index.js';
 import { Controller } from './controller.js';
 import { ReconcileScope, type ParentInjection } from './injection.js';
 import { ReconcilePipeline } from './pipeline.js';
+import { Serving, type ServerOptions } from './serving.js';
 import { Terms } from './terms.js';
 
 /** `start()` could not bring the operator up (e.g. a CRD is not installed, or RBAC forbids a watch). */
@@ -39,7 +39,8 @@ export interface ManagerOptions {
   namespaces?: readonly string[];
   maxConcurrentReconciles?: number;
   leaderElection?: boolean | Partial<LeaderElectionOptions>;
-  server?: false | { port?: number; host?: string };
+  /** Metrics and probes (see `OperatorOptions.server`); `false` for none. */
+  server?: false | ServerOptions;
   resyncPeriodMs?: number;
   gracefulShutdownMs?: number;
   cacheSyncTimeoutMs?: number;
@@ -59,7 +60,7 @@ function defaultLeaseNamespace(kubeConfig: KubeConfig): string {
 /**
  * Owns what an operator's controllers share (controller-runtime's manager): the one API
  * transport, the informer cache, the client, the Event recorder, the metrics, the leader
- * elector and the HTTP server; builds one {@link Controller} (with its
+ * elector and the servers of metrics and probes; builds one {@link Controller} (with its
  * {@link ReconcilePipeline}) per {@link ParentSpec}; and runs their lifecycle.
  *
  * Leadership is a lifecycle, not a flag ({@link Terms}). Controllers work in terms: a
@@ -85,13 +86,13 @@ export class Manager {
   readonly events: KubeEventRecorder;
   readonly controllers: readonly Controller[];
   readonly elector: LeaderElector | undefined;
-  readonly server: OperatorServer | undefined;
+  /** The metrics and probe servers (none with `server: false`). */
+  readonly serving: Serving | undefined;
   readonly #options: ManagerOptions;
   readonly #cancelRoot: (reason?: unknown) => void;
   readonly #terms: Terms;
   #state: State = 'new';
   #leaderKnown = false;
-  #address: string | undefined;
   #stopping: Promise<boolean> | undefined;
 
   constructor(spec: OperatorSpec, injection: ReadonlyMap<ParentSpec, ParentInjection>, options: ManagerOptions) {
@@ -147,20 +148,31 @@ export class Manager {
       }, { logger: this.logger, metrics: this.metrics.leaderElection(leaseName) });
     }
     if (options.server !== false) {
-      this.server = new OperatorServer(this.metrics, {
-        ping: () => undefined,
-        'leader-term': () => this.#terms.stuck,
-      }, {
-        'informer-sync': () => (this.cache.synced ? undefined : 'caches not synced yet'),
-        ...(this.elector ? { 'leader-election': () => (this.#leaderKnown ? undefined : 'leadership not decided yet') } : {}),
-        running: () => (this.#state === 'running' ? undefined : `operator is ${this.#state}`),
+      this.serving = new Serving(options.server ?? {}, {
+        metrics: this.metrics,
+        transport: this.transport,
+        logger: this.logger,
+        health: {
+          ping: () => undefined,
+          'leader-term': () => this.#terms.stuck,
+        },
+        readiness: {
+          'informer-sync': () => (this.cache.synced ? undefined : 'caches not synced yet'),
+          ...(this.elector ? { 'leader-election': () => (this.#leaderKnown ? undefined : 'leadership not decided yet') } : {}),
+          running: () => (this.#state === 'running' ? undefined : `operator is ${this.#state}`),
+        },
       });
     }
   }
 
-  /** The base URL of the HTTP server, once started. */
-  get url(): string | undefined {
-    return this.#address;
+  /** The base URL of `/metrics` once started (`https://[::1]:8443`; loopback when bound to every interface). */
+  get metricsUrl(): string | undefined {
+    return this.serving?.metrics.url;
+  }
+
+  /** The base URL of `/healthz`, `/livez` and `/readyz` once started (`http://[::1]:8081`). */
+  get probesUrl(): string | undefined {
+    return this.serving?.probes.url;
   }
 
   /** Whether this replica's controllers run (a term is active). */
@@ -174,18 +186,20 @@ export class Manager {
   }
 
   /**
-   * Starts the HTTP server and the caches, waits for them to sync, then starts the
+   * Starts the metrics and probe servers and the caches, waits for them to sync, then starts the
    * controllers (at once, or each time this replica acquires the Lease).
    *
    * @throws {@link OperatorStartError} when the caches do not sync in time (the message names the kinds).
+   * @throws `ServerConfigError` when a server cannot listen (a port in use) or its certificate cannot be read.
    */
   async start(): Promise<void> {
     if (this.#state !== 'new') throw new OperatorStartError(`operator ${this.name} was already started`);
     this.#state = 'starting';
-    if (this.server) {
-      const { port = 8080, host = '0.0.0.0' } = this.#options.server || {};
-      const address = await this.server.listen(port, host);
-      this.#address = `http://${address.family === 'IPv6' ? `[${address.address}]` : address.address}:${address.port}`;
+    try {
+      await this.serving?.start();
+    } catch (err) {
+      await this.stop();
+      throw err;
     }
     this.cache.start();
     const timeout = this.#options.cacheSyncTimeoutMs ?? 120_000;
@@ -211,7 +225,7 @@ export class Manager {
       this.#beginTerm();
     }
     if (this.#state === 'starting') this.#state = 'running';
-    this.logger.info({ controllers: this.controllers.map((c) => c.name), url: this.#address }, 'operator started');
+    this.logger.info({ controllers: this.controllers.map((c) => c.name), metrics: this.metricsUrl, probes: this.probesUrl }, 'operator started');
   }
 
   #beginTerm(): void {
@@ -248,7 +262,7 @@ export class Manager {
     await this.elector?.stop();
     await this.cache.stop();
     await this.events.flush();
-    await this.server?.close();
+    await this.serving?.stop();
     await this.transport.close();
     this.#state = 'stopped';
     this.logger.info({ drained }, 'operator stopped');

@@ -16,6 +16,7 @@ import type { Logger } from '../log/index.js';
 import type { RateLimiter } from '../queue/index.js';
 import { planInjection, type ParentInjection } from './injection.js';
 import { Manager, OperatorStartError } from './manager.js';
+import type { ServerOptions } from './serving.js';
 
 /**
  * Options of {@link createOperator}. Every field has a sensible default.
@@ -23,6 +24,7 @@ import { Manager, OperatorStartError } from './manager.js';
  * @example
  * ```ts
  * const options: OperatorOptions = { name: 'site-operator', namespaces: ['web'], leaderElection: true, maxConcurrentReconciles: 4 };
+ * const local: OperatorOptions = { server: { secure: false } }; // development: http://localhost:8080/metrics, no authentication
  * ```
  */
 export interface OperatorOptions {
@@ -49,8 +51,14 @@ export interface OperatorOptions {
    * once all of them finished, and restarts its controllers when it leads again.
    */
   leaderElection?: boolean | Partial<LeaderElectionOptions>;
-  /** The HTTP server for `/metrics`, `/healthz` and `/readyz` (default port 8080 on all interfaces; `false` for none; port 0 for any free port). */
-  server?: false | { port?: number; host?: string };
+  /**
+   * Serving of `/metrics` and the probes (see {@link ServerOptions}). Default: metrics over
+   * HTTPS on 8443 behind TokenReview + SubjectAccessReview, with a self-signed certificate;
+   * `/healthz`, `/livez`, `/readyz` on plain HTTP 8081; every interface, IPv6 and IPv4.
+   * `{ secure: false }`: metrics over plain HTTP on 8080 without authentication, for local
+   * development only. `false`: no server at all.
+   */
+  server?: false | ServerOptions;
   /** The logger (default: pino JSON to stdout at `logLevel`). */
   logger?: Logger;
   /** pino level of the default logger (default `info`, or `LOG_LEVEL`). */
@@ -77,7 +85,7 @@ export interface OperatorOptions {
  * ```ts
  * const operator = createOperator({ name: 'site-operator' });
  * await operator.start({ handleSignals: false });
- * console.log(operator.url, operator.isLeader, operator.spec.parents.map((p) => p.name));
+ * console.log(operator.metricsUrl, operator.probesUrl, operator.isLeader, operator.spec.parents.map((p) => p.name));
  * await operator.stop();
  * ```
  */
@@ -99,9 +107,14 @@ export class Operator {
     this.identity = manager.identity;
   }
 
-  /** The base URL of the HTTP server, once started. */
-  get url(): string | undefined {
-    return this.manager.url;
+  /** The base URL of `/metrics` once started (`https://[::1]:8443`, or `http://…` when not secure). */
+  get metricsUrl(): string | undefined {
+    return this.manager.metricsUrl;
+  }
+
+  /** The base URL of `/healthz`, `/livez` and `/readyz` once started (`http://[::1]:8081`). */
+  get probesUrl(): string | undefined {
+    return this.manager.probesUrl;
   }
 
   /** Whether this replica's controllers run (always, once started, without leader election). */
@@ -115,12 +128,13 @@ export class Operator {
   }
 
   /**
-   * Starts the HTTP server, the caches and (once leader, or at once without leader
+   * Starts the metrics and probe servers, the caches and (once leader, or at once without leader
    * election) the controllers. Resolves when the caches are synced and leadership is
    * decided.
    *
    * @param options.handleSignals stop gracefully and exit 0 on SIGTERM / SIGINT (default true).
    * @throws `OperatorStartError` when the caches do not sync in time (the message names the kinds).
+   * @throws `ServerConfigError` when a server cannot listen (e.g. its port is in use).
    */
   async start(options: { handleSignals?: boolean } = {}): Promise<void> {
     if (options.handleSignals ?? true) this.#installSignalHandlers();
@@ -130,7 +144,7 @@ export class Operator {
   /**
    * Stops gracefully: no new reconciles; those in flight finish (within
    * `gracefulShutdownMs`, then they are cancelled); the Lease is released so a successor
-   * takes over at once; watches close; pending Events are written; the server closes.
+   * takes over at once; watches close; pending Events are written; the servers close.
    * Idempotent.
    */
   async stop(): Promise<void> {
@@ -177,7 +191,7 @@ function loadKubeConfig(): KubeConfig {
  * orders, unknown kinds, constructor parameters nobody provides), not at the first
  * reconcile. Nothing connects to the cluster until `start()`.
  *
- * @throws `OperatorConfigurationError` listing every problem found.
+ * @throws `OperatorConfigurationError` listing every problem found; `ServerConfigError` for invalid `server` options.
  * @example
  * ```ts
  * const operator = createOperator({ name: 'static-site-operator', reconcilers: [PlanReconciler, ConfigMapReconciler] });

@@ -60,9 +60,16 @@ export function reviewClientFromKubeConfig(kubeConfig: KubeConfig): ReviewClient
   };
 }
 
-/** Options of {@link DelegatingAuth}; the defaults are controller-runtime's. */
-export interface DelegatingAuthOptions {
-  client: ReviewClient;
+/**
+ * Tuning of delegated authentication and authorization (the `auth` of an operator's
+ * `server` option); the defaults are controller-runtime's.
+ *
+ * @example
+ * ```ts
+ * const auth: MetricsAuthOptions = { allowCacheTtlMs: 60_000, audiences: ['https://kubernetes.default.svc'] };
+ * ```
+ */
+export interface MetricsAuthOptions {
   /**
    * Audiences the token must be valid for (TokenReview `spec.audiences`). Default: none, i.e.
    * the API server's own audience, which is what ServiceAccount tokens mounted into pods (such
@@ -87,6 +94,12 @@ export interface DelegatingAuthOptions {
   maxInFlight?: number;
   /** The clock of the caches (default Date.now). */
   now?: () => number;
+}
+
+/** Options of {@link DelegatingAuth}: where reviews go, and their tuning. */
+export interface DelegatingAuthOptions extends MetricsAuthOptions {
+  /** Creates the TokenReviews and SubjectAccessReviews. */
+  client: ReviewClient;
 }
 
 /** The user a token belongs to, as the TokenReview returned it. */

@@ -13,15 +13,13 @@
  * @module
  */
 export { DelegatingAuth, reviewClientFromKubeConfig } from './auth.js';
-export type { AuthDecision, AuthRequest, AuthenticatedUser, DelegatingAuthOptions, ReviewClient } from './auth.js';
+export type { AuthDecision, AuthRequest, AuthenticatedUser, DelegatingAuthOptions, MetricsAuthOptions, ReviewClient } from './auth.js';
 export { CertificateWatcher, readCertificateFiles, selfSignedCertificate } from './certificates.js';
 export type { CertificateFiles, CertificateKeyPair, CertificateWatcherOptions } from './certificates.js';
 export { ReviewFailedError, ServerConfigError } from './errors.js';
 export { HTTP_SERVER_LIMITS } from './listen.js';
-export { METRICS_PATH, MetricsServer } from './metrics-server.js';
+export { MetricsServer } from './metrics-server.js';
 export type { MetricsServerOptions } from './metrics-server.js';
 export { ProbeServer } from './probes.js';
 export type { Check, ProbeServerOptions } from './probes.js';
-export { METRICS_AUTH_RULES, METRICS_READER_RULES, metricsAuthClusterRole, metricsReaderClusterRole } from './rbac.js';
-// The plain server the runtime uses until metrics and probes are wired to the servers above.
-export { OperatorServer } from './server.js';
+export { METRICS_AUTH_RULES, METRICS_PATH, METRICS_READER_RULES, metricsAuthClusterRole, metricsReaderClusterRole } from './rbac.js';

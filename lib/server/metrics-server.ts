@@ -10,14 +10,12 @@ import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { describeError } from '../errors/index.js';
 import { noopLogger, type Logger } from '../log/index.js';
-import { DelegatingAuth, type DelegatingAuthOptions, type ReviewClient } from './auth.js';
+import { DelegatingAuth, type MetricsAuthOptions, type ReviewClient } from './auth.js';
 import { CertificateWatcher, selfSignedCertificate, type CertificateKeyPair } from './certificates.js';
 import { ServerConfigError } from './errors.js';
 import { HTTP_SERVER_LIMITS, close, listen, urlOf } from './listen.js';
 import { fail, send } from './probes.js';
-
-/** The path metrics are served at. */
-export const METRICS_PATH = '/metrics';
+import { METRICS_PATH } from './rbac.js';
 
 /** Options of a {@link MetricsServer}. */
 export interface MetricsServerOptions {
@@ -37,7 +35,7 @@ export interface MetricsServerOptions {
   /** Where TokenReviews and SubjectAccessReviews go: required when secure (see {@link reviewClientFromKubeConfig}). */
   reviews?: ReviewClient;
   /** Tuning of the delegated authentication and authorization (cache lifetimes, retries). */
-  auth?: Omit<DelegatingAuthOptions, 'client'>;
+  auth?: MetricsAuthOptions;
   /**
    * The serving certificate: a directory holding `tls.crt` and `tls.key` (a mounted
    * `kubernetes.io/tls` Secret), or the two files. Reloaded when they change. Default: a

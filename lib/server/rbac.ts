@@ -2,9 +2,13 @@
  * The RBAC that secure metrics serving needs, for the RBAC generator to include: the
  * operator may create TokenReviews and SubjectAccessReviews, and scrapers need `get` on the
  * non-resource URL `/metrics` (kubebuilder's `metrics-auth-role` and `metrics-reader`).
+ *
+ * Data only, with no run-time imports: the generators (which load no runtime) read it too.
  */
 import type { V1ClusterRole, V1PolicyRule } from '@kubernetes/client-node';
-import { METRICS_PATH } from './metrics-server.js';
+
+/** The path metrics are served at. */
+export const METRICS_PATH = '/metrics';
 
 /** Rules the operator's ServiceAccount needs for authenticated metrics (cluster-scoped kinds: a ClusterRole). */
 export const METRICS_AUTH_RULES: readonly Readonly<V1PolicyRule>[] = Object.freeze([

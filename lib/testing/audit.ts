@@ -31,6 +31,11 @@ export interface AuditEvent {
     subresource?: string;
   };
   responseStatus?: { code?: number; reason?: string; message?: string };
+  /**
+   * What the API server noted about the request, e.g. `authorization.k8s.io/decision`
+   * (`allow` or `forbid`, the authorizer's answer) and `authorization.k8s.io/reason`.
+   */
+  annotations?: Record<string, string>;
   /** RFC 3339 with microseconds. */
   requestReceivedTimestamp: string;
   stageTimestamp: string;

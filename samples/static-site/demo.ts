@@ -10,7 +10,7 @@ import { generateCRD } from 'maestro-operator/generate';
 import { ApiTransport, KubeClient, Registry } from 'maestro-operator/runtime';
 import { controlPlaneAssets, startControlPlane, type ControlPlane } from 'maestro-operator/testing';
 import { StaticSite } from './site.js';
-import { registrationKey, staticSiteComponents } from './reconcilers.js';
+import { SITE_DIRECTORY, staticSiteComponents } from './reconcilers.js';
 
 const { values } = parseArgs({ options: { keep: { type: 'boolean' }, help: { type: 'boolean', short: 'h' } } });
 if (values.help) {
@@ -74,10 +74,10 @@ try {
   await client.create<V1Namespace>({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: namespace } });
   operator = createOperator({
     name: 'static-site-operator', kubeConfig, reconcilers: staticSiteComponents, namespaces: [namespace],
-    logLevel: process.env.LOG_LEVEL ?? 'error', server: { port: 0, host: '127.0.0.1' },
+    logLevel: process.env.LOG_LEVEL ?? 'error', server: { secure: false, metricsPort: 0, probePort: 0, host: '127.0.0.1' },
   });
   await operator.start({ handleSignals: false });
-  step(`operator started, watching namespace ${namespace}`);
+  step(`operator started, watching namespace ${namespace} (metrics: ${operator.metricsUrl}/metrics)`);
 
   const site = (name: string, spec: StaticSite['spec']): StaticSite =>
     ({ apiVersion: 'sites.maestro.dev/v1', kind: 'StaticSite', metadata: { name, namespace }, spec });
@@ -137,13 +137,13 @@ try {
   }
 
   heading('4. Delete');
-  const annotation = async (): Promise<string | undefined> =>
-    (await client.get(V1Namespace, { name: namespace })).metadata?.annotations?.[registrationKey('hello')];
-  step(`namespace ${namespace} lists hello: ${(await annotation()) ?? '(not registered)'}`);
+  const listed = async (): Promise<string | undefined> =>
+    (await client.get(V1ConfigMap, { namespace, name: SITE_DIRECTORY })).data?.hello;
+  step(`the site directory (ConfigMap ${SITE_DIRECTORY}) lists hello: ${(await listed()) ?? '(not registered)'}`);
   await client.delete(sites[0]!);
   step('deleted site hello');
   await until('hello to be gone', async () => (await client.get(StaticSite, { namespace, name: 'hello' }).then(() => false, (err: unknown) => isNotFound(err) || rethrow(err))));
-  step(`finalizer sites.maestro.dev/registration ran: the namespace ${(await annotation()) === undefined ? 'no longer lists hello' : 'still lists hello (unexpected)'}`);
+  step(`finalizer sites.maestro.dev/registration ran: the directory ${(await listed()) === undefined ? 'no longer lists hello' : 'still lists hello (unexpected)'}`);
   const children = (): Promise<boolean[]> => Promise.all([
     client.get(V1ConfigMap, { namespace, name: 'hello-content' }), client.get(V1Deployment, { namespace, name: 'hello' }), client.get(V1Service, { namespace, name: 'hello' }),
   ].map((p) => p.then(() => true, (err: unknown) => (isNotFound(err) ? false : rethrow(err)))));

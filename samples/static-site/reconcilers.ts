@@ -1,9 +1,10 @@
-// The StaticSite operator: plan → ConfigMap → Deployment → Service → readiness, and a
-// finalizer that undoes the one side effect Kubernetes cannot garbage-collect for us.
+// The StaticSite operator: plan → ConfigMap → Deployment → Service → registration →
+// readiness, and a finalizer that undoes the one side effect Kubernetes cannot
+// garbage-collect for us.
 import { createHash } from 'node:crypto';
-import { V1ConfigMap, V1Deployment, V1Namespace, V1Service } from '@kubernetes/client-node';
+import { V1ConfigMap, V1Deployment, V1Service } from '@kubernetes/client-node';
 import {
-  Bound, Client, Context, Finalizer, Logger, Owns, Parent, Reconciles, Scoped, StaticBindable, Uses, fetchState,
+  Bound, Client, Context, Finalizer, Logger, Owns, Parent, Reconciles, Scoped, StaticBindable, Uses, fetchState, isNotFound,
   type Cleaner, type Reconciler, type Result,
 } from 'maestro-operator';
 import { StaticSite } from './site.js';
@@ -26,8 +27,17 @@ export class Observed {
   deployment?: V1Deployment;
 }
 
-/** The namespace annotation that lists a site: the side effect the finalizer removes. */
-export const registrationKey = (site: string) => `sites.maestro.dev/${site}`;
+/**
+ * The site directory: one ConfigMap per namespace listing its sites (name → URL). It belongs
+ * to no single site, so Kubernetes does not garbage-collect a site's entry: the finalizer
+ * removes it. (Kept in the site's own namespace, so the operator needs no rights on the
+ * Namespace objects themselves.)
+ */
+export const SITE_DIRECTORY = 'static-sites';
+
+/** Each site applies its own entry as its own field manager, so sites never take each other's entries. */
+export const registrationManager = (site: string) =>
+  (site.length <= 100 ? `static-site/${site}` : `static-site/${createHash('sha256').update(site).digest('hex').slice(0, 32)}`);
 
 @Parent(StaticSite) @Reconciles(10)
 export class PlanSite implements Reconciler<StaticSite> {
@@ -104,16 +114,17 @@ export class ApplyService implements Reconciler<StaticSite> {
   }
 }
 
-@Parent(StaticSite) @Reconciles(50) @Uses(V1Namespace, { verbs: ['get', 'patch'] })
+@Parent(StaticSite) @Reconciles(50) @Uses(V1ConfigMap, { verbs: ['create', 'patch'] })
 export class RegisterSite implements Reconciler<StaticSite> {
   constructor(@Bound(sitePlan) private readonly plan: SitePlan) {}
 
   async reconcile(_ctx: Context, client: Client): Promise<Result> {
-    // An external side effect: the namespace lists its sites (not garbage-collected).
-    const ns = await client.get(V1Namespace, { name: this.plan.namespace });
-    if (ns.metadata?.annotations?.[registrationKey(this.plan.name)] !== this.plan.url) {
-      await client.patch(ns, { metadata: { annotations: { [registrationKey(this.plan.name)]: this.plan.url } } });
-    }
+    // An external side effect: the directory lists the site (shared, so not owned by the site).
+    await client.apply<V1ConfigMap>({
+      apiVersion: 'v1', kind: 'ConfigMap',
+      metadata: { name: SITE_DIRECTORY },
+      data: { [this.plan.name]: this.plan.url },
+    }, { owned: false, fieldManager: registrationManager(this.plan.name) });
     return {};
   }
 }
@@ -136,12 +147,15 @@ export class ReportReadiness implements Reconciler<StaticSite> {
   }
 }
 
-@Parent(StaticSite) @Finalizer('sites.maestro.dev/registration') @Uses(V1Namespace, { verbs: ['get', 'patch'] })
+@Parent(StaticSite) @Finalizer('sites.maestro.dev/registration') @Uses(V1ConfigMap, { verbs: ['patch'] })
 export class UnregisterSite implements Cleaner<StaticSite> {
   async cleanup(_ctx: Context, client: Client, site: StaticSite): Promise<Result> {
-    const ns = await client.get(V1Namespace, { name: site.metadata!.namespace! });
-    if (ns.metadata?.annotations?.[registrationKey(site.metadata!.name!)] !== undefined) {
-      await client.patch(ns, { metadata: { annotations: { [registrationKey(site.metadata!.name!)]: null } } });
+    const { name, namespace } = site.metadata as { name: string; namespace: string };
+    const directory: V1ConfigMap = { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: SITE_DIRECTORY, namespace } };
+    try {
+      await client.patch(directory, { data: { [name]: null } });
+    } catch (err) {
+      if (!isNotFound(err)) throw err; // no directory: nothing to remove
     }
     return {};
   }

@@ -11,7 +11,7 @@ import { runCli } from '../support/cli.js';
 const dist = (path: string) => fileURLToPath(new URL(`../../${path}`, import.meta.url));
 
 describe('the maestro-operator CLI', function () {
-  this.timeout(30_000);
+  this.timeout(90_000); // each case spawns the CLI, slow on a loaded machine
 
   it('explains itself with --help, for every command', async () => {
     const top = await runCli(['--help']);
@@ -52,6 +52,13 @@ describe('the maestro-operator CLI', function () {
       expect(await readFile(out, 'utf8')).to.equal(rbacYAML(staticSiteComponents, {
         name: 'sites', serviceAccount: { namespace: 'ops', name: 'sites' }, namespaces: ['a', 'b'], leaderElection: { namespace: 'ops' },
       }));
+      expect(await readFile(out, 'utf8')).to.contain('name: sites-metrics-auth').and.contain('name: sites-metrics-reader');
+      // An operator that serves no authenticated metrics needs no review rights.
+      const plain = await runCli(['generate', 'rbac', dist('samples/static-site/reconcilers.js'), '--name', 'sites',
+        '--service-account', 'ops/sites', '--no-metrics-auth']);
+      expect(plain.code, plain.stderr).to.equal(0);
+      expect(plain.stdout).to.equal(rbacYAML(staticSiteComponents, { name: 'sites', serviceAccount: { namespace: 'ops', name: 'sites' }, metricsAuth: false }));
+      expect(plain.stdout).not.to.contain('tokenreviews');
     } finally {
       await rm(dir, { recursive: true, force: true });
     }

@@ -72,7 +72,7 @@ describe('fault 5: hostile input', function () {
     }, { timeoutMs: 120_000, intervalMs: 500, message: 'every object reported on' }).catch(() => undefined);
 
     let healthz: number | string = 'no server';
-    const url = (replica.current.logs({ fx: 'ready' }).at(-1) ?? started)?.['url'];
+    const url = (replica.current.logs({ fx: 'ready' }).at(-1) ?? started)?.['probesUrl'];
     if (typeof url === 'string') healthz = await fetch(`${url}/healthz`).then((r) => r.status, (err: unknown) => String(err));
     const crashes = replica.processes.filter((p) => p.exit).map((p) => p.lines.filter((l) => l.stream === 'stderr').map((l) => l.text).find((t) => /Error/.test(t)) ?? `exit ${p.exit!.code ?? p.exit!.signal}`);
     report('fault5', {

@@ -1,6 +1,6 @@
 // Fault 8 (issue #10): a Prometheus collector that throws.
 import { expect } from 'chai';
-import { faultsPlane, itPending, Objects, RawApi, Replica, report } from './support/harness.js';
+import { faultsPlane, Objects, RawApi, Replica, report } from './support/harness.js';
 
 describe('fault 8: a throwing Prometheus collector', function () {
   this.timeout(120_000);
@@ -11,10 +11,9 @@ describe('fault 8: a throwing Prometheus collector', function () {
     api?.close();
   });
 
-  // FAULT-PENDING: /metrics writes its 200 header before collecting (lib/operator/server.ts:48); when a
-  // collector throws, the catch's writeHead(500) (server.ts:59) throws ERR_HTTP_HEADERS_SENT inside the
-  // un-awaited #handle (server.ts:24): an unhandled rejection, exit 1 on the first scrape. (lib/server/ fix.)
-  itPending('answers /metrics with 500 and keeps the process alive and reconciling', async () => {
+  // Fixed by lib/server's MetricsServer (wired into the Manager for #12), which collects before it writes
+  // any header: the old server wrote 200 first, and the 500 after a throwing collector crashed the process.
+  it('answers /metrics with 500 and keeps the process alive and reconciling', async () => {
     const { plane } = await faultsPlane();
     const ns = await plane.createNamespace('fault8');
     api = new RawApi(plane.kubeConfig);
@@ -23,13 +22,14 @@ describe('fault 8: a throwing Prometheus collector', function () {
       FAULT_NAMESPACES: ns, FAULT_THROWING_COLLECTOR: '1',
     });
     await replica.start();
-    const url = String((await replica.ready())['url']);
+    const ready = await replica.ready();
+    const url = String(ready['url']);
 
     const statuses: Array<number | string> = [];
     for (let i = 0; i < 3; i++) {
       statuses.push(await fetch(`${url}/metrics`).then((r) => r.text().then(() => r.status), (err: unknown) => `error: ${String(err)}`));
     }
-    const healthz = await fetch(`${url}/healthz`).then((r) => r.status, (err: unknown) => `error: ${String(err)}`);
+    const healthz = await fetch(`${String(ready['probesUrl'])}/healthz`).then((r) => r.status, (err: unknown) => `error: ${String(err)}`);
     let reconciled = true;
     await tasks.create('after-scrape', { message: 'still working' });
     await tasks.waitReady('after-scrape', 60_000).catch(() => { reconciled = false; });

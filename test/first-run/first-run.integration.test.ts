@@ -101,7 +101,7 @@ describe('first run: no control plane binaries cached yet', function () {
     expect(out).to.contain('hello: spec.replicas set to 3');
     expect(out).to.contain('hello: Available=True (3/3 replicas available)');
     expect(out).to.match(/the operator recreated Deployment hello \(uid \w+…\)/);
-    expect(out).to.contain('finalizer sites.maestro.dev/registration ran: the namespace no longer lists hello');
+    expect(out).to.contain('finalizer sites.maestro.dev/registration ran: the directory no longer lists hello');
     expect(out).to.contain('ConfigMap hello-content, Deployment hello and Service hello garbage-collected');
     expect(out).to.match(/^docs\s+True\s+Reconciled\s+True\s+1\/1 replicas available$/m);
     expect(out).to.match(/^unpinned\s+False\s+InvalidSpec\s+-\s+spec\.image \(isPinnedImage\)/m);

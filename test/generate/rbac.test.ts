@@ -3,27 +3,34 @@ import { expect } from 'chai';
 import {
   V1ConfigMap, V1Deployment, V1Namespace, V1Node, V1Secret, loadAllYaml, type V1ObjectMeta, type V1PolicyRule,
 } from '@kubernetes/client-node';
-import { Owns, Parent, Reconciles, Resource, Uses } from '../../decorators/index.js';
+import { Owns, Parent, Reconciles, Resource, Uses, decoratorsFor } from '../../decorators/index.js';
 import type { Reconciler, Result } from '../../lib/index.js';
-import { buildSpecs } from '../../lib/runtime/index.js';
+import { Registry, buildSpecs } from '../../lib/runtime/index.js';
 import {
-  RBACGenerationError, generateRBAC, policyRules, rbacYAML, requiredPermissions, type RBACObject, type RBACOptions,
+  RBACGenerationError, RUNTIME_VERBS, generateRBAC, policyRules, rbacYAML, requiredPermissions, type RBACObject, type RBACOptions,
 } from '../../lib/generate/index.js';
 import { gizmoComponents } from '../support/generate-gizmo.js';
 import { widgetReconcilers } from '../support/widget-operator.js';
 import { catchError } from '../support/errors.js';
 
 const serviceAccount = { name: 'widget-operator', namespace: 'operators' };
-const ALL = ['create', 'delete', 'get', 'list', 'patch', 'update', 'watch'];
+/** What `apply` needs on an owned kind (server-side apply, creating too), and the cache's list and watch. */
+const APPLIED = ['create', 'list', 'patch', 'watch'];
 
-/** The Widget operator's rules: its parent with status and finalizers, the kinds it owns, and Events. */
+/**
+ * The Widget operator's rules, each verb one the runtime calls: owned kinds applied and
+ * watched; Events created and counted; the parent watched, patched for its finalizer, read
+ * again after a status conflict; its status patched; `update` on its finalizers for
+ * blockOwnerDeletion (an admission check).
+ */
 const widgetRules: V1PolicyRule[] = [
-  { apiGroups: [''], resources: ['configmaps', 'services'], verbs: ALL },
+  { apiGroups: [''], resources: ['configmaps', 'services'], verbs: APPLIED },
   { apiGroups: [''], resources: ['events'], verbs: ['create', 'patch'] },
-  { apiGroups: ['it.maestro.dev'], resources: ['widgets'], verbs: ['get', 'list', 'patch', 'update', 'watch'] },
+  { apiGroups: ['it.maestro.dev'], resources: ['widgets'], verbs: ['get', 'list', 'patch', 'watch'] },
   { apiGroups: ['it.maestro.dev'], resources: ['widgets/finalizers'], verbs: ['update'] },
-  { apiGroups: ['it.maestro.dev'], resources: ['widgets/status'], verbs: ['get', 'patch', 'update'] },
+  { apiGroups: ['it.maestro.dev'], resources: ['widgets/status'], verbs: ['patch'] },
 ];
+const METRICS_OBJECTS = ['ClusterRole widget-operator-metrics-auth', 'ClusterRoleBinding widget-operator-metrics-auth', 'ClusterRole widget-operator-metrics-reader'];
 
 const byKind = (objects: RBACObject[], kind: string) => objects.filter((o) => o.kind === kind);
 const rulesOf = (obj: RBACObject | undefined) => (obj as { rules?: V1PolicyRule[] } | undefined)?.rules;
@@ -51,9 +58,11 @@ describe('generate: RBAC from what the decorators declare', () => {
         'ServiceAccount operators/widget-operator',
         'Role blog/widget-operator', 'RoleBinding blog/widget-operator',
         'Role shop/widget-operator', 'RoleBinding shop/widget-operator',
+        ...METRICS_OBJECTS,
       ]);
       for (const role of byKind(objects, 'Role')) expect(rulesOf(role)).to.deep.equal(widgetRules);
-      expect(byKind(objects, 'ClusterRole')).to.be.empty;
+      // Nothing of the operator's own kinds cluster-wide: only the metrics reviews, which are cluster-scoped.
+      expect(byKind(objects, 'ClusterRole').map((o) => o.metadata?.name)).to.deep.equal(['widget-operator-metrics-auth', 'widget-operator-metrics-reader']);
     });
 
     it('binds the roles to the ServiceAccount, which is part of the output', () => {
@@ -69,7 +78,7 @@ describe('generate: RBAC from what the decorators declare', () => {
 
     it('grants a cluster-wide operator the same rules in a ClusterRole', () => {
       const objects = generateRBAC(widgetReconcilers, { name: 'widget-operator', serviceAccount });
-      expect(summary(objects)).to.deep.equal(['ServiceAccount operators/widget-operator', 'ClusterRole widget-operator', 'ClusterRoleBinding widget-operator']);
+      expect(summary(objects)).to.deep.equal(['ServiceAccount operators/widget-operator', 'ClusterRole widget-operator', 'ClusterRoleBinding widget-operator', ...METRICS_OBJECTS]);
       expect(rulesOf(objects[1])).to.deep.equal(widgetRules);
       expect((objects[2] as { roleRef: unknown }).roleRef).to.deep.equal({ apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: 'widget-operator' });
     });
@@ -94,6 +103,46 @@ describe('generate: RBAC from what the decorators declare', () => {
       expect(JSON.stringify(none)).to.not.contain('leases');
     });
 
+    it('grants what secure metrics serving needs, and a metrics-reader ClusterRole for scrapers (unless metricsAuth: false)', () => {
+      const objects = generateRBAC(widgetReconcilers, { name: 'widget-operator', serviceAccount, namespaces: ['shop'] });
+      expect(rulesOf(objects.find((o) => o.metadata?.name === 'widget-operator-metrics-auth' && o.kind === 'ClusterRole'))).to.deep.equal([
+        { apiGroups: ['authentication.k8s.io'], resources: ['tokenreviews'], verbs: ['create'] },
+        { apiGroups: ['authorization.k8s.io'], resources: ['subjectaccessreviews'], verbs: ['create'] },
+      ]);
+      const binding = objects.find((o) => o.metadata?.name === 'widget-operator-metrics-auth' && o.kind === 'ClusterRoleBinding') as { roleRef: unknown; subjects: unknown };
+      expect(binding.roleRef).to.deep.equal({ apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: 'widget-operator-metrics-auth' });
+      expect(binding.subjects).to.deep.equal([{ kind: 'ServiceAccount', name: 'widget-operator', namespace: 'operators' }]);
+      expect(rulesOf(objects.find((o) => o.metadata?.name === 'widget-operator-metrics-reader'))).to.deep.equal([{ nonResourceURLs: ['/metrics'], verbs: ['get'] }]);
+      expect(objects.some((o) => o.kind === 'ClusterRoleBinding' && o.metadata?.name === 'widget-operator-metrics-reader'), 'the reader is for scrapers to be bound to').to.equal(false);
+      const plain = generateRBAC(widgetReconcilers, { name: 'widget-operator', serviceAccount, namespaces: ['shop'], metricsAuth: false });
+      expect(summary(plain)).to.deep.equal(['ServiceAccount operators/widget-operator', 'Role shop/widget-operator', 'RoleBinding shop/widget-operator']);
+    });
+
+    it('grants only the verbs the runtime calls: no update or delete on children, no get where reads come from the cache', () => {
+      const rules = policyRules(requiredPermissions(widgetReconcilers));
+      const all = rules.flatMap((r) => r.resources!.flatMap((res) => r.verbs.map((v) => `${v} ${res}`)));
+      expect(all.filter((g) => /^(update|delete) (configmaps|services|widgets)$/.test(g))).to.deep.equal([]);
+      expect(all.filter((g) => /^get (configmaps|services|widgets\/status)$/.test(g))).to.deep.equal([]);
+      // The owned kinds' verbs are exactly what apply needs, plus the cache's.
+      expect([...RUNTIME_VERBS.apply, ...RUNTIME_VERBS.watch].sort()).to.deep.equal(APPLIED);
+    });
+
+    it('grants the parent patch only with a finalizer, get only with the default status writer', () => {
+      const registry = new Registry();
+      const d = decoratorsFor(registry);
+      @d.Resource({ group: 'rbac.generate.maestro.dev', version: 'v1', kind: 'Plain' })
+      class Plain { apiVersion?: string; kind?: string; metadata?: V1ObjectMeta; }
+      @d.Parent(Plain) @d.Reconciles(10)
+      class PlainStep implements Reconciler<Plain> { async reconcile(): Promise<Result> { return {}; } }
+      @d.Parent(Plain) @d.StatusConditions()
+      class PlainStatus { async handleStatusConditions(): Promise<void> {} }
+      const verbsOf = (components: unknown[]) => requiredPermissions(components as never, registry).map((p) => `${p.resource}: ${p.verbs.join(',')}`);
+      // No finalizer, no children: watched, status written, re-read after a conflict.
+      expect(verbsOf([PlainStep])).to.deep.equal(['events: create,patch', 'plains: get,list,watch', 'plains/status: patch']);
+      // A status handler of one's own: no re-read by the runtime (declare what it reads with @Uses).
+      expect(verbsOf([PlainStep, PlainStatus])).to.deep.equal(['events: create,patch', 'plains: list,watch', 'plains/status: patch']);
+    });
+
     it('derives the same RBAC from the operator\u2019s specs as from the component classes', () => {
       const spec = buildSpecs({ components: widgetReconcilers });
       const options: RBACOptions = { name: 'widget-operator', serviceAccount, namespaces: ['shop'], leaderElection: true };
@@ -110,18 +159,18 @@ describe('generate: RBAC from what the decorators declare', () => {
         '/secrets: get,list',
         'apps/deployments: get,patch',
         'apps/deployments/scale: get,patch',
-        'rbac.generate.maestro.dev/shops: get,list,patch,update,watch',
+        'rbac.generate.maestro.dev/shops: get,list,watch',
         'rbac.generate.maestro.dev/shops/finalizers: update',
-        'rbac.generate.maestro.dev/shops/status: get,patch,update',
+        'rbac.generate.maestro.dev/shops/status: patch',
       ]);
       expect(policyRules(requiredPermissions([ShopConfig, ShopScale]))).to.deep.equal([
         { apiGroups: [''], resources: ['configmaps'], verbs: ['delete', 'get', 'list', 'watch'] },
         { apiGroups: [''], resources: ['events'], verbs: ['create', 'patch'] },
         { apiGroups: [''], resources: ['secrets'], verbs: ['get', 'list'] },
         { apiGroups: ['apps'], resources: ['deployments', 'deployments/scale'], verbs: ['get', 'patch'] },
-        { apiGroups: ['rbac.generate.maestro.dev'], resources: ['shops'], verbs: ['get', 'list', 'patch', 'update', 'watch'] },
+        { apiGroups: ['rbac.generate.maestro.dev'], resources: ['shops'], verbs: ['get', 'list', 'watch'] },
         { apiGroups: ['rbac.generate.maestro.dev'], resources: ['shops/finalizers'], verbs: ['update'] },
-        { apiGroups: ['rbac.generate.maestro.dev'], resources: ['shops/status'], verbs: ['get', 'patch', 'update'] },
+        { apiGroups: ['rbac.generate.maestro.dev'], resources: ['shops/status'], verbs: ['patch'] },
       ]);
     });
 
@@ -143,9 +192,8 @@ describe('generate: RBAC from what the decorators declare', () => {
       expect(rulesOf(byKind(objects, 'ClusterRole')[0])).to.deep.equal([
         { apiGroups: [''], resources: ['namespaces'], verbs: ['get'] },
         { apiGroups: [''], resources: ['nodes'], verbs: ['*'] },
-        { apiGroups: ['rbac.generate.maestro.dev'], resources: ['regions'], verbs: ['get', 'list', 'patch', 'update', 'watch'] },
-        { apiGroups: ['rbac.generate.maestro.dev'], resources: ['regions/finalizers'], verbs: ['update'] },
-        { apiGroups: ['rbac.generate.maestro.dev'], resources: ['regions/status'], verbs: ['get', 'patch', 'update'] },
+        { apiGroups: ['rbac.generate.maestro.dev'], resources: ['regions'], verbs: ['get', 'list', 'watch'] },
+        { apiGroups: ['rbac.generate.maestro.dev'], resources: ['regions/status'], verbs: ['patch'] },
       ]);
       const shopRole = objects.find((o) => o.kind === 'Role' && o.metadata?.namespace === 'shop');
       expect(JSON.stringify(rulesOf(shopRole))).to.not.match(/nodes|namespaces|regions/);

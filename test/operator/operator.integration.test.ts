@@ -49,7 +49,7 @@ describe('createOperator() on a real API server', function () {
     }
     // One reconcile each: the echoes of the operator's own writes (finalizer, children, status) enqueue nothing.
     expect(names.map((n) => ledger.count(`${ns}/${n}`))).to.deep.equal(names.map(() => 1));
-    const metrics = await scrape(operator.url!);
+    const metrics = await scrape(operator.metricsUrl!);
     expect(metricValue(metrics, 'controller_runtime_reconcile_total', { controller: 'widget', result: 'success' })).to.equal(50);
     expect(metricValue(metrics, 'controller_runtime_reconcile_errors_total', { controller: 'widget' })).to.equal(0);
     expect(metricValue(metrics, 'workqueue_adds_total', { name: 'widget' })).to.be.at.least(50);
@@ -105,7 +105,7 @@ describe('createOperator() on a real API server', function () {
     expect(gaps[5]!, `gaps ${gaps.join(',')}`).to.be.greaterThan(gaps[4]!);
     expect(calls[7]! - calls[0]!).to.be.at.least(5 * (2 ** 7 - 1) * 0.8);
 
-    const metrics = await scrape(operator.url!);
+    const metrics = await scrape(operator.metricsUrl!);
     expect(metricValue(metrics, 'controller_runtime_reconcile_errors_total', { controller: 'widget' })).to.be.at.least(7);
     expect(metricValue(metrics, 'workqueue_retries_total', { name: 'widget' })).to.be.at.least(7);
     const events = await eventually(async () => {
@@ -135,7 +135,7 @@ describe('createOperator() on a real API server', function () {
     await widgets.create(widget(ns, 'later', { message: 'ok' }));
     await widgets.waitReady('later');
     expect(ledger.count(`${ns}/malformed`)).to.equal(0);
-    const metrics = await scrape(operator.url!);
+    const metrics = await scrape(operator.metricsUrl!);
     expect(metricValue(metrics, 'controller_runtime_terminal_reconcile_errors_total', { controller: 'widget' })).to.equal(2);
     expect(metricValue(metrics, 'workqueue_retries_total', { name: 'widget' })).to.equal(0);
   });
@@ -162,7 +162,7 @@ describe('createOperator() on a real API server', function () {
     expect(done.metadata?.generation).to.equal(2);
     expect(done.status?.conditions?.map((c) => c.type).sort()).to.deep.equal(['External', 'Ready']);
     expect((await core.readNamespacedConfigMap({ name: 'r', namespace: ns })).data).to.deep.equal({ message: 'second' });
-    const metrics = await scrape(operator.url!);
+    const metrics = await scrape(operator.metricsUrl!);
     expect(metricValue(metrics, 'rest_client_requests_total', { code: '409' })).to.be.at.least(1);
   });
 
@@ -201,13 +201,13 @@ describe('createOperator() on a real API server', function () {
 
     const second = await operatorIn(ns);
     // Its first pass: every parent reconciled once, successfully.
-    await eventually(async () => metricValue(await scrape(second.url!), 'controller_runtime_reconcile_total', { controller: 'widget', result: 'success' }) >= names.length,
+    await eventually(async () => metricValue(await scrape(second.metricsUrl!), 'controller_runtime_reconcile_total', { controller: 'widget', result: 'success' }) >= names.length,
       { message: 'first pass of the restarted operator' });
     expect(names.map((n) => ledger.count(`${ns}/${n}`) - before.get(n)!)).to.deep.equal(names.map(() => 1));
     await eventually(async () => (await core.readNamespacedConfigMap({ name: 'r0', namespace: ns })).data?.message === 'hi r0', { message: 'edited configmap restored' });
     await eventually(() => core.readNamespacedService({ name: 'r1', namespace: ns }), { message: 'deleted service recreated' });
 
-    const metrics = await scrape(second.url!);
+    const metrics = await scrape(second.metricsUrl!);
     const writes = Object.fromEntries(['POST', 'PUT', 'PATCH', 'DELETE'].map((method) => [method, metricValue(metrics, 'rest_client_requests_total', { method })]));
     // Two applies for what drifted; no status, finalizer or child write for the converged rest.
     expect(writes).to.deep.equal({ POST: 0, PUT: 0, PATCH: 2, DELETE: 0 });
@@ -220,7 +220,7 @@ describe('createOperator() on a real API server', function () {
     await widgets.create(widget(ns, 'q'));
     await widgets.waitReady('q');
     const reconciles = ledger.count(`${ns}/q`);
-    const adds = metricValue(await scrape(operator.url!), 'workqueue_adds_total', { name: 'widget' });
+    const adds = metricValue(await scrape(operator.metricsUrl!), 'workqueue_adds_total', { name: 'widget' });
 
     const custom = plane.kubeConfig.makeApiClient(CustomObjectsApi);
     await custom.patchNamespacedCustomObjectStatus({
@@ -231,7 +231,7 @@ describe('createOperator() on a real API server', function () {
     await widgets.create(widget(ns, 'barrier'));
     await widgets.waitReady('barrier');
     expect(ledger.count(`${ns}/q`)).to.equal(reconciles);
-    const after = metricValue(await scrape(operator.url!), 'workqueue_adds_total', { name: 'widget' });
+    const after = metricValue(await scrape(operator.metricsUrl!), 'workqueue_adds_total', { name: 'widget' });
     // Only the barrier's own events (create, finalizer add, child adds) were enqueued, none for q.
     expect(after - adds).to.be.greaterThan(0);
     expect(ledger.count(`${ns}/barrier`)).to.be.at.least(1);
@@ -249,9 +249,9 @@ describe('createOperator() on a real API server', function () {
     const follower = leader === first ? second : first;
     const leases = plane.kubeConfig.makeApiClient(CoordinationV1Api);
     expect((await leases.readNamespacedLease({ name: 'widget-operator', namespace: ns })).spec?.holderIdentity).to.equal(leader.identity);
-    const m = await scrape(leader.url!);
+    const m = await scrape(leader.metricsUrl!);
     expect(metricValue(m, 'leader_election_master_status', { name: 'widget-operator' })).to.equal(1);
-    expect(metricValue(await scrape(follower.url!), 'leader_election_master_status', { name: 'widget-operator' })).to.equal(0);
+    expect(metricValue(await scrape(follower.metricsUrl!), 'leader_election_master_status', { name: 'widget-operator' })).to.equal(0);
 
     await widgets.create(widget(ns, 'before'));
     await widgets.waitReady('before');
@@ -311,15 +311,20 @@ describe('createOperator() on a real API server', function () {
     await eventually(() => ledger.count(`${ns}/s`) >= before + 3, { timeoutMs: 10_000, message: 'three resyncs' });
   });
 
-  it('serves /healthz, /readyz and /metrics on one port', async () => {
+  it('serves /healthz and /readyz on the probe port, /metrics on its own port (plain HTTP with secure: false)', async () => {
     const ns = await plane.createNamespace('probes');
     const operator = await operatorIn(ns);
-    expect((await fetch(`${operator.url}/healthz`)).status).to.equal(200);
-    const ready = await fetch(`${operator.url}/readyz?verbose`);
+    const probes = operator.probesUrl!;
+    const metricsUrl = operator.metricsUrl!;
+    expect(new URL(probes).port).not.to.equal(new URL(metricsUrl).port);
+    expect((await fetch(`${probes}/healthz`)).status).to.equal(200);
+    const ready = await fetch(`${probes}/readyz?verbose`);
     expect(ready.status).to.equal(200);
     expect(await ready.text()).to.contain('[+]informer-sync ok');
-    const metrics = await (await fetch(`${operator.url}/metrics`)).text();
+    expect((await fetch(`${probes}/metrics`)).status, 'no metrics on the probe port').to.equal(404);
+    expect(metricsUrl).to.match(/^http:\/\//);
+    const metrics = await (await fetch(`${metricsUrl}/metrics`)).text();
     expect(metrics).to.contain('controller_runtime_reconcile_total{controller="widget",result="success"}');
-    expect((await fetch(`${operator.url}/nope`)).status).to.equal(404);
+    expect((await fetch(`${metricsUrl}/healthz`)).status, 'no probes on the metrics port').to.equal(404);
   });
 });

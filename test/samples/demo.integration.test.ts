@@ -46,7 +46,7 @@ describe('npm run demo', function () {
     expect(output).to.contain('hello: Available=True (2/2 replicas available)');
     expect(output).to.contain('hello: Available=True (3/3 replicas available)');
     expect(output).to.match(/the operator recreated Deployment hello/);
-    expect(output).to.contain('the namespace no longer lists hello');
+    expect(output).to.contain('the directory no longer lists hello');
     expect(output).to.contain('garbage-collected (owner references)');
     const table = output.slice(output.indexOf('SITE '));
     expect(table).to.match(/^docs\s+True\s+Reconciled\s+True\s+1\/1 replicas available$/m);

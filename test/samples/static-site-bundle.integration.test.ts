@@ -14,7 +14,7 @@ import { sharedControlPlane } from '../support/control-plane.js';
 import { kubectl } from '../support/generate-kubectl.js';
 
 const sampleFile = (name: string) => fileURLToPath(new URL(`../../../samples/static-site/${name}`, import.meta.url));
-const BUNDLE = ['crd.yaml', 'rbac.yaml', 'metrics-rbac.yaml', 'operator.yaml'];
+const BUNDLE = ['crd.yaml', 'rbac.yaml', 'operator.yaml'];
 const NAMESPACE = 'static-site-system';
 const LABELS = { 'app.kubernetes.io/name': 'static-site-operator' };
 
@@ -119,12 +119,12 @@ describe('samples/static-site: the deploy bundle under Pod Security "restricted"
     expect(policy.spec?.ingress?.every((rule) => (rule.ports ?? []).length > 0), 'no rule without ports (which would admit every port)').to.equal(true);
   });
 
-  it('grants the metrics RBAC that lib/server defines', async () => {
-    const docs = await documents('metrics-rbac.yaml');
+  it('grants, in the generated rbac.yaml, the metrics RBAC that lib/server defines', async () => {
+    const docs = await documents('rbac.yaml');
     const plain = (o: unknown) => JSON.parse(JSON.stringify(o)) as unknown;
     expect(plain(find<V1ClusterRole>(docs, 'ClusterRole', 'static-site-operator-metrics-auth'))).to.deep.equal(plain(metricsAuthClusterRole('static-site-operator', LABELS)));
     expect(plain(find<V1ClusterRole>(docs, 'ClusterRole', 'static-site-operator-metrics-reader'))).to.deep.equal(plain(metricsReaderClusterRole('static-site-operator', LABELS)));
-    const binding = find<V1ClusterRoleBinding>(docs, 'ClusterRoleBinding');
+    const binding = find<V1ClusterRoleBinding>(docs, 'ClusterRoleBinding', 'static-site-operator-metrics-auth');
     expect(binding.roleRef.name).to.equal('static-site-operator-metrics-auth');
     expect(binding.subjects?.map((s) => [s.kind, s.namespace, s.name])).to.deep.equal([['ServiceAccount', NAMESPACE, deployment.spec!.template.spec!.serviceAccountName]]);
   });

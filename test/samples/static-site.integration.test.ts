@@ -7,7 +7,7 @@ import { AppsV1Api, CoreV1Api, KubernetesObjectApi } from '@kubernetes/client-no
 import { crdYAML, rbacYAML } from '../../lib/generate/index.js';
 import type { ControlPlane } from '../../lib/testing/index.js';
 import { StaticSite } from '../../samples/static-site/site.js';
-import { registrationKey, staticSiteComponents } from '../../samples/static-site/reconcilers.js';
+import { SITE_DIRECTORY, staticSiteComponents } from '../../samples/static-site/reconcilers.js';
 import { sharedControlPlane } from '../support/control-plane.js';
 import { kubectl } from '../support/generate-kubectl.js';
 import { startOperator, stopOperators } from '../support/operators.js';
@@ -33,7 +33,7 @@ describe('samples/static-site', function () {
   });
 
   it('has a deploy bundle the API server accepts with strict validation', async () => {
-    for (const file of ['crd.yaml', 'operator.yaml', 'rbac.yaml', 'metrics-rbac.yaml']) {
+    for (const file of ['crd.yaml', 'operator.yaml', 'rbac.yaml']) {
       const result = await kubectl(plane, ['apply', '--server-side', '--validate=strict', '--field-manager=maestro-test', '-f', deployFile(file)]);
       expect(result.code, `${file}: ${result.stderr}`).to.equal(0);
     }
@@ -66,7 +66,9 @@ describe('samples/static-site', function () {
     expect(deployment.spec?.replicas).to.equal(2);
     expect(deployment.metadata?.ownerReferences?.[0]).to.include({ kind: 'StaticSite', name: 'web', controller: true });
     await core.readNamespacedService({ name: 'web', namespace });
-    expect((await core.readNamespace({ name: namespace })).metadata?.annotations?.[registrationKey('web')]).to.equal(`http://web.${namespace}.svc`);
+    const directory = await core.readNamespacedConfigMap({ name: SITE_DIRECTORY, namespace });
+    expect(directory.data).to.deep.equal({ web: `http://web.${namespace}.svc` });
+    expect(directory.metadata?.ownerReferences, 'the directory is shared: no site owns it').to.equal(undefined);
     const invalid = await eventually(async () => ((await readyOf('unpinned'))?.reason === 'InvalidSpec' ? readyOf('unpinned') : undefined), { message: 'unpinned InvalidSpec' });
     expect(invalid?.message).to.equal('spec.image (isPinnedImage): image must pin a tag other than latest, or a digest');
     // The image allow-list: a foreign image is refused before any reconciler creates a workload.
@@ -75,12 +77,15 @@ describe('samples/static-site', function () {
     expect(statusOf(await rejectionOf(plane.kubeConfig.makeApiClient(AppsV1Api).readNamespacedDeployment({ name: 'foreign', namespace })))).to.equal(404);
 
     await admin.delete(site('web', ''));
-    await eventually(async () => !(await core.readNamespace({ name: namespace })).metadata?.annotations?.[registrationKey('web')], { message: 'registration removed by the finalizer' });
+    await eventually(async () => (await core.readNamespacedConfigMap({ name: SITE_DIRECTORY, namespace })).data?.['web'] === undefined, { message: 'registration removed by the finalizer' });
     await eventually(async () => statusOf(await rejectionOf(admin.read(site('web', '')))) === 404, { message: 'site gone' });
 
     const asOperator = kubeConfig.makeApiClient(CoreV1Api);
     expect(statusOf(await rejectionOf(asOperator.listNamespacedSecret({ namespace })))).to.equal(403);
     expect(statusOf(await rejectionOf(asOperator.createNamespacedPod({ namespace, body: { metadata: { name: 'p' }, spec: { containers: [{ name: 'c', image: 'x' }] } } })))).to.equal(403);
     expect(statusOf(await rejectionOf(asOperator.deleteNamespace({ name: namespace })))).to.equal(403);
+    // No rights on Namespace objects at all: their Pod Security labels are out of its reach.
+    expect(statusOf(await rejectionOf(asOperator.patchNamespace({ name: namespace, body: [{ op: 'add', path: '/metadata/labels/pod-security.kubernetes.io~1enforce', value: 'privileged' }] })))).to.equal(403);
+    expect(statusOf(await rejectionOf(asOperator.readNamespace({ name: namespace })))).to.equal(403);
   });
 });

@@ -11,9 +11,12 @@ const running = new Set<Operator>();
 /** A test logger: silent unless MAESTRO_TEST_LOG is set. */
 export const testLogger = () => pino({ level: process.env['MAESTRO_TEST_LOG'] ? 'debug' : 'silent' });
 
-/** Starts an operator for a test (no signal handlers, HTTP server on a free loopback port). */
+/** Metrics over plain HTTP (scraped without a token) and probes, on free loopback ports. */
+export const testServer = { secure: false, metricsPort: 0, probePort: 0, host: '127.0.0.1' } as const;
+
+/** Starts an operator for a test (no signal handlers; {@link testServer} unless `options.server` says otherwise). */
 export async function startOperator(kubeConfig: KubeConfig, options: OperatorOptions): Promise<Operator> {
-  const operator = createOperator({ kubeConfig, server: { port: 0, host: '127.0.0.1' }, logger: testLogger(), gracefulShutdownMs: 10_000, ...options });
+  const operator = createOperator({ kubeConfig, server: testServer, logger: testLogger(), gracefulShutdownMs: 10_000, ...options });
   running.add(operator);
   await operator.start({ handleSignals: false });
   return operator;

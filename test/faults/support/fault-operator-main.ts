@@ -7,8 +7,8 @@
 //   FAULT_LEASE           JSON { leaseDurationMs, renewDeadlineMs, retryPeriodMs }: leader election on
 //   FAULT_IDENTITY        the leader-election identity
 //   FAULT_GRACE_MS        gracefulShutdownMs
-//   FAULT_SERVER=0        no HTTP server (default: /metrics, /healthz, /readyz on a free
-//                         loopback port, as users run it: the default server is on)
+//   FAULT_SERVER=0        no servers (default: /metrics over plain HTTP and /healthz, /readyz on
+//                         free loopback ports, as users run it: the servers are on by default)
 //   FAULT_THROWING_COLLECTOR=1  register a Prometheus collector that throws
 // It writes `fx` lines (see task-operator.ts): `ready` once started, `leader` on every
 // change of leadership (sampled every 5 ms), and each reconcile's `start` line says whether
@@ -31,7 +31,7 @@ const operator = createOperator({
   maxConcurrentReconciles: Number(env['FAULT_CONCURRENCY'] ?? 1),
   ...(lease ? { leaderElection: { ...lease, namespace: env['FAULT_LEASE_NAMESPACE'] ?? namespaces?.[0], ...(identity ? { identity } : {}) } } : {}),
   ...(env['FAULT_GRACE_MS'] ? { gracefulShutdownMs: Number(env['FAULT_GRACE_MS']) } : {}),
-  server: env['FAULT_SERVER'] === '0' ? false : { port: 0, host: '127.0.0.1' },
+  server: env['FAULT_SERVER'] === '0' ? false : { secure: false, metricsPort: 0, probePort: 0, host: '127.0.0.1' },
 });
 
 if (env['FAULT_THROWING_COLLECTOR'] === '1') {
@@ -56,4 +56,4 @@ const sampler = setInterval(() => {
 sampler.unref();
 
 await operator.start();
-emit({ fx: 'ready', at: now(), url: operator.url, identity: identity ?? null });
+emit({ fx: 'ready', at: now(), url: operator.metricsUrl, probesUrl: operator.probesUrl, identity: identity ?? null });
