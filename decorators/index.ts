@@ -15,8 +15,10 @@ import type { OpenAPISchema } from '../lib/declare/openapi.js';
 import { Registry, type ComponentClass, type OwnsOptions, type UsesOptions } from '../lib/declare/registry.js';
 import { MaestroError } from '../lib/errors/index.js';
 import type { ResourceClass, ResourceDeclaration } from '../lib/resources/index.js';
+import { webhookDecoratorsFor, type WebhookDecorators } from './webhooks.js';
 
 export type { OwnsOptions, UsesOptions } from '../lib/declare/registry.js';
+export * from './webhooks.js';
 
 /** A decorator was used with invalid arguments. */
 export class DecoratorError extends MaestroError {
@@ -28,7 +30,7 @@ export class DecoratorError extends MaestroError {
 const DEFAULT_OWNED_VERBS = Object.freeze(['create', 'patch']);
 
 /** The decorators, writing into one registry (functions, so they can be destructured). */
-export interface Decorators {
+export interface Decorators extends WebhookDecorators {
   Resource: (declaration: ResourceDeclaration) => ClassDecorator;
   Parent: (type: ResourceClass) => ClassDecorator;
   Reconciles: (order: number) => ClassDecorator;
@@ -58,6 +60,7 @@ const asClass = (target: unknown): ComponentClass => target as ComponentClass;
 export function decoratorsFor(registry?: Registry): Decorators {
   const target = (): Registry => registry ?? Registry.default;
   return {
+    ...webhookDecoratorsFor(registry),
     Resource: (declaration) => (type) => {
       target().resources.define(asClass(type) as ResourceClass, declaration);
     },

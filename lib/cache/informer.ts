@@ -327,7 +327,15 @@ export class Informer<T extends KubernetesObject = KubernetesObject> {
     raw.kind = this.resource.kind;
     const managedFields = raw.metadata?.managedFields;
     if (managedFields) delete raw.metadata!.managedFields;
-    const obj = fromWire<T>(raw);
+    let obj: T;
+    try {
+      obj = fromWire<T>(raw);
+    } catch (err) {
+      // One object the model conversion chokes on must not stall the watch (it would be
+      // delivered again after every reconnect) nor the list: cache it as received.
+      this.#log.warn({ err: describeError(err), name: raw.metadata?.name, namespace: raw.metadata?.namespace }, 'object kept in wire form: model conversion failed');
+      return raw as T;
+    }
     const applied = this.#options.fieldManager ? appliedFieldsOf(managedFields, this.#options.fieldManager) : undefined;
     if (applied) this.#applied.set(obj, { apiVersion: applied.apiVersion, fieldsV1: JSON.stringify(applied.fieldsV1) });
     return obj;

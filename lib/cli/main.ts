@@ -14,6 +14,7 @@ Usage:
   maestro-operator init <dir> [options]        scaffold a new operator project from the static-site sample
   maestro-operator generate crd <module...>    write CRD YAML for the @Resource classes of compiled modules
   maestro-operator generate rbac <module...>   write least-privilege RBAC YAML for the decorated components
+  maestro-operator generate webhooks <module...>  write admission webhook configurations, their Service and RBAC
   maestro-operator envtest [--print]           find or build kube-apiserver, etcd, ... and print their folder (KUBEBUILDER_ASSETS)
 
 Run 'maestro-operator <command> --help' for a command's options.

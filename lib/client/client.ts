@@ -94,7 +94,9 @@ export abstract class Client {
   abstract delete(obj: KubernetesObject, options?: DeleteOptions): Promise<void>;
   /**
    * Server-side apply: declares the fields this operator owns. Within a reconcile the
-   * parent becomes the object's controller owner (see {@link ApplyOptions.owned}).
+   * parent becomes the object's controller owner (see {@link ApplyOptions.owned}); when
+   * another object already controls it (as cached, or read), the apply fails with
+   * `AlreadyOwnedError` (reason `AlreadyOwned`) and sends no write.
    */
   abstract apply<T extends KubernetesObject>(obj: T, options?: ApplyOptions): Promise<T>;
   /** Writes through the status subresource. */

@@ -9,7 +9,8 @@ import {
   type ApplyOptions, type ControllerClient, type DeleteOptions, type JsonPatchOperation, type ListOptions, type ObjectKey,
   type PatchOptions, type WriteOptions,
 } from './client.js';
-import { ApiError } from './errors.js';
+import { deepCopy } from '../limits/copy.js';
+import { ApiError, isNotFound } from './errors.js';
 import { collectionPath, objectPath, type ApiTransport, type Method, type SendOptions } from './transport.js';
 import { applyWouldBeNoOp } from './managed-fields.js';
 import { fromWire, toWire } from './wire.js';
@@ -19,9 +20,32 @@ export class InvalidObjectError extends MaestroError {
   readonly code = 'InvalidObject';
 }
 
-/** `apply` would make the parent the controller of an object another controller owns. */
+/** Who controls an object (its controller owner reference). */
+export interface ControllerOwner {
+  kind: string;
+  name: string;
+  uid: string;
+}
+
+/**
+ * `apply` would make the parent the controller of an object another controller owns. No
+ * write was sent. Its `reason` (`AlreadyOwned`) becomes the parent's `Ready=False`
+ * condition, whose message names the other owner.
+ *
+ * @example
+ * ```ts
+ * try { await client.apply(configMap); } catch (err) {
+ *   if (err instanceof AlreadyOwnedError) log.warn({ owner: err.owner?.name }, 'someone else owns it');
+ * }
+ * ```
+ */
 export class AlreadyOwnedError extends MaestroError {
   readonly code = 'AlreadyOwned';
+  /** The condition reason. */
+  readonly reason = 'AlreadyOwned';
+  constructor(message: string, /** The object's current controller, when known. */ readonly owner?: ControllerOwner) {
+    super(message);
+  }
 }
 
 const PATCH_CONTENT_TYPES: Record<NonNullable<PatchOptions['type']>, string> = {
@@ -63,7 +87,8 @@ class AppliedState {
   }
 }
 
-const copy = <T>(obj: T): T => structuredClone(obj);
+// Iterative: a cached object of any depth can be copied (structuredClone recurses).
+const copy = <T>(obj: T): T => deepCopy(obj);
 
 /**
  * The runtime's {@link Client}: reads of cached kinds come from the informer cache (as
@@ -234,22 +259,25 @@ export class KubeClient extends Client implements ControllerClient {
     const { resource, namespace, name } = typed;
     this.#named('apply', resource, name);
     const object = { ...typed.body, metadata: { ...typed.body.metadata, name, ...(namespace ? { namespace } : {}) } } as T;
-    if (options.owned !== false && this.#parent) this.#setControllerReference(object, resource);
+    const owned = options.owned !== false && this.#parent !== undefined && this.#setControllerReference(object, resource);
     const body = toWire(object);
     const force = options.force ?? true;
     const fieldManager = options.fieldManager ?? this.#fieldManager;
     const key = `${resource.apiVersion}/${resource.kind}/${namespace ?? ''}/${name}`;
     const digest = createHash('sha1').update(`${fieldManager}\n${force}\n${JSON.stringify(body)}`).digest('base64');
-    const cacheCovers = !options.dryRun && this.#cache?.covers(resource, namespace);
+    const cacheCovers = !options.dryRun && this.#cache?.covers(resource, namespace) === true;
+    // Ownership is decided on the object as it is (cached, else read), never on the body we
+    // built: a forced apply would otherwise take the object from its controller silently.
+    const live = cacheCovers ? this.#cache.get<T>(resource, name, namespace) : owned ? await this.#readIfExists<T>(resource, namespace, name) : undefined;
+    if (owned) this.#checkController(live, resource, name);
     if (cacheCovers) {
-      const live = this.#cache!.get<T>(resource, name, namespace);
       if (live) {
         const applied = this.#applied.entries.get(key);
         const resourceVersion = live.metadata?.resourceVersion;
         if (applied && applied.digest === digest && applied.resourceVersion === resourceVersion) return copy(live);
         // Not applied by this process (e.g. after a restart), or changed since: the
         // server's record of what this manager owns tells whether the apply would change anything.
-        if (resourceVersion && applyWouldBeNoOp(body, toWire(live), this.#cache!.appliedFields?.(resource, live, fieldManager))) {
+        if (resourceVersion && applyWouldBeNoOp(body, toWire(live), this.#cache.appliedFields?.(resource, live, fieldManager))) {
           this.#applied.remember(key, { digest, resourceVersion });
           return copy(live);
         }
@@ -271,13 +299,34 @@ export class KubeClient extends Client implements ControllerClient {
     }
   }
 
-  #setControllerReference(body: KubernetesObject, resource: ResourceInfo): void {
+  /** The object from the API server, or `undefined` when there is none. */
+  async #readIfExists<T extends KubernetesObject>(resource: ResourceInfo, namespace: string | undefined, name: string): Promise<T | undefined> {
+    try {
+      return await this.#send<T>('GET', objectPath(resource, namespace, name));
+    } catch (err) {
+      if (isNotFound(err)) return undefined;
+      throw err;
+    }
+  }
+
+  /** @throws {@link AlreadyOwnedError} when `live` is controlled by another object than this client's parent. */
+  #checkController(live: KubernetesObject | undefined, resource: ResourceInfo, name: string): void {
+    const other = live?.metadata?.ownerReferences?.find((r) => r.controller && r.uid !== this.#parent?.metadata?.uid);
+    if (!other) return;
+    throw new AlreadyOwnedError(
+      `${resource.kind} ${name} is already controlled by ${other.kind} ${other.name} (uid ${other.uid}); not applied`,
+      { kind: other.kind, name: other.name, uid: other.uid },
+    );
+  }
+
+  /** Makes the parent the controller owner in `body`; returns whether it did (not across namespaces or scopes). */
+  #setControllerReference(body: KubernetesObject, resource: ResourceInfo): boolean {
     const parent = this.#parent!;
     const parentResource = this.#resources.of(parent);
     const parentNamespace = parent.metadata?.namespace;
     // Kubernetes forbids cluster-scoped objects owned by namespaced ones, and cross-namespace owners.
-    if (parentResource.namespaced && (!resource.namespaced || body.metadata?.namespace !== parentNamespace)) return;
-    if (!parent.metadata?.uid || !parent.metadata.name) return;
+    if (parentResource.namespaced && (!resource.namespaced || body.metadata?.namespace !== parentNamespace)) return false;
+    if (!parent.metadata?.uid || !parent.metadata.name) return false;
     const reference: V1OwnerReference = {
       apiVersion: parentResource.apiVersion,
       kind: parentResource.kind,
@@ -289,9 +338,11 @@ export class KubeClient extends Client implements ControllerClient {
     const existing = body.metadata?.ownerReferences ?? [];
     const otherController = existing.find((r) => r.controller && r.uid !== reference.uid);
     if (otherController) {
-      throw new AlreadyOwnedError(`${resource.kind} ${body.metadata?.name} is already controlled by ${otherController.kind} ${otherController.name}`);
+      throw new AlreadyOwnedError(`${resource.kind} ${body.metadata?.name} is already controlled by ${otherController.kind} ${otherController.name}`,
+        { kind: otherController.kind, name: otherController.name, uid: otherController.uid });
     }
     body.metadata = { ...body.metadata, ownerReferences: [...existing.filter((r) => r.uid !== reference.uid), reference] };
+    return true;
   }
 
   status(): StatusClient {

@@ -9,6 +9,7 @@ import type { Result } from '../api/index.js';
 import { reasonOf } from '../api/names.js';
 import type { Context } from '../context/index.js';
 import { describeError } from '../errors/index.js';
+import { truncateConditionMessage } from '../limits/truncate.js';
 import type { Logger } from '../log/index.js';
 import type { State } from '../state/index.js';
 import { InvalidResultError, ReconcilerError } from './errors.js';
@@ -70,7 +71,7 @@ export function recordFailure(state: State, errorConditionType: string | null, s
     type: errorConditionType,
     status: 'False',
     reason: ownReason ?? 'ReconcileError',
-    message: (ownReason ? describeError(cause) : `${step}: ${describeError(cause)}`).slice(0, 32768),
+    message: truncateConditionMessage(ownReason ? describeError(cause) : `${step}: ${describeError(cause)}`),
   });
 }
 

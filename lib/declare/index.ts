@@ -18,6 +18,11 @@ export type {
   StepSpec, ValidationSpec, WatchSpec,
 } from './specs.js';
 export type { JSONValue, OpenAPISchema, ValidationRule } from './openapi.js';
+export { APIDeclarations, CONVERSION_PATH, collectWebhookSpecs, compareVersionPriority, formatFieldPath } from './webhooks.js';
+export type {
+  AnyConversion, Conversion, ConversionDeclaration, Converted, ConvertsOptions, DefaultFunction, DefaultSpec, DefaultValue,
+  DeprecatedFieldSpec, FieldPath, ResourceData, VersionSpec, WebhookSpec,
+} from './webhooks.js';
 
 /**
  * The resource of a class or object, as `registry` (default: `Registry.default`) knows it:

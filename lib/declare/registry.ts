@@ -7,6 +7,7 @@
 import type { StaticBindable } from '../binder/index.js';
 import { builtInResources, ResourceTable, type ResourceClass } from '../resources/index.js';
 import type { OpenAPISchema } from './openapi.js';
+import { APIDeclarations } from './webhooks.js';
 
 /**
  * A class, as decorators see it: any constructor parameters (they are injected).
@@ -89,6 +90,8 @@ let current: Registry | undefined;
 export class Registry {
   /** The resources declared here, over the built-in kinds. */
   readonly resources = new ResourceTable(builtInResources);
+  /** Defaults, deprecated fields and conversions (`@Default`, `@Deprecated`, `@Converts`). */
+  readonly api = new APIDeclarations();
   readonly #components = new Map<ComponentClass, ComponentDeclaration>();
   readonly #scoped = new Set<ComponentClass>();
   readonly #bound = new Map<ComponentClass, Map<number, StaticBindable<unknown>>>();

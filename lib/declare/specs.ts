@@ -11,6 +11,7 @@ import { MaestroError, describeError } from '../errors/index.js';
 import type { ResourceClass, ResourceInfo, ResourceLookup } from '../resources/index.js';
 import { hasValidation, specOnlyValidation } from '../validation/index.js';
 import { Registry, type ComponentClass, type ComponentDeclaration } from './registry.js';
+import { collectWebhookSpecs, type WebhookSpec } from './webhooks.js';
 
 /**
  * The operator's classes do not fit together; `problems` lists every issue found (thrown by
@@ -121,6 +122,8 @@ export interface OperatorSpec {
   readonly parents: readonly ParentSpec[];
   /** Resolves the classes and objects the operator handles (built-in kinds and the registry's). */
   readonly resources: ResourceLookup;
+  /** The API of each custom parent kind: its versions, conversions and admission webhooks. */
+  readonly webhooks: readonly WebhookSpec[];
 }
 
 /** Options of {@link buildSpecs}. */
@@ -248,7 +251,9 @@ export function collectSpecs(options: BuildSpecsOptions = {}): { spec: OperatorS
       components,
     }));
   }
-  return { spec: Object.freeze({ parents: Object.freeze(parents), resources: table }), problems };
+  const api = collectWebhookSpecs(registry, parents.map((p) => p.resource));
+  problems.push(...api.problems);
+  return { spec: Object.freeze({ parents: Object.freeze(parents), resources: table, webhooks: freeze(api.webhooks) }), problems };
 }
 
 /**

@@ -9,6 +9,7 @@ import type { V1CustomResourceColumnDefinition, V1CustomResourceDefinition } fro
 import { CONDITION_REASON_PATTERN, CONDITION_TYPE_PATTERN } from '../api/names.js';
 import { modelFromWire, modelToWire } from '../client/wire.js';
 import { Registry } from '../declare/registry.js';
+import { CONVERSION_PATH, collectWebhookSpecs, type WebhookSpec } from '../declare/webhooks.js';
 import type { ResourceClass, ResourceInfo } from '../resources/index.js';
 import { CRDGenerationError } from './errors.js';
 import { describedProperties, propertySchemaOf, type OpenAPISchema } from './schema.js';
@@ -39,6 +40,31 @@ export interface CRDOptions {
   description?: string;
   /** Where the class's `@Resource` and `@Schema` declarations are (default: `Registry.default`). */
   registry?: Registry;
+  /**
+   * Where the API server calls the conversion webhook of a kind with several versions
+   * (default: the Service `webhook-service` in namespace `system` on port 443, kubebuilder's
+   * names, to be set for your deployment). The operator injects the CA bundle at start
+   * (`createOperator({ webhooks: {} })`), or cert-manager does.
+   */
+  webhook?: WebhookClient;
+}
+
+/**
+ * How the API server reaches the operator's webhooks: a Service in the cluster (the
+ * operator's `-webhook` Service), or a URL (a process outside the cluster, e.g. tests).
+ */
+export type WebhookClient =
+  | { service: { name: string; namespace: string; port?: number }; caBundle?: string }
+  | { url: string; caBundle?: string };
+
+/** The default {@link WebhookClient}: kubebuilder's names. */
+export const DEFAULT_WEBHOOK_CLIENT: WebhookClient = Object.freeze({ service: Object.freeze({ name: 'webhook-service', namespace: 'system', port: 443 }) });
+
+/** A webhook `clientConfig` (wire form) for `path` on `client`. */
+export function webhookClientConfig(client: WebhookClient, path: string): Record<string, unknown> {
+  const caBundle = client.caBundle === undefined ? {} : { caBundle: Buffer.from(client.caBundle).toString('base64') };
+  if ('url' in client) return { url: `${client.url.replace(/\/+$/, '')}${path}`, ...caBundle };
+  return { service: { name: client.service.name, namespace: client.service.namespace, path, port: client.service.port ?? 443 }, ...caBundle };
 }
 
 /** The standard schema of `metav1.Condition`, as the runtime writes conditions. */
@@ -94,6 +120,15 @@ function statusSchema(type: ResourceClass, registry: Registry): OpenAPISchema {
     return { ...declared, properties: { ...declared.properties, ...runtimeStatusProperties() } };
   }
   return { type: 'object', properties: runtimeStatusProperties(), 'x-kubernetes-preserve-unknown-fields': true };
+}
+
+/** The versions of `resource`'s kind (every `@Resource` class of it in the registry), or `undefined` for one version. */
+function webhookSpecOf(type: ResourceClass, resource: ResourceInfo, registry: Registry): WebhookSpec | undefined {
+  const family = registry.resources.declared().filter((d) => d.resource.group === resource.group && d.resource.kind === resource.kind);
+  if (family.length < 2) return undefined;
+  const { webhooks, problems } = collectWebhookSpecs(registry, [resource]);
+  if (problems.length > 0) throw new CRDGenerationError(`${type.name}: the versions of ${resource.kind}.${resource.group} do not fit together: ${problems.join('; ')}`);
+  return webhooks[0];
 }
 
 function customResourceOf(type: ResourceClass, registry: Registry): ResourceInfo {
@@ -153,7 +188,7 @@ export function resourceSchema(type: ResourceClass, description?: string, regist
 const READY = '.status.conditions[?(@.type=="Ready")]';
 
 /**
- * The CRD of a `@Resource` class (one version, served and stored):
+ * The CRD of a `@Resource` class (every version of its kind: see below):
  *
  * - `openAPIV3Schema` from {@link resourceSchema}: derived from the class's decorated
  *   properties, structural, so unknown fields are pruned;
@@ -162,7 +197,10 @@ const READY = '.status.conditions[?(@.type=="Ready")]';
  *   and `x-kubernetes-preserve-unknown-fields` for anything else;
  * - the status subresource, and printer columns Ready, Reason (of the Ready condition),
  *   `options.printerColumns`, and Age;
- * - names from `@Resource` (plural, short names, scope), singular, `<Kind>List`.
+ * - names from `@Resource` (plural, short names, scope), singular, `<Kind>List`;
+ * - when several `@Resource` classes declare versions of the kind (`@Converts` on all but
+ *   the hub): every version with its own schema, the hub stored, deprecated versions
+ *   marked, and `conversion: Webhook` calling `options.webhook` at `/convert`.
  *
  * The result is a client-node model, as `loadYaml` or a read from the API server would
  * give it: model names (`x_kubernetes_preserve_unknown_fields`, `_enum`) where the model
@@ -186,6 +224,27 @@ export function generateCRD(type: ResourceClass, options: CRDOptions = {}): V1Cu
     ...(options.printerColumns ?? []),
     { name: 'Age', type: 'date', jsonPath: '.metadata.creationTimestamp' },
   ];
+  const api = webhookSpecOf(type, resource, registry);
+  const version = (name: string, versionType: ResourceClass, storage: boolean, served: boolean, deprecationWarning?: string) => ({
+    name,
+    served,
+    storage,
+    ...(deprecationWarning === undefined ? {} : { deprecated: true, deprecationWarning }),
+    schema: { openAPIV3Schema: resourceSchema(versionType, options.description, registry) },
+    subresources: { status: {} },
+    additionalPrinterColumns: printerColumns satisfies V1CustomResourceColumnDefinition[],
+  });
+  const versions = api && api.versions.length > 1
+    ? api.versions.map((v) => version(v.name, v.type, v.hub, v.served, v.deprecationWarning))
+    : [version(resource.version, type, true, true)];
+  const conversion = api && api.versions.length > 1
+    ? {
+      conversion: {
+        strategy: 'Webhook',
+        webhook: { conversionReviewVersions: ['v1'], clientConfig: webhookClientConfig(options.webhook ?? DEFAULT_WEBHOOK_CLIENT, CONVERSION_PATH) },
+      },
+    }
+    : {};
   const wire = {
     apiVersion: 'apiextensions.k8s.io/v1',
     kind: 'CustomResourceDefinition',
@@ -201,14 +260,8 @@ export function generateCRD(type: ResourceClass, options: CRDOptions = {}): V1Cu
         ...(resource.shortNames.length > 0 ? { shortNames: [...resource.shortNames] } : {}),
         ...(options.categories?.length ? { categories: [...options.categories] } : {}),
       },
-      versions: [{
-        name: resource.version,
-        served: true,
-        storage: true,
-        schema: { openAPIV3Schema: resourceSchema(type, options.description, registry) },
-        subresources: { status: {} },
-        additionalPrinterColumns: printerColumns satisfies V1CustomResourceColumnDefinition[],
-      }],
+      versions,
+      ...conversion,
     },
   };
   // From the wire form to client-node's model, exactly as client-node reads a CRD.
@@ -224,8 +277,8 @@ export function crdWireForm(crd: V1CustomResourceDefinition): Record<string, unk
  * Multi-document YAML of CRDs (for `kubectl apply -f`), with wire names. Pass classes, or
  * CRDs from {@link generateCRD} when they need options.
  *
- * @throws {@link CRDGenerationError} when two entries define the same CRD (multi-version
- *   CRDs are not generated).
+ * @throws {@link CRDGenerationError} when two entries define the same CRD differently
+ *   (two versions of one kind give the same CRD, written once).
  * @example
  * ```ts
  * writeFileSync('config/crds.yaml', crdYAML([StaticSite, generateCRD(Gallery, { categories: ['all'] })]));
@@ -233,11 +286,14 @@ export function crdWireForm(crd: V1CustomResourceDefinition): Record<string, unk
  */
 export function crdYAML(types: ReadonlyArray<ResourceClass | V1CustomResourceDefinition>): string {
   const crds = types.map((t) => (typeof t === 'function' ? generateCRD(t) : t));
-  const seen = new Set<string>();
+  const seen = new Map<string, string>();
   for (const crd of crds) {
     const name = crd.metadata?.name ?? '';
-    if (seen.has(name)) throw new CRDGenerationError(`CRD ${name} is defined twice; multi-version CRDs are not generated: pass one class per kind`);
-    seen.add(name);
+    const wire = JSON.stringify(crdWireForm(crd));
+    const before = seen.get(name);
+    if (before !== undefined && before !== wire) throw new CRDGenerationError(`CRD ${name} is defined twice, differently: pass one class per kind (any version: the CRD has them all)`);
+    seen.set(name, wire);
   }
-  return toYAML(crds);
+  // Two versions of one kind give the same CRD: once.
+  return toYAML(crds.filter((crd, i) => crds.findIndex((c) => c.metadata?.name === crd.metadata?.name) === i));
 }

@@ -16,8 +16,10 @@
  *
  * @module
  */
-export { CONDITION_SCHEMA, crdWireForm, crdYAML, generateCRD, resourceSchema } from './crd.js';
-export type { CRDOptions, PrinterColumn } from './crd.js';
+export { CONDITION_SCHEMA, DEFAULT_WEBHOOK_CLIENT, crdWireForm, crdYAML, generateCRD, resourceSchema, webhookClientConfig } from './crd.js';
+export type { CRDOptions, PrinterColumn, WebhookClient } from './crd.js';
+export { generateWebhookConfigurations, generateWebhookService, webhookSpecsOf, webhookYAML } from './webhooks.js';
+export type { WebhookConfiguration, WebhookConfigurationOptions, WebhookServiceOptions } from './webhooks.js';
 export { classSchema, describedProperties } from './schema.js';
 export type { JSONValue, OpenAPISchema, ValidationRule } from './schema.js';
 export { RUNTIME_VERBS, generateRBAC, policyRules, rbacYAML, requiredPermissions } from './rbac.js';

@@ -46,7 +46,7 @@ import {
   type Kind, type Metadata, type Site,
 } from './constraints.js';
 import { SchemaGenerationError } from './errors.js';
-import { typeHintOf } from './type-hints.js';
+import { typeHintOf } from '../declare/type-hints.js';
 
 export type { JSONValue, OpenAPISchema, ValidationRule } from '../declare/openapi.js';
 

@@ -1,12 +1,12 @@
 import type { KubeConfig, V1Lease } from '@kubernetes/client-node';
 import { ApiTransport } from '../client/transport.js';
-import { isAlreadyExists, isConflict, isNotFound } from '../client/errors.js';
+import { isAlreadyExists, isConflict, isForbidden, isNotFound } from '../client/errors.js';
 import { describeError } from '../errors/index.js';
 import { noopLogger, type Logger } from '../log/index.js';
 import type { LeaderElectionMetrics } from '../metrics/index.js';
 import { realClock, type CancelTimer, type Clock } from '../queue/index.js';
 import { setRealTimer } from '../queue/clock.js';
-import { LeaderElectorReuseError } from './errors.js';
+import { LeaderElectorReuseError, LeaseForbiddenError } from './errors.js';
 import { LeaseLock } from './lease-lock.js';
 import { resolveOptions, type LeaderElectionOptions, type ResolvedLeaderElectionOptions } from './options.js';
 import { isLeaseValid, jittered, JITTER_FACTOR, recordFromLease, recordKey, type LeaderElectionRecord } from './record.js';
@@ -132,6 +132,10 @@ export class LeaderElector {
 
   readonly #decided: Promise<void>;
   #decide!: () => void;
+  #refuse!: (err: LeaseForbiddenError) => void;
+  #isDecided = false;
+  /** Consecutive attempts refused with 403 before leadership was decided. */
+  #forbidden = 0;
 
   /**
    * @param api the operator's transport (so Lease requests share its connections, deadlines
@@ -148,7 +152,18 @@ export class LeaderElector {
     this.#metrics = deps.metrics;
     this.#clock = deps.clock ?? realClock;
     this.#setTimer = this.#clock.setTimer ? this.#clock.setTimer.bind(this.#clock) : setRealTimer;
-    this.#decided = new Promise((resolve) => (this.#decide = resolve));
+    this.#decided = new Promise<void>((resolve, reject) => {
+      this.#decide = () => {
+        this.#isDecided = true;
+        resolve();
+      };
+      this.#refuse = (err) => {
+        this.#isDecided = true;
+        reject(err);
+      };
+    });
+    // Nobody may be waiting when it rejects: that is not an unhandled rejection.
+    this.#decided.catch(() => undefined);
   }
 
   /** Whether this candidate leads now: from acquiring the Lease until `onStoppedLeading` is called. */
@@ -164,7 +179,9 @@ export class LeaderElector {
   /**
    * Resolves once this candidate knows whether it leads: it acquired the Lease, or saw
    * another valid holder. It also resolves when the elector stops first. While the API
-   * is unreachable it stays pending.
+   * is unreachable it stays pending. It rejects with {@link LeaseForbiddenError} when two
+   * attempts in a row were refused with 403 Forbidden before that: RBAC does not allow the
+   * election (the elector keeps trying until stopped).
    *
    * @example
    * ```ts
@@ -251,6 +268,7 @@ export class LeaderElector {
       if (this.#stopped) return false;
       const attempt = await this.#tryAcquireOrRenew(this.#stop.signal);
       this.#reportLeader();
+      if (attempt !== 'failed') this.#forbidden = 0;
       if (attempt === 'ok') return true;
       if (attempt === 'held') {
         this.#decide();
@@ -355,6 +373,16 @@ export class LeaderElector {
   #failed(doing: string, err: unknown, signal: AbortSignal): 'failed' {
     if (this.#stopped) return 'failed'; // stop() aborted the request: nothing to report
     const fields = { err: describeError(err) };
+    if (isForbidden(err)) {
+      this.#forbidden++;
+      // Twice in a row (not a Role created a moment ago): nothing will change by retrying.
+      if (!this.#isDecided && this.#forbidden >= 2) {
+        const verb = doing.startsWith('reading') ? 'get' : doing.startsWith('creating') ? 'create' : 'update';
+        this.#refuse(new LeaseForbiddenError(this.#options.namespace, this.#options.leaseName, verb, describeError(err), { cause: err }));
+      }
+    } else {
+      this.#forbidden = 0;
+    }
     // A 409 is the optimistic-concurrency race working as intended, not a failure.
     if (isConflict(err) || isAlreadyExists(err)) this.#log.info(fields, `${doing}: another candidate wrote the lease first`);
     else if (signal.aborted) this.#log.warn(fields, `${doing}: timed out at the renew deadline`);

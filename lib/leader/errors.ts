@@ -34,3 +34,33 @@ export class LeaderElectorReuseError extends MaestroError {
     super(`the leader elector of lease ${lease} was already started or stopped; an elector runs once`);
   }
 }
+
+/**
+ * The API server refused the leader-election Lease requests (403 Forbidden) before
+ * leadership was decided: RBAC does not let this identity get, create or update the
+ * Lease, and retrying will not change that. {@link LeaderElector.whenDecided} rejects
+ * with it.
+ *
+ * @example
+ * ```ts
+ * try { await elector.whenDecided(); } catch (err) {
+ *   if (err instanceof LeaseForbiddenError) console.error(`grant ${err.verb} on leases in ${err.namespace}`);
+ * }
+ * ```
+ */
+export class LeaseForbiddenError extends MaestroError {
+  readonly code = 'LeaseForbidden';
+  constructor(
+    /** The Lease's namespace. */
+    readonly namespace: string,
+    /** The Lease's name. */
+    readonly leaseName: string,
+    /** What was refused: `get`, `create` or `update`. */
+    readonly verb: string,
+    /** The API server's message. */
+    readonly apiMessage: string,
+    options?: { cause?: unknown },
+  ) {
+    super(`may not ${verb} the leader-election Lease ${namespace}/${leaseName}: ${apiMessage}`, options);
+  }
+}

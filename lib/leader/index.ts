@@ -15,4 +15,4 @@ export { LeaderElector } from './elector.js';
 export type { LeaderCallbacks, LeaderElectorDeps } from './elector.js';
 export { defaultIdentity } from './options.js';
 export type { LeaderElectionOptions } from './options.js';
-export { LeaderElectionConfigError, LeaderElectorReuseError } from './errors.js';
+export { LeaderElectionConfigError, LeaderElectorReuseError, LeaseForbiddenError } from './errors.js';

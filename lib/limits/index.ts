@@ -5,5 +5,8 @@
  * @module
  */
 export { API_LIMITS, TRUNCATION_SUFFIX, truncate, truncateConditionMessage, truncateEventMessage } from './truncate.js';
-export { DEFAULT_OBJECT_LIMITS, ObjectLimitError, assertWithinLimits, checkObjectLimits } from './object-limits.js';
+export {
+  DEFAULT_OBJECT_LIMITS, MAX_DEPTH_LIMIT, ObjectLimitError, assertWithinLimits, checkObjectLimits, objectLimitsProblems,
+} from './object-limits.js';
 export type { ObjectLimitViolation, ObjectLimits } from './object-limits.js';
+export { deepCopy } from './copy.js';

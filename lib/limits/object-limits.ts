@@ -8,20 +8,56 @@ import { TerminalError } from '../api/index.js';
 export interface ObjectLimits {
   /**
    * The most bytes the object may take as JSON (as `JSON.stringify` writes it, UTF-8).
-   * Default 1 MiB (1,048,576); etcd refuses requests above 1.5 MiB, so a larger object is
-   * almost always abuse or a mistake.
+   * Default 3 MiB (3,145,728), the API server's own limit on a request body: every object
+   * the API server can store is reconciled (etcd takes up to 1.5 MiB per object unless
+   * configured otherwise). Lower it to refuse large objects on purpose. Size is a cost,
+   * not a danger: every step of the runtime is linear in it.
    */
   maxBytes?: number;
   /**
    * The deepest nesting allowed: the object itself is depth 1, each object or array inside
    * adds one. Default 100; Kubernetes' own kinds nest about 15 deep (a Pod template inside a
    * Deployment), and only schemaless fields (`x-kubernetes-preserve-unknown-fields`) go deeper.
+   * Depth is a danger: the API server accepts 10,000 levels, while recursive code overflows
+   * the stack far earlier (`structuredClone` at about 1,600 levels, class-transformer's
+   * `plainToInstance`, which validation uses, at about 2,300, `JSON.stringify` at about 4,400).
+   * At most {@link MAX_DEPTH_LIMIT}.
    */
   maxDepth?: number;
 }
 
 /** The defaults of {@link ObjectLimits}. */
-export const DEFAULT_OBJECT_LIMITS: Readonly<Required<ObjectLimits>> = Object.freeze({ maxBytes: 1_048_576, maxDepth: 100 });
+export const DEFAULT_OBJECT_LIMITS: Readonly<Required<ObjectLimits>> = Object.freeze({ maxBytes: 3 * 1024 * 1024, maxDepth: 100 });
+
+/**
+ * The highest `maxDepth` an operator accepts: well below the depth at which the recursive
+ * code a reconcile may run (validation, a reconciler's `JSON.stringify` or
+ * `structuredClone`) overflows the stack.
+ */
+export const MAX_DEPTH_LIMIT = 1000;
+
+/**
+ * Problems with limits given as an option (empty when they are fine): each must be a
+ * positive integer, `maxDepth` at most {@link MAX_DEPTH_LIMIT}.
+ *
+ * @example
+ * ```ts
+ * objectLimitsProblems({ maxDepth: 5000 }); // ['objectLimits.maxDepth must be an integer from 1 to 1000, got 5000']
+ * ```
+ */
+export function objectLimitsProblems(limits: ObjectLimits | undefined): string[] {
+  if (limits === undefined) return [];
+  if (limits === null || typeof limits !== 'object') return [`objectLimits must be an object such as { maxBytes, maxDepth }, got ${String(limits)}`];
+  const problems: string[] = [];
+  const { maxBytes, maxDepth } = limits;
+  if (maxBytes !== undefined && !(Number.isInteger(maxBytes) && maxBytes > 0)) {
+    problems.push(`objectLimits.maxBytes must be a positive integer, got ${String(maxBytes)}`);
+  }
+  if (maxDepth !== undefined && !(Number.isInteger(maxDepth) && maxDepth >= 1 && maxDepth <= MAX_DEPTH_LIMIT)) {
+    problems.push(`objectLimits.maxDepth must be an integer from 1 to ${MAX_DEPTH_LIMIT}, got ${String(maxDepth)}`);
+  }
+  return problems;
+}
 
 /** Why an object is refused: the `reason` is meant for a `Ready=False` condition. */
 export interface ObjectLimitViolation {

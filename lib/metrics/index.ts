@@ -8,6 +8,7 @@ export { Metrics } from './metrics.js';
 export { RECONCILE_TIME_BUCKETS } from './controller.js';
 export type { ControllerMetrics, ReconcileResult } from './controller.js';
 export type { LeaderElectionMetrics } from './leader-election.js';
+export type { UnhandledErrorMetrics, UnhandledErrorType } from './process.js';
 export { REQUEST_DURATION_BUCKETS } from './rest-client.js';
 export type { RestClientMetrics } from './rest-client.js';
 export { WORKQUEUE_DURATION_BUCKETS } from './workqueue.js';

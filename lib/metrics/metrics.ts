@@ -2,6 +2,7 @@ import { Registry } from 'prom-client';
 import type { QueueMetrics } from '../queue/index.js';
 import { ControllerFamilies, type ControllerMetrics } from './controller.js';
 import { LeaderElectionFamilies, type LeaderElectionMetrics } from './leader-election.js';
+import { ProcessFamilies, type UnhandledErrorMetrics } from './process.js';
 import { RestClientFamilies, type RestClientMetrics } from './rest-client.js';
 import { WorkqueueFamilies } from './workqueue.js';
 
@@ -31,6 +32,7 @@ export class Metrics {
   readonly #controllers: ControllerFamilies;
   readonly #leaderElection: LeaderElectionFamilies;
   readonly #restClient: RestClientFamilies;
+  readonly #process: ProcessFamilies;
 
   constructor(options: { registry?: Registry } = {}) {
     this.registry = options.registry ?? new Registry();
@@ -38,6 +40,7 @@ export class Metrics {
     this.#controllers = new ControllerFamilies(this.registry);
     this.#leaderElection = new LeaderElectionFamilies(this.registry);
     this.#restClient = new RestClientFamilies(this.registry);
+    this.#process = new ProcessFamilies(this.registry);
   }
 
   /**
@@ -61,6 +64,11 @@ export class Metrics {
   /** The `rest_client_*` metrics of requests to the API server at `host`. */
   restClient(host: string): RestClientMetrics {
     return this.#restClient.restClient(host);
+  }
+
+  /** `maestro_unhandled_errors_total{type}`: errors the process guard caught and survived. */
+  unhandledErrors(): UnhandledErrorMetrics {
+    return this.#process.unhandledErrors();
   }
 
   /** The Content-Type of {@link Metrics.text}'s output, for a `/metrics` response. */

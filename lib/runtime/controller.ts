@@ -67,8 +67,9 @@ const groupOf = (apiVersion: string | undefined) => (apiVersion?.includes('/') ?
 /**
  * Runs the reconciles of one parent kind (controller-runtime's internal controller):
  * parent and owned-child events become keys in a de-duplicating work queue; workers take
- * keys (never two of the same key at once), read the parent from the cache and hand a
- * private copy to the {@link ReconcilePipeline}, then requeue by the outcome (backoff on
+ * keys (never two of the same key at once), read the parent from the cache and hand it to
+ * the {@link ReconcilePipeline} (which copies it once it is known to be within the object
+ * limits), then requeue by the outcome (backoff on
  * error, `requeueAfter`, or nothing). Every reconcile is logged with `controller`,
  * `namespace`, `name` and `reconcileID`, and measured.
  *
@@ -285,22 +286,24 @@ export class Controller {
     const elapsed = () => Math.max(0, this.#clock.now() - started) / 1000;
     const { namespace, name } = splitKey(key);
     const log = this.#log.child({ namespace, name, reconcileID: randomUUID() });
-    let parent: Parent;
+    let parent: Parent | undefined;
     try {
-      const cached = this.#options.source.get<Parent>(this.resource, name, namespace);
-      if (!cached) {
-        // Deleted: owned children are garbage-collected by Kubernetes; nothing to do.
-        term.queue.forget(key);
-        this.#metrics.reconciled('success', elapsed());
-        return;
-      }
-      parent = structuredClone(cached);
+      parent = this.#options.source.get<Parent>(this.resource, name, namespace);
     } catch (err) {
       this.#failed(term, key, err, elapsed(), log);
       return;
     }
+    if (!parent) {
+      // Deleted: owned children are garbage-collected by Kubernetes; nothing to do.
+      term.queue.forget(key);
+      this.#metrics.reconciled('success', elapsed());
+      return;
+    }
     log.debug('reconciling');
     try {
+      // The cached object as is: the pipeline checks its limits before it copies it (a copy
+      // is the first thing that would walk an object of any depth). The client reads only
+      // the parent's metadata (the owner of what it applies).
       const result = await this.#options.pipeline.reconcile({ ctx: term.ctx, parent, client: this.#options.client.forParent(parent, term.ctx.signal), logger: log });
       this.#succeeded(term, key, result, elapsed(), log);
     } catch (err) {

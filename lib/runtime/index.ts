@@ -24,6 +24,8 @@ export { parentChanged } from './predicates.js';
 export { defaultStatusHandler } from './status.js';
 export type { LiveReader } from './status.js';
 export { ReconcileScope, planInjection } from './injection.js';
+export { WebhookRuntime } from './webhooks.js';
+export type { WebhookOptions, WebhookRuntimeDeps } from './webhooks.js';
 export type { ParentInjection } from './injection.js';
 
 export {
@@ -69,3 +71,5 @@ export type {
   AuthDecision, AuthRequest, AuthenticatedUser, CertificateFiles, CertificateKeyPair, CertificateWatcherOptions, Check, DelegatingAuthOptions,
   MetricsAuthOptions, MetricsServerOptions, ProbeServerOptions, ReviewClient,
 } from '../server/index.js';
+export { WebhookServer, createWebhookCertificates } from '../server/index.js';
+export type { WebhookCertificates, WebhookHandler, WebhookRequestRecord, WebhookServerOptions } from '../server/index.js';

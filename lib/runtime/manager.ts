@@ -10,9 +10,10 @@ import { KubeClient } from '../client/kube-client.js';
 import { ApiTransport } from '../client/transport.js';
 import { Context, ContextCanceledError } from '../context/index.js';
 import type { OperatorSpec, ParentSpec } from '../declare/specs.js';
-import { MaestroError } from '../errors/index.js';
+import { MaestroError, describeError } from '../errors/index.js';
 import { KubeEventRecorder } from '../events/index.js';
-import { LeaderElector, type LeaderElectionOptions } from '../leader/index.js';
+import { LeaderElector, LeaseForbiddenError, type LeaderElectionOptions } from '../leader/index.js';
+import type { ObjectLimits } from '../limits/index.js';
 import type { Logger } from '../log/index.js';
 import { Metrics } from '../metrics/index.js';
 import type { RateLimiter } from '../queue/index.js';
@@ -21,6 +22,7 @@ import { ReconcileScope, type ParentInjection } from './injection.js';
 import { ReconcilePipeline } from './pipeline.js';
 import { Serving, type ServerOptions } from './serving.js';
 import { Terms } from './terms.js';
+import { WebhookRuntime, type WebhookOptions } from './webhooks.js';
 
 /** `start()` could not bring the operator up (e.g. a CRD is not installed, or RBAC forbids a watch). */
 export class OperatorStartError extends MaestroError {
@@ -48,7 +50,16 @@ export interface ManagerOptions {
   requestTimeoutMs?: number;
   /** How long a watch may stay silent before it is reopened (default 90 s). */
   watchIdleTimeoutMs?: number;
+  /** Parents above these are refused (see `OperatorOptions.objectLimits`). */
+  objectLimits?: ObjectLimits;
+  /** Finalizers removed without cleanup (see `OperatorOptions.retiredFinalizers`). */
+  retiredFinalizers?: readonly string[];
+  /** Serve the admission and conversion webhooks of `spec.webhooks` (default: not served). */
+  webhooks?: false | WebhookOptions;
 }
+
+/** How often the keep-alive timer fires: it only has to exist. */
+const KEEP_ALIVE_MS = 3_600_000;
 
 type State = 'new' | 'starting' | 'running' | 'stopping' | 'stopped';
 
@@ -88,12 +99,16 @@ export class Manager {
   readonly elector: LeaderElector | undefined;
   /** The metrics and probe servers (none with `server: false`). */
   readonly serving: Serving | undefined;
+  /** The webhook server and its certificate, when `webhooks` is set and a kind has webhooks. */
+  readonly webhooks: WebhookRuntime | undefined;
   readonly #options: ManagerOptions;
   readonly #cancelRoot: (reason?: unknown) => void;
   readonly #terms: Terms;
   #state: State = 'new';
   #leaderKnown = false;
   #stopping: Promise<boolean> | undefined;
+  /** Holds the event loop open from start() to stop() (see {@link Manager.start}). */
+  #keepAlive: NodeJS.Timeout | undefined;
 
   constructor(spec: OperatorSpec, injection: ReadonlyMap<ParentSpec, ParentInjection>, options: ManagerOptions) {
     this.#options = options;
@@ -121,6 +136,8 @@ export class Manager {
         scopes: (object, reconcileClient, logger) => new ReconcileScope(options.container, parent.type, plan, object, reconcileClient, logger),
         readLive: (obj, signal) => client.readLive(obj, signal),
         events: this.events,
+        limits: options.objectLimits,
+        retiredFinalizers: options.retiredFinalizers,
       });
       return new Controller({
         spec: parent,
@@ -146,6 +163,9 @@ export class Manager {
         namespace: le.namespace ?? defaultLeaseNamespace(kubeConfig),
         identity: le.identity ?? this.identity,
       }, { logger: this.logger, metrics: this.metrics.leaderElection(leaseName) });
+    }
+    if (options.webhooks && spec.webhooks.some((w) => w.validating || w.mutating || w.conversion)) {
+      this.webhooks = new WebhookRuntime(spec.webhooks, options.webhooks, { name: this.name, kubeConfig, client: this.client, logger: this.logger });
     }
     if (options.server !== false) {
       this.serving = new Serving(options.server ?? {}, {
@@ -189,17 +209,31 @@ export class Manager {
    * Starts the metrics and probe servers and the caches, waits for them to sync, then starts the
    * controllers (at once, or each time this replica acquires the Lease).
    *
-   * @throws {@link OperatorStartError} when the caches do not sync in time (the message names the kinds).
+   * From here until {@link Manager.stop} the manager keeps the process alive: its own
+   * timers (reconnect backoff, the elector's) do not, so without the HTTP servers a
+   * process whose API server went away would otherwise just end, with exit code 0.
+   *
+   * @throws {@link OperatorStartError} when the caches do not sync in time (the message
+   *   names the kinds), or RBAC forbids the leader-election Lease (the message names the
+   *   Role it needs).
    * @throws `ServerConfigError` when a server cannot listen (a port in use) or its certificate cannot be read.
    */
   async start(): Promise<void> {
     if (this.#state !== 'new') throw new OperatorStartError(`operator ${this.name} was already started`);
     this.#state = 'starting';
+    this.#keepAlive = setInterval(() => undefined, KEEP_ALIVE_MS);
     try {
       await this.serving?.start();
     } catch (err) {
       await this.stop();
       throw err;
+    }
+    // Before the caches: listing a kind stored in another version needs its conversion webhook.
+    try {
+      await this.webhooks?.start();
+    } catch (err) {
+      await this.stop();
+      throw new OperatorStartError(`the webhook server did not start: ${describeError(err)}`, { cause: err });
     }
     this.cache.start();
     const timeout = this.#options.cacheSyncTimeoutMs ?? 120_000;
@@ -219,13 +253,29 @@ export class Manager {
           if (leader !== this.identity) this.logger.info({ leader }, 'another instance leads');
         },
       });
-      await this.elector.whenDecided();
+      try {
+        await this.elector.whenDecided();
+      } catch (err) {
+        await this.stop();
+        throw this.#leaseStartError(err);
+      }
       this.#leaderKnown = true;
     } else {
       this.#beginTerm();
     }
     if (this.#state === 'starting') this.#state = 'running';
     this.logger.info({ controllers: this.controllers.map((c) => c.name), metrics: this.metricsUrl, probes: this.probesUrl }, 'operator started');
+  }
+
+  #leaseStartError(err: unknown): OperatorStartError {
+    if (!(err instanceof LeaseForbiddenError)) return new OperatorStartError(`leader election failed: ${err instanceof Error ? err.message : String(err)}`);
+    const { namespace, leaseName } = err;
+    return new OperatorStartError(
+      `leader election is forbidden: the operator ${err.message}. It needs a Role in namespace ${namespace} `
+      + `(bound to its service account) with rules: apiGroups ["coordination.k8s.io"], resources ["leases"], verbs ["create"]; `
+      + `and apiGroups ["coordination.k8s.io"], resources ["leases"], resourceNames ["${leaseName}"], verbs ["get", "update"]. `
+      + `\`maestro-operator generate rbac --name ${this.name} --leader-election ${namespace}\` writes it as Role ${this.name}-leader-election.`,
+    );
   }
 
   #beginTerm(): void {
@@ -261,9 +311,12 @@ export class Manager {
     this.#cancelRoot(new ContextCanceledError({ cause: 'the operator stopped' }));
     await this.elector?.stop();
     await this.cache.stop();
+    await this.webhooks?.stop();
     await this.events.flush();
     await this.serving?.stop();
     await this.transport.close();
+    clearInterval(this.#keepAlive);
+    this.#keepAlive = undefined;
     this.#state = 'stopped';
     this.logger.info({ drained }, 'operator stopped');
     return drained;

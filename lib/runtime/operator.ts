@@ -12,11 +12,15 @@ import { Registry, type ComponentClass } from '../declare/registry.js';
 import { OperatorConfigurationError, collectSpecs, type OperatorSpec, type ParentSpec } from '../declare/specs.js';
 import { describeError } from '../errors/index.js';
 import type { LeaderElectionOptions } from '../leader/index.js';
+import { objectLimitsProblems, type ObjectLimits } from '../limits/index.js';
+import { isFinalizerName } from '../api/names.js';
 import type { Logger } from '../log/index.js';
 import type { RateLimiter } from '../queue/index.js';
+import { guardProcess } from './guard.js';
 import { planInjection, type ParentInjection } from './injection.js';
 import { Manager, OperatorStartError } from './manager.js';
 import type { ServerOptions } from './serving.js';
+import type { WebhookOptions } from './webhooks.js';
 
 /**
  * Options of {@link createOperator}. Every field has a sensible default.
@@ -75,6 +79,38 @@ export interface OperatorOptions {
   rateLimiter?: () => RateLimiter<string>;
   /** The deadline of every API request except watches (default 30 s). */
   requestTimeoutMs?: number;
+  /**
+   * Parents above these limits are not reconciled: they get `Ready=False` with reason
+   * `ObjectTooLarge` or `ObjectTooDeep` and a Warning Event, and are not retried until they
+   * change (their cleanups do not run either). The check walks the object without
+   * recursion, before anything else touches it. Default `{ maxBytes: 3 MiB, maxDepth: 100 }`:
+   * every object the API server can store, nested at most 100 levels (the API server
+   * accepts 10,000, far more than recursive code such as validation survives).
+   * `maxDepth` may be at most 1000.
+   *
+   * @example
+   * ```ts
+   * createOperator({ objectLimits: { maxBytes: 256 * 1024, maxDepth: 32 } });
+   * ```
+   */
+  objectLimits?: ObjectLimits;
+  /**
+   * Finalizers this operator no longer declares (a `@Finalizer` that was removed or
+   * renamed): the runtime removes them from every parent it reconciles, without any
+   * cleanup, so objects that still carry them do not stay Terminating forever (default none).
+   *
+   * @example
+   * ```ts
+   * createOperator({ retiredFinalizers: ['sites.example.com/legacy-dns'] });
+   * ```
+   */
+  retiredFinalizers?: string[];
+  /**
+   * Serve the admission (validating, defaulting) and conversion webhooks of the parent
+   * kinds over HTTPS (default: not served; `{}` for port 9443 with the operator's own CA,
+   * kept in a Secret and injected into the webhook configurations and CRDs).
+   */
+  webhooks?: false | WebhookOptions;
 }
 
 /**
@@ -98,6 +134,7 @@ export class Operator {
   /** The runtime: transport, cache, client, Events, metrics, elector, server, controllers. */
   readonly manager: Manager;
   #signalHandler: (() => void) | undefined;
+  #unguard: (() => void) | undefined;
 
   /** Prefer {@link createOperator}, which builds and checks the specs. */
   constructor(spec: OperatorSpec, manager: Manager) {
@@ -132,13 +169,25 @@ export class Operator {
    * election) the controllers. Resolves when the caches are synced and leadership is
    * decided.
    *
+   * A started operator keeps the process alive until {@link Operator.stop}.
+   *
    * @param options.handleSignals stop gracefully and exit 0 on SIGTERM / SIGINT (default true).
-   * @throws `OperatorStartError` when the caches do not sync in time (the message names the kinds).
+   * @param options.guardProcess the last line of defence (default true): an unhandled
+   *   promise rejection or uncaught exception anywhere in the process is logged and counted
+   *   (`maestro_unhandled_errors_total{type}`) instead of ending it, until `stop()`.
+   * @throws `OperatorStartError` when the caches do not sync in time (the message names the
+   *   kinds), or the leader-election Lease is forbidden (the message names the Role needed).
    * @throws `ServerConfigError` when a server cannot listen (e.g. its port is in use).
    */
-  async start(options: { handleSignals?: boolean } = {}): Promise<void> {
+  async start(options: { handleSignals?: boolean; guardProcess?: boolean } = {}): Promise<void> {
     if (options.handleSignals ?? true) this.#installSignalHandlers();
-    await this.manager.start();
+    if (options.guardProcess ?? true) this.#unguard = guardProcess(this.manager.logger, this.manager.metrics.unhandledErrors());
+    try {
+      await this.manager.start();
+    } catch (err) {
+      this.#release();
+      throw err;
+    }
   }
 
   /**
@@ -151,12 +200,19 @@ export class Operator {
     try {
       await this.manager.stop();
     } finally {
-      if (this.#signalHandler) {
-        process.off('SIGTERM', this.#signalHandler);
-        process.off('SIGINT', this.#signalHandler);
-        this.#signalHandler = undefined;
-      }
+      this.#release();
     }
+  }
+
+  /** Removes what start() installed on the process. */
+  #release(): void {
+    if (this.#signalHandler) {
+      process.off('SIGTERM', this.#signalHandler);
+      process.off('SIGINT', this.#signalHandler);
+      this.#signalHandler = undefined;
+    }
+    this.#unguard?.();
+    this.#unguard = undefined;
   }
 
   #installSignalHandlers(): void {
@@ -208,6 +264,12 @@ export function createOperator(options: OperatorOptions = {}): Operator {
     injection.set(parent, planned.plan);
     problems.push(...planned.problems);
   }
+  problems.push(...objectLimitsProblems(options.objectLimits));
+  const declared = new Set(spec.parents.flatMap((p) => p.finalizers));
+  for (const retired of options.retiredFinalizers ?? []) {
+    if (!isFinalizerName(retired)) problems.push(`retiredFinalizers: ${JSON.stringify(retired)} is not a finalizer name (such as example.com/cleanup)`);
+    else if (declared.has(retired)) problems.push(`retiredFinalizers: ${retired} is still declared with @Finalizer; retire it by removing the declaration`);
+  }
   if (problems.length > 0) throw new OperatorConfigurationError(problems);
   const name = options.name ?? 'maestro-operator';
   const logger = options.logger ?? pino({ level: options.logLevel ?? process.env.LOG_LEVEL ?? 'info', base: { operator: name } });
@@ -226,6 +288,9 @@ export function createOperator(options: OperatorOptions = {}): Operator {
     cacheSyncTimeoutMs: options.cacheSyncTimeoutMs,
     rateLimiter: options.rateLimiter,
     requestTimeoutMs: options.requestTimeoutMs,
+    objectLimits: options.objectLimits,
+    retiredFinalizers: options.retiredFinalizers,
+    webhooks: options.webhooks,
   });
   return new Operator(spec, manager);
 }

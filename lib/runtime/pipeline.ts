@@ -1,7 +1,14 @@
 /**
  * Where a reconcile runs: the one pipeline every reconcile of every parent goes through.
  *
- *     parent (a private copy) ──▶ deleting? ──yes──▶ cleanups, then finalizers removed
+ *     parent (as cached) ──▶ 0. limits  size and depth, walked without recursion
+ *                                │          (over them: Ready=False ObjectTooLarge/ObjectTooDeep,
+ *                                │           a Warning Event, nothing else runs)
+ *                                ▼
+ *                          a private copy (iterative: no depth can overflow the stack)
+ *                                │
+ *                                ▼
+ *                            deleting? ──yes──▶ cleanups, then finalizers removed
  *                                    │ no
  *                                    ▼
  *     1. validation      the parent class's constraints       (TerminalError InvalidSpec)
@@ -14,10 +21,15 @@
  * stops them and becomes `Ready=False` with its reason. A cancelled context (leadership
  * lost, shutdown) starts no further stage and skips status and events.
  *
+ * Nothing an object contains can throw past the pipeline: the limits are checked before
+ * anything walks the object, the copy is iterative, validation that throws (rather than
+ * report violations) is `InvalidSpec` too, stored conditions are read leniently, and
+ * condition messages are truncated to the API's limit by the status writer.
+ *
  * @module
  */
 import type { KubernetesObject } from '@kubernetes/client-node';
-import type { Condition, Result } from '../api/index.js';
+import { TerminalError, type Condition, type Result } from '../api/index.js';
 import { reasonOf } from '../api/names.js';
 import type { Client } from '../client/client.js';
 import type { StatusConditionsHandler } from '../conductor/conductor.js';
@@ -27,6 +39,7 @@ import { ContextCanceledError, DeadlineExceededError, type Context } from '../co
 import type { ParentSpec } from '../declare/specs.js';
 import { describeError } from '../errors/index.js';
 import type { EventRecorder } from '../events/index.js';
+import { assertWithinLimits, deepCopy, type ObjectLimits } from '../limits/index.js';
 import { withLogger, type Logger } from '../log/index.js';
 import { conditionTransitions, readConditions } from '../state/conditions.js';
 import { State } from '../state/index.js';
@@ -39,7 +52,10 @@ import { defaultStatusHandler, type LiveReader } from './status.js';
 export interface ReconcileRequest<P extends KubernetesObject = KubernetesObject> {
   /** The reconcile's context: cancelled when leadership is lost or the operator stops. */
   ctx: Context;
-  /** A private copy of the parent (the pipeline updates its metadata and status in place). */
+  /**
+   * The parent as cached: shared, never modified by the pipeline, which checks it against
+   * the object limits and then reconciles a private copy of it.
+   */
   parent: P;
   /** The client for this parent (its `apply` sets the parent as controller owner). */
   client: Client;
@@ -56,6 +72,10 @@ export interface PipelineOptions {
   /** Re-reads a parent from the API server (the default status writer's conflict retries). */
   readLive: LiveReader;
   events: EventRecorder;
+  /** Parents above these are not reconciled (default: `DEFAULT_OBJECT_LIMITS`, 3 MiB and 100 levels). */
+  limits?: ObjectLimits;
+  /** Finalizers no longer declared: removed from parents without cleanup. */
+  retiredFinalizers?: readonly string[];
 }
 
 const ERROR_CONDITION = 'Ready';
@@ -78,7 +98,7 @@ export class ReconcilePipeline<P extends KubernetesObject = KubernetesObject> {
     this.#spec = spec;
     this.#options = options;
     this.#validation = spec.validation ? new SpecValidation(spec.type, spec.validation.specOnly) : undefined;
-    this.#finalizers = new Finalizers(spec.finalizers);
+    this.#finalizers = new Finalizers(spec.finalizers, options.retiredFinalizers);
     this.#defaultStatus = defaultStatusHandler(spec.resource, options.readLive);
   }
 
@@ -96,14 +116,18 @@ export class ReconcilePipeline<P extends KubernetesObject = KubernetesObject> {
    *   `ContextCanceledError` / `DeadlineExceededError` when interrupted.
    */
   async reconcile(request: ReconcileRequest<P>): Promise<Result> {
-    const { parent, client, logger } = request;
+    const { client, logger } = request;
     const ctx = withLogger(request.ctx, logger);
     ctx.throwIfAborted();
+    // 0. Before anything walks the object: over the limits, or impossible to copy, it is refused.
+    const { parent, refusal } = this.#admit(request.parent);
     const scope = this.#options.scopes(parent, client, logger);
     try {
+      if (refusal) return await this.#conduct(ctx, scope, client, parent, logger, refusal);
       if (parent.metadata?.deletionTimestamp) {
         const deleting = parent as P & { metadata: NonNullable<P['metadata']> };
-        return await this.#finalizers.finalize(deleting, client, (finalizer) => this.#cleanup(ctx, scope, client, parent, finalizer), logger);
+        return await this.#finalizers.finalize(deleting, client, (finalizer) => this.#cleanup(ctx, scope, client, parent, finalizer), logger,
+          (obj, signal) => this.#options.readLive(obj, signal ?? ctx.signal));
       }
       return await this.#conduct(ctx, scope, client, parent, logger);
     } catch (err) {
@@ -114,6 +138,32 @@ export class ReconcilePipeline<P extends KubernetesObject = KubernetesObject> {
     }
   }
 
+  /**
+   * The private copy the reconcile works on; or, for a parent that must not be reconciled
+   * (above the limits, or not copyable), a stand-in with only what the status writer and
+   * Events read (kind, metadata, conditions) and the terminal error that refuses it.
+   */
+  #admit(cached: P): { parent: P; refusal?: TerminalError } {
+    try {
+      assertWithinLimits(cached, this.#options.limits);
+      return { parent: deepCopy(cached) };
+    } catch (err) {
+      const refusal = err instanceof TerminalError ? err : new TerminalError('InvalidObject', `the object cannot be copied: ${describeError(err)}`, { cause: err });
+      const source = cached as KubernetesObject & { status?: { conditions?: unknown; observedGeneration?: unknown } };
+      const conditions = source.status?.conditions;
+      const standIn = {
+        apiVersion: source.apiVersion,
+        kind: source.kind,
+        metadata: deepCopy(source.metadata),
+        status: {
+          ...(Array.isArray(conditions) ? { conditions: deepCopy(conditions as unknown[]) } : {}),
+          ...(source.status?.observedGeneration === undefined ? {} : { observedGeneration: source.status.observedGeneration }),
+        },
+      };
+      return { parent: standIn as unknown as P, refusal };
+    }
+  }
+
   async #cleanup(ctx: Context, scope: ReconcileScope, client: Client, parent: P, finalizer: string): Promise<Result> {
     const cleaner = this.#spec.cleaners.find((c) => c.finalizer === finalizer);
     if (!cleaner) return {};
@@ -121,17 +171,22 @@ export class ReconcilePipeline<P extends KubernetesObject = KubernetesObject> {
     return (await scope.resolve(cleaner.type, ctx).cleanup(ctx, client, parent)) ?? {};
   }
 
-  async #conduct(ctx: Context, scope: ReconcileScope, client: Client, parent: P, logger: Logger): Promise<Result> {
+  async #conduct(ctx: Context, scope: ReconcileScope, client: Client, parent: P, logger: Logger, refusal?: TerminalError): Promise<Result> {
     const state = new State(parent, ctx);
     const steps: Step[] = [];
-    // 1. Validation: invalid input becomes Ready=False/InvalidSpec before any reconciler.
-    const validation = this.#validation;
-    if (validation) steps.push({ name: 'SpecValidation', run: () => validation.validate(parent) });
-    // 2. Finalizers: after validation (an invalid object gets none), before anything that needs cleaning up.
-    if (this.#finalizers.any) steps.push({ name: 'EnsureFinalizers', run: () => this.#finalizers.ensure(client, parent) });
-    // 3. The user's reconcilers, each a fresh instance from this reconcile's scope.
-    for (const step of this.#spec.steps) {
-      steps.push({ name: step.name, run: (stepContext) => scope.resolve(step.type, stepContext).reconcile(stepContext, client, parent) });
+    if (refusal) {
+      // A refused object: its failure is the only step, recorded and written like any other.
+      steps.push({ name: 'ObjectLimits', run: () => Promise.reject(refusal) });
+    } else {
+      // 1. Validation: invalid input becomes Ready=False/InvalidSpec before any reconciler.
+      const validation = this.#validation;
+      if (validation) steps.push({ name: 'SpecValidation', run: () => validation.validate(parent) });
+      // 2. Finalizers: after validation (an invalid object gets none), before anything that needs cleaning up.
+      if (this.#finalizers.any) steps.push({ name: 'EnsureFinalizers', run: () => this.#finalizers.ensure(client, parent) });
+      // 3. The user's reconcilers, each a fresh instance from this reconcile's scope.
+      for (const step of this.#spec.steps) {
+        steps.push({ name: step.name, run: (stepContext) => scope.resolve(step.type, stepContext).reconcile(stepContext, client, parent) });
+      }
     }
     let result: Result = {};
     let failure: ReconcilerError | undefined;

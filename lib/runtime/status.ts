@@ -9,6 +9,7 @@ import type { Client } from '../client/client.js';
 import { isConflict } from '../client/errors.js';
 import type { StatusConditionsHandler } from '../conductor/conductor.js';
 import type { Context } from '../context/index.js';
+import { truncateConditionMessage } from '../limits/index.js';
 import type { ResourceInfo } from '../resources/index.js';
 import { conditionsToWire, readConditions, rebaseConditions, sameConditions } from '../state/conditions.js';
 
@@ -21,7 +22,8 @@ export type LiveReader = (obj: KubernetesObject, signal?: AbortSignal) => Promis
 
 /**
  * The runtime's default status-conditions handler: writes `status.conditions` (and, for
- * custom resources, `status.observedGeneration`) through the status subresource with
+ * custom resources, `status.observedGeneration`) through the status subresource, each
+ * message truncated to the API's limit (32 KiB, with a ` ...` mark), with
  * optimistic concurrency; on `409 Conflict` it re-reads the object from the API server
  * and re-applies only what this conduct changed, up to 5 times. It writes nothing when
  * nothing changed. Built-in kinds keep their own `observedGeneration`, which belongs to
@@ -39,7 +41,12 @@ export type LiveReader = (obj: KubernetesObject, signal?: AbortSignal) => Promis
 export function defaultStatusHandler(resource: ResourceInfo, readLive: LiveReader): StatusConditionsHandler<KubernetesObject> {
   const writeGeneration = !resource.builtIn;
   const lastWrites = new LastWrites();
-  return async (ctx: Context, client: Client, parent: KubernetesObject, conditions: Condition[]) => {
+  return async (ctx: Context, client: Client, parent: KubernetesObject, collected: Condition[]) => {
+    // Within the API's limit (32 KiB), also for messages of conditions read back from the object.
+    const conditions = collected.map((c) => {
+      const message = typeof c.message === 'string' ? truncateConditionMessage(c.message) : '';
+      return message === c.message ? c : { ...c, message };
+    });
     const target = parent as WithStatus;
     // The parent comes from the cache, which may not have seen our previous status write
     // yet (its watch event is still on the way). Compared with that stale copy, a reconcile

@@ -23,3 +23,7 @@ export type { MetricsServerOptions } from './metrics-server.js';
 export { ProbeServer } from './probes.js';
 export type { Check, ProbeServerOptions } from './probes.js';
 export { METRICS_AUTH_RULES, METRICS_PATH, METRICS_READER_RULES, metricsAuthClusterRole, metricsReaderClusterRole } from './rbac.js';
+export { WebhookServer } from './webhook-server.js';
+export type { WebhookHandler, WebhookRequestRecord, WebhookServerOptions } from './webhook-server.js';
+export { createWebhookCertificates, issueServingCertificate, webhookCertificatesUsable } from './webhook-certificates.js';
+export type { WebhookCertificates } from './webhook-certificates.js';

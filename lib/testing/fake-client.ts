@@ -15,6 +15,7 @@ import {
 import { ApiError } from '../client/errors.js';
 import { AlreadyOwnedError, InvalidObjectError } from '../client/kube-client.js';
 import { Registry } from '../declare/registry.js';
+import { deepCopy } from '../limits/copy.js';
 import type { ResourceClass, ResourceInfo, ResourceLookup } from '../resources/index.js';
 
 /** One request the fake received. */
@@ -49,7 +50,8 @@ export interface FakeClientOptions {
 type Stored = KubernetesObject & { status?: unknown };
 type Metadata = NonNullable<KubernetesObject['metadata']>;
 
-const copy = <T>(value: T): T => structuredClone(value);
+// Iterative, as the runtime's: stored objects of any depth can be copied.
+const copy = <T>(value: T): T => deepCopy(value);
 
 /** The fields whose changes bump `metadata.generation` (everything but metadata and status). */
 function specOf(obj: Stored): string {

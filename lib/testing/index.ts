@@ -43,3 +43,5 @@ export { reconcileOnce } from './reconcile-once.js';
 export type { ReconcileOnceOptions, ReconcileOnceResult, RecordedEvent } from './reconcile-once.js';
 export type { ObjectSource } from './objects.js';
 export type { ControlPlaneBinary } from './build.js';
+export { installWebhooks } from './webhooks.js';
+export type { InstalledWebhooks, WebhookInstallOptions } from './webhooks.js';

@@ -106,7 +106,8 @@ export async function reconcileOnce<P extends KubernetesObject>(
   let result: Result | undefined;
   let error: unknown;
   try {
-    result = await pipeline.reconcile({ ctx, parent: structuredClone(stored), client: client.forParent(stored, ctx.signal), logger });
+    // As the controller does: the pipeline checks the object's limits, then copies it.
+    result = await pipeline.reconcile({ ctx, parent: stored, client: client.forParent(stored, ctx.signal), logger });
   } catch (err) {
     error = err;
   }

@@ -56,6 +56,15 @@ function instantiate<T>(type: new () => T, plain: unknown): T {
   return instance as T;
 }
 
+/**
+ * A plain object (as parsed from JSON) as an instance of its resource class, nested class
+ * properties included: what the constraints and a class's own methods (such as an
+ * admission `validate(old?)`) run on.
+ */
+export function toInstance<T>(type: ResourceClass, plain: unknown): T {
+  return instantiate(type as unknown as new () => T, plain);
+}
+
 function flatten(errors: ValidationError[], prefix: string, out: Violation[]): Violation[] {
   for (const error of errors) {
     const path = prefix ? (/^\d+$/.test(error.property) ? `${prefix}[${error.property}]` : `${prefix}.${error.property}`) : error.property;
@@ -98,13 +107,20 @@ export class SpecValidation<P extends KubernetesObject> {
 
   constructor(private readonly type: ResourceClass<P>, private readonly specOnly = specOnlyValidation(type)) {}
 
-  /** @throws {@link TerminalError} `InvalidSpec` listing every violation. */
+  /** @throws {@link TerminalError} `InvalidSpec` listing every violation (or saying why the object could not be validated at all). */
   async validate(parent: P): Promise<void> {
     const uid = parent.metadata?.uid;
     const generation = parent.metadata?.generation;
     const cacheable = this.specOnly && uid !== undefined && generation !== undefined;
     if (cacheable && this.#valid.get(uid) === generation) return;
-    const violations = await validateResource(this.type, parent);
+    let violations: Violation[];
+    try {
+      violations = await validateResource(this.type, parent);
+    } catch (err) {
+      // Input that makes validation itself throw (a value of a shape no constraint expects)
+      // is invalid too; retrying cannot change the outcome.
+      throw new TerminalError('InvalidSpec', `the object cannot be validated: ${err instanceof Error ? `${err.name}: ${err.message}` : String(err)}`, { cause: err });
+    }
     if (violations.length > 0) throw new TerminalError('InvalidSpec', describeViolations(violations));
     if (cacheable) {
       this.#valid.delete(uid);

@@ -12,6 +12,9 @@ import { controlPlaneAssets, startControlPlane, type ControlPlane } from 'maestr
 import { StaticSite } from './site.js';
 import { SITE_DIRECTORY, staticSiteComponents } from './reconcilers.js';
 
+/** The conversion webhook's Service, as in deploy/crd.yaml (the same CRD whichever installs it first). */
+const WEBHOOK = { service: { name: 'static-site-operator-webhook', namespace: 'static-site-system' } };
+
 const { values } = parseArgs({ options: { keep: { type: 'boolean' }, help: { type: 'boolean', short: 'h' } } });
 if (values.help) {
   console.log('Usage: npm run demo [-- --keep]\n  --keep  leave the control plane and operator running for kubectl (Ctrl-C to stop)');
@@ -57,12 +60,12 @@ try {
     started = performance.now(); // the demo's own time, after any one-time build
     step('starting a local control plane: etcd, kube-apiserver, kube-controller-manager, kube-scheduler, 2 nodes (kwok)');
     // The CRD before the controller manager starts, so that its garbage collector knows the kind at once.
-    plane = await startControlPlane({ nodes: 2, assets, crds: [generateCRD(StaticSite)], log: (line) => { if (line.startsWith('control plane')) step(line); } });
+    plane = await startControlPlane({ nodes: 2, assets, crds: [generateCRD(StaticSite, { webhook: WEBHOOK })], log: (line) => { if (line.startsWith('control plane')) step(line); } });
     kubeConfig = plane.kubeConfig;
   }
 
   const client = standaloneClient(kubeConfig);
-  const crd = generateCRD(StaticSite);
+  const crd = generateCRD(StaticSite, { webhook: WEBHOOK });
   await client.apply(crd);
   await until('the CRD to be established', async () => {
     const current = await client.get(V1CustomResourceDefinition, { name: crd.metadata!.name! });

@@ -7,7 +7,7 @@ import {
   Bound, Client, Context, Finalizer, Logger, Owns, Parent, Reconciles, Scoped, StaticBindable, Uses, fetchState, isNotFound,
   type Cleaner, type Reconciler, type Result,
 } from 'maestro-operator';
-import { StaticSite } from './site.js';
+import { StaticSite, pagesOf } from './site.js';
 
 /** What every later step needs, computed once per reconcile. */
 export interface SitePlan {
@@ -47,7 +47,7 @@ export class PlanSite implements Reconciler<StaticSite> {
       name,
       namespace,
       labels: { 'app.kubernetes.io/name': 'static-site', 'app.kubernetes.io/instance': name },
-      contentHash: createHash('sha256').update(site.spec.content).digest('hex').slice(0, 16),
+      contentHash: createHash('sha256').update(JSON.stringify(Object.entries(pagesOf(site.spec)).sort())).digest('hex').slice(0, 16),
       url: `http://${name}.${namespace}.svc`,
     };
     fetchState(ctx).updateContext(sitePlan.bindToContext(ctx, plan));
@@ -63,7 +63,7 @@ export class ApplyContent implements Reconciler<StaticSite> {
     await client.apply<V1ConfigMap>({
       apiVersion: 'v1', kind: 'ConfigMap',
       metadata: { name: `${this.plan.name}-content`, labels: this.plan.labels },
-      data: { 'index.html': site.spec.content },
+      data: pagesOf(site.spec),
     });
     return {};
   }

@@ -8,7 +8,7 @@ import { Type } from 'class-transformer';
 import { inject, injectable } from 'tsyringe';
 import type { V1ConfigMap, V1CustomResourceDefinition } from '@kubernetes/client-node';
 import { fromWire, modelFromWire, modelName, modelToWire, toWire } from '../../lib/client/wire.js';
-import { typeHintOf } from '../../lib/generate/type-hints.js';
+import { typeHintOf } from '../../lib/declare/type-hints.js';
 import { injectionTokens } from '../../lib/runtime/injection.js';
 
 const require = createRequire(import.meta.url);
@@ -55,9 +55,9 @@ describe('Adapters to library internals (fail loudly on upgrade)', () => {
     });
   });
 
-  describe('lib/generate/type-hints.ts: class-transformer\u2019s @Type store', () => {
+  describe('lib/declare/type-hints.ts: class-transformer\u2019s @Type store', () => {
     it('is written against class-transformer 0.5.1', () => {
-      expect(versionOf('class-transformer'), 'class-transformer changed: re-check lib/generate/type-hints.ts (cjs/storage.js)').to.equal('0.5.1');
+      expect(versionOf('class-transformer'), 'class-transformer changed: re-check lib/declare/type-hints.ts (cjs/storage.js)').to.equal('0.5.1');
     });
 
     it('finds the class @Type gives a property, and nothing without @Type', () => {

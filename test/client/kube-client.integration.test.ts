@@ -116,6 +116,29 @@ describe('KubeClient on a real API server', function () {
     expect(err).to.be.instanceOf(AlreadyOwnedError).and.have.property('code', 'AlreadyOwned');
   });
 
+  it('refuses to apply an existing object another parent controls, judging the object as it is (cached or read), and sends no write', async () => {
+    const first = await uncached.create(configMap('first', {}));
+    const second = await uncached.create(configMap('second', {}));
+    const applied = await client.forParent(first).apply(configMap('claimed', { from: 'first' }));
+    await eventually(async () => (await client.get(V1ConfigMap, { namespace: ns, name: 'claimed' }).catch(() => undefined))?.metadata?.resourceVersion === applied.metadata?.resourceVersion);
+    for (const [how, via] of [['cached', client], ['read from the API', uncached]] as const) {
+      requests.length = 0;
+      // The body we build carries no owner: only the live object says who controls it.
+      const err = await via.forParent(second).apply(configMap('claimed', { from: 'second' })).catch((e: unknown) => e);
+      expect(err, how).to.be.instanceOf(AlreadyOwnedError);
+      expect((err as AlreadyOwnedError).reason).to.equal('AlreadyOwned');
+      expect((err as AlreadyOwnedError).owner).to.deep.equal({ kind: 'ConfigMap', name: 'first', uid: first.metadata!.uid });
+      expect((err as Error).message).to.contain('already controlled by ConfigMap first');
+      expect(requests.filter((r) => !r.startsWith('GET')), `${how}: no write sent`).to.deep.equal([]);
+    }
+    const live = await uncached.get(V1ConfigMap, { namespace: ns, name: 'claimed' });
+    expect(live.metadata?.resourceVersion).to.equal(applied.metadata?.resourceVersion);
+    expect(live.data).to.deep.equal({ from: 'first' });
+    // Its controller may apply it, and an apply without an owner (owned: false) is not an ownership claim.
+    await client.forParent(first).apply(configMap('claimed', { from: 'first again' }));
+    await client.forParent(second).apply(configMap('claimed', {}), { owned: false, fieldManager: 'other' });
+  });
+
   it('skips an apply that would change nothing, and applies again after the object was changed by hand or deleted', async () => {
     const desired = configMap('dedup', { a: '1' });
     const applies = () => requests.filter((r) => r.startsWith('PATCH')).length;

@@ -356,7 +356,7 @@ describe('generate: CRDs from @Resource classes', () => {
     expect(loaded.map(crdWireForm)).to.deep.equal([crdWireForm(generateCRD(Widget)), crdWireForm(generateCRD(Gizmo, { categories: ['all'] }))]);
   });
 
-  it('refuses built-in kinds, classes without @Resource, and the same CRD twice', () => {
+  it('refuses built-in kinds, classes without @Resource, and the same CRD twice with differences', () => {
     class Plain { metadata?: V1ObjectMeta; }
     const builtIn = catchError(() => generateCRD(V1ConfigMap));
     expect(builtIn).to.be.instanceOf(CRDGenerationError);
@@ -365,6 +365,8 @@ describe('generate: CRDs from @Resource classes', () => {
     expect(plain).to.be.instanceOf(CRDGenerationError);
     expect((plain as CRDGenerationError).code).to.equal('CRDGeneration');
     expect((plain as Error).message).to.contain('@Resource');
-    expect(catchError(() => crdYAML([Widget, Widget]))).to.be.instanceOf(CRDGenerationError);
+    expect(catchError(() => crdYAML([Widget, generateCRD(Widget, { categories: ['all'] })]))).to.be.instanceOf(CRDGenerationError);
+    // The same CRD twice (e.g. from two versions of one kind) is written once.
+    expect(crdYAML([Widget, Widget])).to.equal(crdYAML([Widget]));
   });
 });

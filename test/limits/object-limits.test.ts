@@ -39,13 +39,15 @@ describe('limits: checkObjectLimits', () => {
     expect(checkObjectLimits(obj, { maxDepth: 3 })?.reason).to.equal('ObjectTooDeep');
   });
 
-  it('refuses a 1.4 MiB object with ObjectTooLarge, and accepts it under a higher limit', () => {
+  it('accepts a 1.4 MiB object by default (the API server stores it), and refuses it with ObjectTooLarge under a lower limit', () => {
     const text = bigObjectJSON(1.4 * 1024 * 1024);
     const big: unknown = JSON.parse(text);
-    const violation = checkObjectLimits(big);
+    expect(DEFAULT_OBJECT_LIMITS.maxBytes).to.equal(3 * 1024 * 1024);
+    expect(checkObjectLimits(big)).to.equal(undefined);
+    const violation = checkObjectLimits(big, { maxBytes: 1_048_576 });
     expect(violation).to.deep.include({ reason: 'ObjectTooLarge', limit: 1_048_576 });
     expect(violation?.message).to.equal('the object is larger than 1048576 bytes as JSON; it is not reconciled');
-    expect(checkObjectLimits(big, { maxBytes: 2 * 1024 * 1024 })).to.equal(undefined);
+    expect(checkObjectLimits(JSON.parse(bigObjectJSON(3 * 1024 * 1024)))?.reason).to.equal('ObjectTooLarge');
   });
 
   it('measures exactly the bytes JSON.stringify writes (escapes, UTF-8, Dates, omitted members)', () => {

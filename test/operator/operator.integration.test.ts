@@ -8,6 +8,7 @@ import type { ControlPlane } from '../../lib/testing/index.js';
 import { sharedControlPlane } from '../support/control-plane.js';
 import { Widgets, startOperator, stopOperators } from '../support/operators.js';
 import { eventually, metricValue, scrape } from '../support/wait.js';
+import { defaultControllerRateLimiter, type RateLimiter } from '../../lib/runtime/index.js';
 import { WidgetLedger, widget, widgetCRD, widgetReconcilers } from '../support/widget-operator.js';
 
 const mergePatch = setHeaderOptions('Content-Type', PatchStrategy.MergePatch);
@@ -84,7 +85,17 @@ describe('createOperator() on a real API server', function () {
   it('keeps retrying a failing object with growing backoff, marks it Ready=False, records an Event, and converges the others', async () => {
     const ns = await plane.createNamespace('failing');
     const widgets = new Widgets(plane.kubeConfig, ns);
-    const operator = await operatorIn(ns);
+    // The default rate limiter, recording the delay it decides for each retry of each key.
+    const delays = new Map<string, number[]>();
+    const recording = (): RateLimiter<string> => {
+      const limiter = defaultControllerRateLimiter<string>();
+      return {
+        when: (key) => { const ms = limiter.when(key); delays.set(key, [...(delays.get(key) ?? []), ms]); return ms; },
+        forget: (key) => limiter.forget(key),
+        numRequeues: (key) => limiter.numRequeues(key),
+      };
+    };
+    const operator = await operatorIn(ns, { rateLimiter: recording });
     await widgets.create(widget(ns, 'bad', { message: 'fail' }));
     await widgets.create(widget(ns, 'good', { message: 'fine' }));
     await widgets.waitReady('good');
@@ -96,14 +107,14 @@ describe('createOperator() on a real API server', function () {
     expect(failed.reason).to.equal('ReconcileError');
     expect(failed.message).to.equal(`WidgetConfigMap: boom for bad`);
 
-    // Exponential backoff: 5 ms doubling, so the 8th attempt comes ~0.6 s after the 1st,
-    // and later gaps are much longer than early ones. (The first gap also holds the first
-    // attempt's own writes: its finalizer and status.)
-    const calls = await eventually(() => { const c = ledger.reconciles.get(`${ns}/bad`) ?? []; return c.length >= 8 ? c : undefined; }, { timeoutMs: 20_000 });
-    const gaps = calls.slice(1).map((t, i) => t - calls[i]!);
-    expect(gaps[6]!, `gaps ${gaps.join(',')}`).to.be.greaterThan(gaps[2]! * 4);
-    expect(gaps[5]!, `gaps ${gaps.join(',')}`).to.be.greaterThan(gaps[4]!);
-    expect(calls[7]! - calls[0]!).to.be.at.least(5 * (2 ** 7 - 1) * 0.8);
+    // Exponential backoff, as the queue's rate limiter decided it (not as a loaded machine's
+    // clock happened to show it): each failure of the key waited 5 ms doubling, and each wait
+    // was followed by another attempt.
+    await eventually(() => (ledger.reconciles.get(`${ns}/bad`)?.length ?? 0) >= 8, { timeoutMs: 60_000, message: '8 attempts' });
+    const decided = delays.get(`${ns}/bad`) ?? [];
+    expect(decided.slice(0, 7)).to.deep.equal([5, 10, 20, 40, 80, 160, 320]);
+    expect(ledger.reconciles.get(`${ns}/bad`)!.length, 'one attempt after each decided delay').to.be.at.least(Math.min(decided.length, 8));
+    expect(delays.get(`${ns}/good`), 'the good object was never rate limited').to.equal(undefined);
 
     const metrics = await scrape(operator.metricsUrl!);
     expect(metricValue(metrics, 'controller_runtime_reconcile_errors_total', { controller: 'widget' })).to.be.at.least(7);

@@ -12,6 +12,8 @@ import {
   Controller, FakeClock, Metrics, ReconcilePipeline, ReconcileScope, Registry, Terms, buildSpecs, planInjection, type ParentSpec,
 } from '../../lib/runtime/index.js';
 import { FakeClient, type FakeInterceptor, type RecordedEvent } from '../../lib/testing/index.js';
+import type { ObjectLimits } from '../../lib/limits/index.js';
+import type { RateLimiter } from '../../lib/queue/index.js';
 import { isPending, tick, waitFor } from '../queue/wait.js';
 
 const registry = new Registry();
@@ -109,7 +111,10 @@ const task = (name: string, spec: Partial<TaskSpec> = { message: 'hi' }): Task =
   ({ apiVersion: 'unit.maestro.dev/v1', kind: 'Task', metadata: { name, namespace: NS }, spec: spec as TaskSpec });
 
 /** A controller for Tasks on a fake client, with its pipeline and terms, all on the fake clock. */
-function harness(options: { concurrency?: number; objects?: Task[]; intercept?: FakeInterceptor } = {}) {
+function harness(options: {
+  concurrency?: number; objects?: Task[]; intercept?: FakeInterceptor; limits?: ObjectLimits; retiredFinalizers?: string[];
+  rateLimiter?: () => RateLimiter<string>;
+} = {}) {
   const client = new FakeClient({ registry, objects: options.objects, intercept: options.intercept });
   const spec = buildSpecs({ registry, components: [Work, Child, Ready, Cleanup] }).parents[0] as ParentSpec;
   const root = container.createChildContainer();
@@ -120,15 +125,17 @@ function harness(options: { concurrency?: number; objects?: Task[]; intercept?: 
     scopes: (object, reconcileClient, logger) => new ReconcileScope(root, spec.type, plan, object, reconcileClient, logger),
     readLive: (obj, signal) => client.readLive(obj, signal),
     events: { event: (obj, type, reason, message) => events.push({ type, reason, message, object: `${obj.metadata?.namespace}/${obj.metadata?.name}` }) },
+    limits: options.limits,
+    retiredFinalizers: options.retiredFinalizers,
   });
   const controller = new Controller({
     spec, source: client.source, client, pipeline, metrics: new Metrics(), logger: noopLogger,
-    maxConcurrentReconciles: options.concurrency ?? 1, clock: seen.clock,
+    maxConcurrentReconciles: options.concurrency ?? 1, clock: seen.clock, rateLimiter: options.rateLimiter,
   });
   controller.watch();
   const terms = new Terms([controller], Context.background(), { logger: noopLogger, graceMs: 10_000, clock: seen.clock });
   const stored = (name: string) => client.objects(Task).find((t) => t.metadata?.name === name);
-  const ready = (name: string) => stored(name)?.status?.conditions?.find((c) => c.type === 'Ready');
+  const ready = (name: string) => stored(name)?.status?.conditions?.find((c) => (c as Condition | null)?.type === 'Ready');
   const writes = () => client.calls.filter((c) => !c.startsWith('get ') && !c.startsWith('list '));
   return { client, controller, terms, events, stored, ready, writes };
 }
@@ -195,6 +202,52 @@ describe('The controller and its reconcile pipeline (fake client, fake clock)', 
       expect(h.writes(), 'a terminal error is not retried').to.have.length(1);
     });
 
+    it('refuses a parent nested deeper than the limit without copying it (Ready=False/ObjectTooDeep, a Warning, no retry); the others converge', async () => {
+      // 3,000 levels: structuredClone overflows the stack at about 1,600, the limit check and the copy walk iteratively.
+      const extra: unknown = JSON.parse(`${'{"a":'.repeat(3000)}1${'}'.repeat(3000)}`);
+      const deep = { ...task('deep'), spec: { message: 'hi', extra } as unknown as TaskSpec };
+      h = harness({ objects: [deep, task('good')], concurrency: 2 });
+      h.terms.begin();
+      await waitFor(() => h.ready('good')?.status === 'True' && h.ready('deep') !== undefined, 'good Ready, deep reported on');
+      expect(h.ready('deep')).to.include({ status: 'False', reason: 'ObjectTooDeep', message: 'the object nests deeper than 100 levels; it is not reconciled' });
+      expect(h.stored('deep')!.status!.observedGeneration, 'the refusal is about this generation').to.equal(1);
+      expect(h.stored('deep')!.metadata!.finalizers, 'nothing else was written').to.equal(undefined);
+      expect(seen.started).to.deep.equal([`${NS}/good`]);
+      expect(h.events.filter((e) => e.object === `${NS}/deep`).map((e) => [e.type, e.reason])).to.deep.equal([
+        ['Warning', 'ObjectTooDeep'], ['Warning', 'ObjectTooDeep'],
+      ]);
+      await advanceUntil(() => false, 'nothing', 60_000, 600_000).catch(() => undefined);
+      expect(h.writes().filter((w) => w.includes('/deep')), 'terminal: not retried until it changes').to.have.length(1);
+      // Fixed, it is reconciled.
+      await h.client.patch(h.stored('deep')!, { spec: { message: 'hi', extra: null } });
+      await advanceUntil(() => h.ready('deep')?.status === 'True', 'deep Ready once shallow');
+    });
+
+    it('refuses a parent above objectLimits.maxBytes with ObjectTooLarge', async () => {
+      h = harness({ objects: [task('big', { message: 'x'.repeat(5_000) }), task('small')], limits: { maxBytes: 2_000 } });
+      h.terms.begin();
+      await waitFor(() => h.ready('big') !== undefined && h.ready('small')?.status === 'True', 'both reported on');
+      expect(h.ready('big')).to.include({ status: 'False', reason: 'ObjectTooLarge' });
+      expect(h.ready('big')!.message).to.equal('the object is larger than 2000 bytes as JSON; it is not reconciled');
+    });
+
+    it('reads garbage stored conditions leniently and reports wrong types in every field as InvalidSpec', async () => {
+      const garbage = {
+        ...task('junk', { message: 12, workMs: 'slow' } as unknown as TaskSpec),
+        status: { conditions: [null, 5, 'Ready', { type: 7 }, { type: 'Other', status: 'True', reason: 'Theirs', message: 12 }], observedGeneration: 'x' },
+      } as unknown as Task;
+      h = harness({ objects: [garbage] });
+      h.terms.begin();
+      await waitFor(() => h.ready('junk') !== undefined, 'junk reported on');
+      expect(h.ready('junk')).to.include({ status: 'False', reason: 'InvalidSpec' });
+      expect(h.ready('junk')!.message).to.contain('spec.message (isString)').and.to.contain('spec.workMs (isInt)');
+      // What could be read is kept, the rest dropped: the list the API server gets back is well-formed.
+      expect(h.stored('junk')!.status!.conditions!.map((c) => `${c.type}/${c.status}/${c.reason}/${JSON.stringify(c.message)}`)).to.deep.equal([
+        'Other/True/Theirs/""', `Ready/False/InvalidSpec/${JSON.stringify(h.ready('junk')!.message)}`,
+      ]);
+      expect(h.stored('junk')!.status!.observedGeneration).to.equal(1);
+    });
+
     it('adds the finalizer, runs the cleanup once on deletion, then removes the finalizer so the object goes away', async () => {
       h = harness({ objects: [task('f')] });
       h.terms.begin();
@@ -206,10 +259,73 @@ describe('The controller and its reconcile pipeline (fake client, fake clock)', 
       expect(h.client.actions.filter((a) => a.verb === 'patch').map((a) => a.body)).to.deep.equal([
         { metadata: { resourceVersion: '1', finalizers: ['unit.maestro.dev/cleanup'] } },
         [
-          { op: 'test', path: '/metadata/finalizers', value: ['unit.maestro.dev/cleanup'] },
-          { op: 'replace', path: '/metadata/finalizers', value: [] },
+          { op: 'test', path: '/metadata/finalizers/0', value: 'unit.maestro.dev/cleanup' },
+          { op: 'remove', path: '/metadata/finalizers/0' },
         ],
       ]);
+    });
+
+    it('removes its finalizer while other controllers edit theirs, and never runs a cleanup twice', async () => {
+      const cleanups = () => seen.trace.filter((t) => t === `cleanup:${NS}/m`).length;
+      let edited = false;
+      const intercept: FakeInterceptor = async (action) => {
+        if (action.verb !== 'patch' || !Array.isArray(action.body) || edited) return;
+        edited = true;
+        // Just before our removal lands, another controller removes its finalizer (ahead of
+        // ours in the list) and adds another one: the index of ours moved.
+        const current = h.stored('m')!;
+        await h.client.patch(current, { metadata: { finalizers: ['unit.maestro.dev/cleanup', 'other.dev/b'] } });
+      };
+      h = harness({ objects: [{ ...task('m'), metadata: { name: 'm', namespace: NS, finalizers: ['other.dev/a'] } }], intercept });
+      h.terms.begin();
+      await waitFor(() => h.ready('m')?.status === 'True', 'Ready=True');
+      expect(h.stored('m')!.metadata!.finalizers).to.deep.equal(['other.dev/a', 'unit.maestro.dev/cleanup']);
+      await h.client.delete(h.stored('m')!);
+      await waitFor(() => !(h.stored('m')?.metadata?.finalizers ?? []).includes('unit.maestro.dev/cleanup'), 'our finalizer removed');
+      expect(h.stored('m')!.metadata!.finalizers, 'theirs untouched').to.deep.equal(['other.dev/b']);
+      expect(cleanups(), 'one cleanup').to.equal(1);
+      const removals = h.client.actions.filter((a) => a.verb === 'patch' && Array.isArray(a.body) && (a.body as Array<{ op: string }>)[0]?.op === 'test');
+      expect(removals.map((a) => (a.body as Array<{ path: string }>)[0]!.path), 'the first attempt failed its test, the second found the new index').to.deep.equal([
+        '/metadata/finalizers/1', '/metadata/finalizers/0',
+      ]);
+      await advanceUntil(() => false, 'nothing', 10_000, 300_000).catch(() => undefined);
+      expect(cleanups(), 'still one cleanup').to.equal(1);
+    });
+
+    it('does not run a cleanup again when removing its finalizer failed and the reconcile is retried', async () => {
+      let failures = 0;
+      const intercept: FakeInterceptor = (action) => {
+        if (action.verb === 'patch' && Array.isArray(action.body) && failures++ === 0) {
+          throw new ApiError(503, 'etcdserver: leader changed', { reason: 'ServiceUnavailable', code: 503 });
+        }
+      };
+      h = harness({ objects: [task('once')], intercept });
+      h.terms.begin();
+      await waitFor(() => h.ready('once')?.status === 'True', 'Ready=True');
+      await h.client.delete(h.stored('once')!);
+      await advanceUntil(() => h.stored('once') === undefined, 'the object gone', 10);
+      expect(failures, 'the first removal failed, the retry succeeded').to.equal(2);
+      expect(seen.trace.filter((t) => t === `cleanup:${NS}/once`), 'the cleanup ran once').to.have.length(1);
+    });
+
+    it('removes retired finalizers without cleanup: from live parents (with its own in one patch) and from deleted ones', async () => {
+      const legacy = 'unit.maestro.dev/legacy';
+      h = harness({
+        objects: [
+          { ...task('live'), metadata: { name: 'live', namespace: NS, finalizers: ['other.dev/keep', legacy] } },
+          { ...task('leaving'), metadata: { name: 'leaving', namespace: NS, finalizers: [legacy] } },
+        ],
+        retiredFinalizers: [legacy],
+      });
+      await h.client.delete(h.stored('leaving')!);
+      h.terms.begin();
+      await waitFor(() => h.ready('live')?.status === 'True' && h.stored('leaving') === undefined, 'live Ready, leaving gone');
+      expect(h.stored('live')!.metadata!.finalizers).to.deep.equal(['other.dev/keep', 'unit.maestro.dev/cleanup']);
+      expect(h.writes().filter((w) => w.startsWith('patch Task/work/live')), 'one patch').to.have.length(1);
+      expect(seen.trace.filter((t) => t.startsWith('cleanup')), 'no cleanup for a retired finalizer').to.deep.equal([]);
+      // Our own edit of the finalizers (legacy out, ours in) does not reconcile the parent again.
+      await advanceUntil(() => true, 'settle');
+      expect(seen.started.filter((k) => k === `${NS}/live`)).to.have.length(1);
     });
 
     it('retries a status write that conflicts with someone else\u2019s on a fresh read, keeping their condition', async () => {

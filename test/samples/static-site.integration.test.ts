@@ -4,7 +4,7 @@ import { expect } from 'chai';
 import { readFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import { AppsV1Api, CoreV1Api, KubernetesObjectApi } from '@kubernetes/client-node';
-import { crdYAML, rbacYAML } from '../../lib/generate/index.js';
+import { crdYAML, generateCRD, rbacYAML, webhookYAML } from '../../lib/generate/index.js';
 import type { ControlPlane } from '../../lib/testing/index.js';
 import { StaticSite } from '../../samples/static-site/site.js';
 import { SITE_DIRECTORY, staticSiteComponents } from '../../samples/static-site/reconcilers.js';
@@ -28,7 +28,11 @@ describe('samples/static-site', function () {
   after(() => stopOperators());
 
   it('ships deploy YAML that is exactly what the generators make from its classes (no drift)', async () => {
-    expect(await readFile(deployFile('crd.yaml'), 'utf8')).to.equal(crdYAML([StaticSite]));
+    const webhook = { service: { name: 'static-site-operator-webhook', namespace: 'static-site-system' } };
+    expect(await readFile(deployFile('crd.yaml'), 'utf8')).to.equal(crdYAML([generateCRD(StaticSite, { webhook })]));
+    expect(await readFile(deployFile('webhooks.yaml'), 'utf8')).to.equal(webhookYAML([StaticSite], {
+      name: 'static-site-operator', client: webhook, failurePolicy: 'Fail', service: { namespace: 'static-site-system', serviceAccount: 'static-site-operator' },
+    }));
     expect(await readFile(deployFile('rbac.yaml'), 'utf8')).to.equal(rbacYAML(staticSiteComponents, rbacOptions));
   });
 
@@ -37,6 +41,9 @@ describe('samples/static-site', function () {
       const result = await kubectl(plane, ['apply', '--server-side', '--validate=strict', '--field-manager=maestro-test', '-f', deployFile(file)]);
       expect(result.code, `${file}: ${result.stderr}`).to.equal(0);
     }
+    // Checked, not kept: with failurePolicy Fail, webhooks no operator serves here would refuse every StaticSite.
+    const webhooks = await kubectl(plane, ['apply', '--server-side', '--dry-run=server', '--validate=strict', '--field-manager=maestro-test', '-f', deployFile('webhooks.yaml')]);
+    expect(webhooks.code, `webhooks.yaml: ${webhooks.stderr}`).to.equal(0);
     const deployment = await plane.kubeConfig.makeApiClient(AppsV1Api).readNamespacedDeployment({ name: 'static-site-operator', namespace: 'static-site-system' });
     expect(deployment.spec?.template.spec?.serviceAccountName).to.equal('static-site-operator');
   });

@@ -1,5 +1,6 @@
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
+import { basename, dirname } from 'node:path';
 import { request } from 'node:https';
 import { createServer, type AddressInfo, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -14,8 +15,6 @@ import { processesMentioning, rejectionOf } from './helpers.js';
 
 const run = promisify(execFile);
 
-/** The planes' folders currently in the temp dir. */
-const planeDirs = (): Set<string> => new Set(readdirSync(tmpdir()).filter((d) => d.startsWith('maestro-envtest-')));
 
 describe('testing: a dedicated control plane', () => {
   let assets: ControlPlaneAssets;
@@ -67,7 +66,6 @@ describe('testing: a dedicated control plane', () => {
   });
 
   it('reports a flag the API server rejects with the component, the command line and its log', async () => {
-    const before = planeDirs();
     const err = await rejectionOf(startControlPlane({ assets, apiServerFlags: { 'no-such-flag': 'x' } }));
     expect(err).to.be.instanceOf(ControlPlaneStartError);
     const start = err as ControlPlaneStartError;
@@ -79,9 +77,14 @@ describe('testing: a dedicated control plane', () => {
     expect(start.logTail).to.include('unknown flag: --no-such-flag');
     expect(start.logTail.split('\n').length).to.be.at.most(30);
     expect(start.message).to.include(start.commandLine).and.to.include('unknown flag: --no-such-flag');
-    // Whatever did start (etcd) is gone with its folder.
-    const leftover = [...planeDirs()].filter((d) => !before.has(d));
-    expect(leftover).to.deep.equal([]);
+    // Whatever did start (etcd) is gone with its folder: this plane's folder, named in its
+    // command line (other planes, of tests running at the same time, come and go meanwhile).
+    const certDir = start.command.find((arg) => arg.startsWith('--cert-dir='))?.slice('--cert-dir='.length);
+    const dir = certDir === undefined ? undefined : dirname(certDir);
+    expect(dir && dirname(dir), start.commandLine).to.equal(tmpdir());
+    expect(basename(dir!)).to.match(/^maestro-envtest-/);
+    expect(existsSync(dir!), `${dir} removed`).to.equal(false);
+    expect(processesMentioning(dir!)).to.deep.equal([]);
   });
 
   it('reports a port in use as a start error whose log says so', async () => {

@@ -58,6 +58,7 @@ if (wanted('api')) {
     ['lib/generate/index.d.ts', 'maestro-operator-generate'],
     ['lib/runtime/index.d.ts', 'maestro-operator-runtime'],
     ['lib/testing/index.d.ts', 'maestro-operator-testing'],
+    ['lib/webhook/index.d.ts', 'maestro-operator-webhook'],
   ];
   const { Extractor, ExtractorConfig } = await import('@microsoft/api-extractor');
   for (const [entry, report] of entries) {

@@ -15,13 +15,6 @@ import { faultCRDs } from './task-operator.js';
 
 const verbose = Boolean(process.env['MAESTRO_TEST_LOG']);
 
-/**
- * A pending scenario: skipped unless MAESTRO_RUN_PENDING_FAULTS=1. Every use carries a
- * `// FAULT-PENDING: <root cause>` comment; remove both when the runtime fix lands.
- */
-export const itPending = (title: string, fn: Mocha.AsyncFunc): Mocha.Test =>
-  process.env['MAESTRO_RUN_PENDING_FAULTS'] === '1' ? it(title, fn) : it.skip(title, fn);
-
 /** A scenario's parameter (a fault's duration in ms, a count...): from the environment, else the issue's value. */
 export function faultParameter(variable: string, issueValue: number): number {
   const value = Number(process.env[variable]);

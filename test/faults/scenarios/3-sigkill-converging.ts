@@ -1,8 +1,11 @@
 // Fault 3 (issue #10): SIGKILL the operator while 500 parents converge, then start a new one.
+//
+// Passed before the fixes of #10 too; it guards the finalizer and ownership invariants across a
+// crash (and, since the finalizer removal was reworked, the removal by index).
 import { expect } from 'chai';
-import { eventually } from '../../lib/testing/index.js';
-import { FINALIZER } from './support/task-operator.js';
-import { createMany, faultParameter, faultsPlane, Objects, RawApi, readyOf, Replica, report } from './support/harness.js';
+import { eventually } from '../../../lib/testing/index.js';
+import { FINALIZER } from '../support/task-operator.js';
+import { createMany, faultParameter, faultsPlane, Objects, RawApi, readyOf, Replica, report } from '../support/harness.js';
 
 const parents = faultParameter('MAESTRO_FAULT_PARENTS', 500);
 const lease = { leaseDurationMs: 4_000, renewDeadlineMs: 3_000, retryPeriodMs: 500 };
@@ -12,16 +15,12 @@ const deleted = (i: number) => i % 10 === 5;
 
 type ConfigMap = { metadata: { name: string; uid: string; ownerReferences?: Array<{ uid: string; name: string; controller?: boolean; kind: string }> } };
 
-describe('fault 3: SIGKILL while parents converge', function () {
-  this.timeout(420_000);
+export const title = `fault 3: SIGKILL while parents converge: all ${parents} converge after a new process takes over, one child each, no orphan, no finalizer left`;
+
+export async function sigkillConverging(): Promise<void> {
   const replicas: Replica[] = [];
   let api: RawApi | undefined;
-  afterEach(async () => {
-    await Promise.all(replicas.splice(0).map((r) => r.stop()));
-    api?.close();
-  });
-
-  it(`converges all ${parents} parents after a new process takes over: one child each, no orphan, no finalizer left`, async () => {
+  try {
     const { plane } = await faultsPlane();
     const ns = await plane.createNamespace('fault3');
     api = new RawApi(plane.kubeConfig);
@@ -100,5 +99,8 @@ describe('fault 3: SIGKILL while parents converge', function () {
     expect(orphans, 'children without a live controller owner').to.deep.equal([]);
     expect(withoutOneChild, 'parents without exactly one child').to.deep.equal([]);
     expect(badFinalizers, 'live parents without exactly one finalizer of ours').to.deep.equal([]);
-  });
-});
+  } finally {
+    await Promise.all(replicas.splice(0).map((r) => r.stop()));
+    api?.close();
+  }
+}

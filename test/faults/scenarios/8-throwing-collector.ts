@@ -1,19 +1,18 @@
 // Fault 8 (issue #10): a Prometheus collector that throws.
+//
+// Root cause (fixed in lib/server's MetricsServer, which the Manager runs since #12): /metrics wrote
+// its 200 header before collecting; when a collector threw, the catch's writeHead(500) threw
+// ERR_HTTP_HEADERS_SENT inside the un-awaited handler: an unhandled rejection, exit 1 on the
+// first scrape. Now it collects first, then writes 200 or 500.
 import { expect } from 'chai';
-import { faultsPlane, Objects, RawApi, Replica, report } from './support/harness.js';
+import { faultsPlane, Objects, RawApi, Replica, report } from '../support/harness.js';
 
-describe('fault 8: a throwing Prometheus collector', function () {
-  this.timeout(120_000);
+export const title = 'fault 8: a throwing Prometheus collector: /metrics answers 500 and the process lives and reconciles';
+
+export async function throwingCollector(): Promise<void> {
   let replica: Replica | undefined;
   let api: RawApi | undefined;
-  afterEach(async () => {
-    await replica?.stop();
-    api?.close();
-  });
-
-  // Fixed by lib/server's MetricsServer (wired into the Manager for #12), which collects before it writes
-  // any header: the old server wrote 200 first, and the 500 after a throwing collector crashed the process.
-  it('answers /metrics with 500 and keeps the process alive and reconciling', async () => {
+  try {
     const { plane } = await faultsPlane();
     const ns = await plane.createNamespace('fault8');
     api = new RawApi(plane.kubeConfig);
@@ -44,5 +43,8 @@ describe('fault 8: a throwing Prometheus collector', function () {
     expect(healthz).to.equal(200);
     expect(replica.current.running, 'the process lives').to.equal(true);
     expect(reconciled, 'the operator still reconciles').to.equal(true);
-  });
-});
+  } finally {
+    await replica?.stop();
+    api?.close();
+  }
+}
