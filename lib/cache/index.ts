@@ -5,6 +5,7 @@
  * @module
  */
 import type { KubernetesObject } from '@kubernetes/client-node';
+import type { AppliedFields } from '../client/managed-fields.js';
 import type { ApiTransport } from '../client/transport.js';
 import type { Logger } from '../log/index.js';
 import { describe as describeResource, type ResourceInfo } from '../resources/index.js';
@@ -40,6 +41,8 @@ export interface CacheReader {
    * @throws {@link IndexNotFoundError} when an index is asked for that the kind does not have.
    */
   list<T extends KubernetesObject>(resource: ResourceInfo, namespace?: string, selector?: LabelSelector, index?: Readonly<Record<string, string>>): T[];
+  /** The fields `fieldManager` owns through its last apply of a cached object, when the cache keeps them (see `Informer.appliedFields`). */
+  appliedFields?(resource: ResourceInfo, obj: KubernetesObject, fieldManager: string): AppliedFields | undefined;
 }
 
 /** How one kind is cached (the runtime passes the operator's `CacheSpec`s). */
@@ -77,6 +80,8 @@ export interface CacheOptions {
    * informers are created at once. Kinds not listed are cached whole when first asked for.
    */
   kinds?: readonly KindCacheOptions[];
+  /** The operator's field manager, whose own apply entries of `managedFields` the cache keeps (see `InformerOptions.fieldManager`). */
+  fieldManager?: string;
 }
 
 const keyOf = (resource: ResourceInfo) => `${resource.apiVersion}/${resource.kind}`;
@@ -114,6 +119,7 @@ export class Cache implements ObjectSource {
         metadataOnly: kind?.metadataOnly,
         transform: kind?.transform,
         indexes: kind?.indexes,
+        fieldManager: this.options.fieldManager,
       }));
       this.#informers.set(key, informers);
       if (this.#started) informers.forEach((i) => i.start());
@@ -140,6 +146,14 @@ export class Cache implements ObjectSource {
       if (informer.namespace !== undefined && informer.namespace !== namespace) continue;
       const found = informer.get(name, resource.namespaced ? namespace : undefined);
       if (found) return found as T;
+    }
+    return undefined;
+  }
+
+  appliedFields(resource: ResourceInfo, obj: KubernetesObject, fieldManager: string): AppliedFields | undefined {
+    for (const informer of this.#informers.get(keyOf(resource)) ?? []) {
+      const fields = informer.appliedFields(obj, fieldManager);
+      if (fields) return fields;
     }
     return undefined;
   }

@@ -13,6 +13,7 @@ import {
 import { deepCopy } from '../limits/copy.js';
 import { ApiError, isNotFound } from './errors.js';
 import { collectionPath, objectPath, type ApiTransport, type Method, type SendOptions } from './transport.js';
+import { applyWouldBeNoOp } from './managed-fields.js';
 import { fromWire, modelFromWire, toWire } from './wire.js';
 
 const METADATA_ACCEPT = 'application/json;as=PartialObjectMetadata;g=meta.k8s.io;v=v1,application/json';
@@ -104,10 +105,12 @@ const copy = <T>(obj: T): T => deepCopy(obj);
  * The runtime's {@link Client}: reads of cached kinds come from the informer cache (as
  * deep copies), everything else goes to the API server.
  *
- * `apply` skips the request when this operator applied the identical configuration
- * before and the cached object has not changed since (same resourceVersion): the
- * server-side apply would be a no-op. A changed configuration, an edited or a deleted
- * object is always applied.
+ * `apply` skips the request when the server-side apply would be a no-op: when this
+ * process applied the identical configuration before and the cached object has not
+ * changed since (same resourceVersion), or when the cached object's record of the
+ * fields this field manager owns (`managedFields`) and their values show that the
+ * configuration is in place (e.g. after a restart). A changed configuration, an object
+ * another writer changed a field of, or a deleted object is always applied.
  */
 export class KubeClient extends Client implements ControllerClient {
   readonly #transport: ApiTransport;
@@ -334,8 +337,17 @@ export class KubeClient extends Client implements ControllerClient {
     const live = cacheCovers ? this.#cache.get<T>(resource, name, namespace) : owned ? await this.#readIfExists<T>(resource, namespace, name) : undefined;
     if (owned) this.#checkController(live, resource, name);
     if (cacheCovers) {
-      const applied = this.#applied.entries.get(key);
-      if (live && applied && applied.digest === digest && applied.resourceVersion === live.metadata?.resourceVersion) return copy(live);
+      if (live) {
+        const applied = this.#applied.entries.get(key);
+        const resourceVersion = live.metadata?.resourceVersion;
+        if (applied && applied.digest === digest && applied.resourceVersion === resourceVersion) return copy(live);
+        // Not applied by this process (e.g. after a restart), or changed since: the
+        // server's record of what this manager owns tells whether the apply would change anything.
+        if (resourceVersion && applyWouldBeNoOp(body, toWire(live), this.#cache.appliedFields?.(resource, live, fieldManager))) {
+          this.#applied.remember(key, { digest, resourceVersion });
+          return copy(live);
+        }
+      }
     }
     let settle!: (resourceVersion: string | undefined) => void;
     const inFlight = new Promise<string | undefined>((resolve) => { settle = resolve; });

@@ -47,6 +47,7 @@ export type { Method, RequestObserver, RequestRecord, SendOptions, TransportOpti
 export { KubeClient, AlreadyOwnedError, InvalidObjectError } from '../client/kube-client.js';
 export type { KubeClientOptions } from '../client/kube-client.js';
 export type { ControllerClient } from '../client/client.js';
+export type { AppliedFields, FieldSet } from '../client/managed-fields.js';
 export {
   Backoff, Cache, IndexNotFoundError, Indexer, Informer, indexValues, InvalidSelectorError, METADATA_LIST_ACCEPT, METADATA_WATCH_ACCEPT, parseFieldSelector,
   parseLabelSelector,

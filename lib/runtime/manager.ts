@@ -128,7 +128,7 @@ export class Manager {
     });
     // One informer per cached kind, scoped and indexed as the declarations agree (spec.caches).
     this.cache = new Cache({
-      transport: this.transport, namespaces: options.namespaces, logger: this.logger, idleTimeoutMs: options.watchIdleTimeoutMs, kinds: spec.caches,
+      transport: this.transport, namespaces: options.namespaces, logger: this.logger, idleTimeoutMs: options.watchIdleTimeoutMs, kinds: spec.caches, fieldManager: this.name,
     });
     this.client = new KubeClient({ transport: this.transport, resources: spec.resources, fieldManager: this.name, cache: this.cache });
     this.events = new KubeEventRecorder({ transport: this.transport, component: this.name, instance: this.identity, logger: this.logger, resources: spec.resources });

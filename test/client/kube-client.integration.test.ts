@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { V1ClusterRole, V1ConfigMap, V1Secret, type V1ObjectMeta, type V1OwnerReference } from '@kubernetes/client-node';
+import { V1ClusterRole, V1ConfigMap, V1Secret, V1Service, type V1ObjectMeta, type V1OwnerReference } from '@kubernetes/client-node';
 import { isAlreadyExists, isConflict, isNotFound } from '../../lib/index.js';
 import {
   AlreadyOwnedError, ApiTransport, Cache, InvalidObjectError, KubeClient, Registry, resourceOf,
@@ -16,6 +16,8 @@ describe('KubeClient on a real API server', function () {
   let cache: Cache;
   let client: KubeClient;
   let uncached: KubeClient;
+  /** A client with no memory of earlier applies, as in a restarted operator. */
+  let fresh: () => KubeClient;
   const resources = Registry.default.resources;
 
   before(async () => { plane = await sharedControlPlane(); });
@@ -23,11 +25,12 @@ describe('KubeClient on a real API server', function () {
     ns = await plane.createNamespace('client');
     requests = [];
     const transport = ApiTransport.create(plane.kubeConfig, { onRequest: (r) => requests.push(`${r.method} ${r.path}`) });
-    cache = new Cache({ transport, namespaces: [ns] });
+    cache = new Cache({ transport, namespaces: [ns], fieldManager: 'client-test' });
     cache.informers(resourceOf(V1ConfigMap));
     cache.start();
     await cache.waitForSync();
     client = new KubeClient({ transport, resources, fieldManager: 'client-test', cache });
+    fresh = () => new KubeClient({ transport, resources, fieldManager: 'client-test', cache });
     uncached = new KubeClient({ transport, resources, fieldManager: 'client-test' });
   });
   afterEach(() => cache.stop());
@@ -162,5 +165,63 @@ describe('KubeClient on a real API server', function () {
     await eventually(() => cache.get(resourceOf(V1ConfigMap), 'dedup', ns) === undefined);
     await client.apply(configMap('dedup', { a: '2' }));
     expect(applies(), 'a deleted object is applied again').to.equal(4);
+  });
+
+  it('without memory of its applies (a restart), skips what the server records as in place and applies what drifted', async () => {
+    cache.informers(resourceOf(V1Service));
+    await cache.waitForSync();
+    const applies = () => requests.filter((r) => r.startsWith('PATCH')).length;
+    const settled = async (obj: V1ConfigMap | V1Service) => eventually(async () => cache.get(resourceOf(obj), obj.metadata!.name!, ns)?.metadata?.resourceVersion
+      === (await uncached.readLive(obj)).metadata?.resourceVersion);
+    const desired = configMap('restart', { a: '1' }, { labels: { app: 'x' } });
+    // A port without protocol: the server defaults the key field of the port's entry.
+    const service: V1Service = {
+      apiVersion: 'v1', kind: 'Service', metadata: { name: 'restart', namespace: ns, labels: { app: 'x' } },
+      spec: { selector: { app: 'x' }, ports: [{ name: 'http', port: 80, targetPort: 8080 }, { name: 'metrics', port: 9090, protocol: 'TCP' }] },
+    };
+    await client.apply(desired);
+    await client.apply(service);
+    await settled(desired);
+    await settled(service);
+    let sent = applies();
+
+    expect((await fresh().apply(desired)).data).to.deep.equal({ a: '1' });
+    await fresh().apply(service);
+    expect(applies(), 'converged objects').to.equal(sent);
+
+    // Another writer changes a field this manager owns: it is applied, and restored.
+    const live = await uncached.readLive(desired);
+    await uncached.update({ ...live, data: { a: 'by hand' } }, { fieldManager: 'someone-else' });
+    await settled(desired);
+    expect((await fresh().apply(desired)).data).to.deep.equal({ a: '1' });
+    expect(applies(), 'a field changed by another writer').to.equal(sent + 1);
+    await settled(desired);
+
+    // Another writer adds a field of its own: nothing of this manager's changed.
+    await uncached.patch(desired, { metadata: { labels: { other: 'y' } } }, { fieldManager: 'someone-else' });
+    sent = applies();
+    await settled(desired);
+    await fresh().apply(desired);
+    expect(applies(), 'a field of another writer').to.equal(sent);
+
+    // The configuration no longer sets a field it set: the apply removes it.
+    const fewer = configMap('restart', { a: '1' });
+    expect((await fresh().apply(fewer)).metadata?.labels).to.deep.equal({ other: 'y' });
+    expect(applies(), 'a field no longer set').to.equal(++sent);
+
+    // A changed value, a reordered list, a port that now names its protocol explicitly.
+    await settled(service);
+    const ports = service.spec!.ports!;
+    for (const changed of [
+      { ...service, spec: { ...service.spec, selector: { app: 'z' } } },
+      { ...service, spec: { ...service.spec, ports: [ports[1]!, ports[0]!] } },
+      { ...service, spec: { ...service.spec, ports: [{ ...ports[0]!, protocol: 'TCP' }, ports[1]!] } },
+    ]) {
+      await fresh().apply(changed);
+      expect(applies(), JSON.stringify(changed.spec)).to.equal(++sent);
+      await settled(service);
+      await fresh().apply(changed);
+      expect(applies(), `then in place: ${JSON.stringify(changed.spec)}`).to.equal(sent);
+    }
   });
 });
