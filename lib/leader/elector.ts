@@ -121,6 +121,8 @@ export class LeaderElector {
   #callbacks: LeaderCallbacks | undefined;
   #running: Promise<void> | undefined;
   #stopping: Promise<void> | undefined;
+  /** The shutdown deadline's share for the release (see stop()). */
+  #releaseTimeoutMs: number | undefined;
   #leading = false;
 
   /** The record last read or written, the moment (our clock) it was seen to change, and its change key. */
@@ -220,12 +222,17 @@ export class LeaderElector {
    * another candidate takes over at its next attempt. Resolves when all that is done (so
    * not before a promise returned by `onStoppedLeading` settles). Idempotent; never rejects.
    *
+   * @param options - `releaseTimeoutMs`: how long the release may take (default the
+   *   request timeout); a caller with a shutdown deadline passes what is left of it, so an
+   *   unreachable API server cannot stretch the shutdown past it (the Lease then expires).
+   *
    * @example
    * ```ts
    * process.once('SIGTERM', async () => { await elector.stop(); process.exit(0); });
    * ```
    */
-  stop(): Promise<void> {
+  stop(options: { releaseTimeoutMs?: number } = {}): Promise<void> {
+    this.#releaseTimeoutMs ??= options.releaseTimeoutMs;
     this.#stopping ??= (async () => {
       this.#stop.abort();
       await this.#running;
@@ -402,7 +409,7 @@ export class LeaderElector {
       leaderTransitions: this.#observed!.leaderTransitions,
     };
     // stop() already aborted #stop, so the release gets only its own timeout.
-    const timeout = this.#abortAfter(this.#options.requestTimeoutMs);
+    const timeout = this.#abortAfter(Math.min(this.#options.requestTimeoutMs, this.#releaseTimeoutMs ?? Infinity));
     try {
       this.#observe(await this.#lock.update(released, timeout.signal));
       this.#log.info('released the leader lease');

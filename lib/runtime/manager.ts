@@ -58,6 +58,9 @@ export interface ManagerOptions {
   webhooks?: false | WebhookOptions;
 }
 
+/** The grace period of a shutdown when `gracefulShutdownMs` is not given (as the Terms' default). */
+const DEFAULT_GRACE_MS = 30_000;
+
 /** How often the keep-alive timer fires: it only has to exist. */
 const KEEP_ALIVE_MS = 3_600_000;
 
@@ -104,6 +107,7 @@ export class Manager {
   readonly #options: ManagerOptions;
   readonly #cancelRoot: (reason?: unknown) => void;
   readonly #terms: Terms;
+  readonly #graceMs: number;
   #state: State = 'new';
   #leaderKnown = false;
   #stopping: Promise<boolean> | undefined;
@@ -157,7 +161,8 @@ export class Manager {
     });
     // Subscribe before the cache starts, so the first list announces every parent.
     for (const controller of this.controllers) controller.watch();
-    this.#terms = new Terms(this.controllers, rootContext, { logger: this.logger, graceMs: options.gracefulShutdownMs });
+    this.#graceMs = options.gracefulShutdownMs ?? DEFAULT_GRACE_MS;
+    this.#terms = new Terms(this.controllers, rootContext, { logger: this.logger, graceMs: this.#graceMs });
     if (options.leaderElection) {
       const le = options.leaderElection === true ? {} : options.leaderElection;
       const leaseName = le.leaseName ?? this.name;
@@ -310,10 +315,14 @@ export class Manager {
 
   async #stop(): Promise<boolean> {
     this.#state = 'stopping';
+    const startedAt = performance.now();
     // In-flight work gets its grace period; whatever remains is cancelled then.
     const drained = await this.#terms.stop();
     this.#cancelRoot(new ContextCanceledError({ cause: 'the operator stopped' }));
-    await this.elector?.stop();
+    // The release gets what is left of the grace period (at least a second): with the API
+    // server unreachable it cannot succeed, and the Lease expires on its own anyway.
+    const left = this.#graceMs - (performance.now() - startedAt);
+    await this.elector?.stop({ releaseTimeoutMs: Math.max(1_000, left) });
     await this.cache.stop();
     await this.webhooks?.stop();
     await this.events.flush();

@@ -140,6 +140,9 @@ export class StaticSiteV1alpha1Spec extends SiteWorkload {
   @IsString() @MaxLength(65536) content!: string;
 }
 
+/** `themeRef` where set (both versions have it; an absent one stays absent). */
+const themeOf = (spec: SiteWorkload): Pick<SiteWorkload, 'themeRef'> => (spec.themeRef === undefined ? {} : { themeRef: spec.themeRef });
+
 /**
  * A StaticSite, v1alpha1 (deprecated): still served, converted to and from v1 by the
  * operator's conversion webhook. Pages other than index.html have no place here; reading a
@@ -148,10 +151,10 @@ export class StaticSiteV1alpha1Spec extends SiteWorkload {
 @Resource({ group: 'sites.maestro.dev', version: 'v1alpha1', kind: 'StaticSite', shortNames: ['site'] })
 @Converts(StaticSite, {
   toHub: (old: StaticSiteV1alpha1) => ({
-    spec: { image: old.spec.image, replicas: old.spec.replicas, themeRef: old.spec.themeRef, pages: { 'index.html': old.spec.content } },
+    spec: { image: old.spec.image, replicas: old.spec.replicas, ...themeOf(old.spec), pages: { 'index.html': old.spec.content } },
   }),
   fromHub: (site: StaticSite) => ({
-    spec: { image: site.spec.image, replicas: site.spec.replicas, themeRef: site.spec.themeRef, content: pagesOf(site.spec)['index.html'] ?? '' },
+    spec: { image: site.spec.image, replicas: site.spec.replicas, ...themeOf(site.spec), content: pagesOf(site.spec)['index.html'] ?? '' },
   }),
 }, { deprecated: true })
 export class StaticSiteV1alpha1 {

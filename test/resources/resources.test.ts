@@ -23,11 +23,12 @@ describe('resources', () => {
   });
 
   it('rejects conflicting or malformed declarations with a typed error', () => {
-    class Gadget {}
-    defineResource(Gadget, { group: 'test.maestro.dev', version: 'v1', kind: 'Gadget' });
-    expect(() => defineResource(Gadget, { group: 'test.maestro.dev', version: 'v2', kind: 'Gadget' })).to.throw(InvalidResourceError);
+    // A kind of its own: the default registry is shared with the other test files.
+    class Doohickey {}
+    defineResource(Doohickey, { group: 'test.maestro.dev', version: 'v1', kind: 'Doohickey' });
+    expect(() => defineResource(Doohickey, { group: 'test.maestro.dev', version: 'v2', kind: 'Doohickey' })).to.throw(InvalidResourceError);
     class Other {}
-    expect(() => defineResource(Other, { group: 'test.maestro.dev', version: 'v1', kind: 'Gadget', namespaced: false })).to.throw(InvalidResourceError);
+    expect(() => defineResource(Other, { group: 'test.maestro.dev', version: 'v1', kind: 'Doohickey', namespaced: false })).to.throw(InvalidResourceError);
     expect(() => defineResource(Other, { group: 'Not_A_Group', version: 'v1', kind: 'Other' })).to.throw(InvalidResourceError, /DNS subdomain/);
     expect(() => defineResource(Other, { group: 'x.dev', version: '1', kind: 'Other' })).to.throw(InvalidResourceError, /version/);
     expect(() => defineResource(Other, { group: 'x.dev', version: 'v1', kind: 'other' })).to.throw(InvalidResourceError, /CamelCase/);
