@@ -7,7 +7,8 @@ export const INIT_HELP = `Usage: maestro-operator init <dir> [options]
 
 Scaffolds a new operator project in <dir> from Maestro's static-site sample: a resource
 class with validation, ordered reconcilers, a finalizer, a test on a local control plane,
-and scripts to generate the CRD and RBAC. Then: cd <dir> && npm install && npm test.
+and scripts to generate the CRD, the RBAC and the webhook configurations. Then:
+cd <dir> && npm install && npm test.
 
 Options:
   --name <name>      the operator's name (default: the directory name)

@@ -32,8 +32,10 @@ export function packageJson(t: ProjectTemplate): string {
       test: 'tsc -p . && mocha',
       prestart: NODE_CHECK,
       start: 'node dist/src/main.js',
-      'generate:crd': 'tsc -p . && maestro-operator generate crd dist/src/site.js --out deploy/crd.yaml',
+      // The conversion webhook calls the Service that generate:webhooks writes and src/main.ts serves.
+      'generate:crd': `tsc -p . && maestro-operator generate crd dist/src/site.js --webhook-service ${t.operatorName}/${t.operatorName}-webhook --out deploy/crd.yaml`,
       'generate:rbac': `tsc -p . && maestro-operator generate rbac dist/src/reconcilers.js --name ${t.operatorName} --service-account ${t.operatorName}/${t.operatorName} --leader-election ${t.operatorName} --out deploy/rbac.yaml`,
+      'generate:webhooks': `tsc -p . && maestro-operator generate webhooks dist/src/site.js --name ${t.operatorName} --service-account ${t.operatorName}/${t.operatorName} --out deploy/webhooks.yaml`,
     },
     dependencies: {
       '@kubernetes/client-node': v('@kubernetes/client-node'),
@@ -95,8 +97,9 @@ scaffolded from its static-site sample: a \`StaticSite\` custom resource served 
 \`\`\`sh
 npm install
 npm test            # starts a local kube-apiserver + etcd, runs the operator against it
-npm run generate:crd   # deploy/crd.yaml from the StaticSite class
+npm run generate:crd   # deploy/crd.yaml from the StaticSite classes (v1 and v1alpha1, converted by the operator's webhook)
 npm run generate:rbac  # deploy/rbac.yaml, least privilege: the verbs the runtime calls on what the decorators declare
+npm run generate:webhooks  # deploy/webhooks.yaml: the validating and mutating webhook configurations, their Service, RBAC for the CA
 npm start           # runs the operator against the cluster of KUBECONFIG
 \`\`\`
 
@@ -106,6 +109,11 @@ npm start           # runs the operator against the cluster of KUBECONFIG
 - \`src/main.ts\`: \`createOperator()\`. It serves \`/metrics\` over HTTPS on port 8443 to
   authenticated, authorized scrapers only (bind them to the generated
   \`${t.operatorName}-metrics-reader\` ClusterRole), and \`/healthz\`, \`/readyz\` on port 8081.
+  It serves the admission and conversion webhooks over HTTPS on port 9443 (\`webhooks: {}\`),
+  with its own CA kept in the Secret \`${t.operatorName}-webhook-cert\` and injected into the
+  webhook configurations and the CRD: its pod must expose 9443 (the Service
+  \`${t.operatorName}-webhook\` in \`deploy/webhooks.yaml\` targets it) and set \`POD_NAMESPACE\`
+  (Maestro's \`samples/static-site/deploy/operator.yaml\` shows a Deployment).
   For local development, \`createOperator({ server: { secure: false } })\` serves plain HTTP
   on port 8080 without authentication: never in a cluster.
 - \`test/site.test.ts\`: a unit test of the reconcilers on a fake client (\`reconcileOnce\`), and an

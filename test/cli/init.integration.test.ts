@@ -1,4 +1,5 @@
 import { expect } from 'chai';
+import { loadAllYaml, loadYaml, type KubernetesObject, type V1CustomResourceDefinition, type V1ValidatingWebhookConfiguration } from '@kubernetes/client-node';
 import { spawn } from 'node:child_process';
 import { mkdtemp, readFile, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -36,7 +37,9 @@ describe('maestro-operator init', function () {
     expect((await readdir(project)).sort()).to.deep.equal(['.gitignore', '.mocharc.json', '.npmrc', 'README.md', 'package.json', 'src', 'test', 'tsconfig.json']);
     expect((await readdir(join(project, 'src'))).sort()).to.deep.equal(['main.ts', 'reconcilers.ts', 'site.ts']);
     expect((await readdir(join(project, 'test'))).sort()).to.deep.equal(['setup.ts', 'site.test.ts']);
-    expect(await readFile(join(project, 'src', 'main.ts'), 'utf8')).to.contain("name: 'site-operator'");
+    const main = await readFile(join(project, 'src', 'main.ts'), 'utf8');
+    expect(main).to.contain("name: 'site-operator'");
+    expect(main, 'the operator serves the webhooks the generated CRD and configurations call').to.match(/^\s*webhooks: \{\},/m);
 
     const install = await npm(['install', '--no-audit', '--no-fund'], project);
     expect(install.code, install.output).to.equal(0);
@@ -57,6 +60,17 @@ describe('maestro-operator init', function () {
 
     const crd = await npm(['run', 'generate:crd'], project);
     expect(crd.code, crd.output).to.equal(0);
-    expect(await readFile(join(project, 'deploy', 'crd.yaml'), 'utf8')).to.contain('name: staticsites.sites.maestro.dev');
+    const crdDoc = loadYaml<V1CustomResourceDefinition>(await readFile(join(project, 'deploy', 'crd.yaml'), 'utf8'));
+    expect(crdDoc.metadata?.name).to.equal('staticsites.sites.maestro.dev');
+    // The conversion webhook and the admission webhooks call the one Service generate:webhooks writes.
+    const service = { name: 'site-operator-webhook', namespace: 'site-operator' };
+    expect(crdDoc.spec.conversion?.webhook?.clientConfig?.service).to.include(service);
+    const webhooks = await npm(['run', 'generate:webhooks'], project);
+    expect(webhooks.code, webhooks.output).to.equal(0);
+    const docs = loadAllYaml(await readFile(join(project, 'deploy', 'webhooks.yaml'), 'utf8')) as KubernetesObject[];
+    expect(docs.some((d) => d.kind === 'Service' && d.metadata?.name === service.name && d.metadata.namespace === service.namespace), 'the webhook Service').to.equal(true);
+    const configurations = docs.filter((d) => d.kind === 'ValidatingWebhookConfiguration' || d.kind === 'MutatingWebhookConfiguration') as V1ValidatingWebhookConfiguration[];
+    expect(configurations.map((c) => c.metadata?.name).sort()).to.deep.equal(['site-operator-mutating', 'site-operator-validating']);
+    for (const c of configurations) for (const w of c.webhooks ?? []) expect(w.clientConfig.service).to.include(service);
   });
 });

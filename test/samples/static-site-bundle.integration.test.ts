@@ -1,12 +1,16 @@
 // The static-site deploy bundle as written: kubectl's server-side dry run accepts it in a
 // namespace that enforces the Pod Security "restricted" level, its pod template is admitted
 // there (and weakened variants are not), and the image runs as the user the pod declares.
+// The webhooks the CRD and webhooks.yaml call are served: the pod exposes the port the
+// generated Service targets, the NetworkPolicy admits it, and the generated RBAC grants what
+// the operator's own CA needs.
 import { expect } from 'chai';
 import { readFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import {
   CoreV1Api, dumpYaml, loadAllYaml, type KubernetesObject, type V1ClusterRole, type V1ClusterRoleBinding,
-  type V1Deployment, type V1NetworkPolicy, type V1Pod,
+  type V1CustomResourceDefinition, type V1Deployment, type V1MutatingWebhookConfiguration, type V1NetworkPolicy, type V1Pod,
+  type V1PolicyRule, type V1Role, type V1RoleBinding, type V1Service, type V1ValidatingWebhookConfiguration,
 } from '@kubernetes/client-node';
 import { metricsAuthClusterRole, metricsReaderClusterRole } from '../../lib/server/index.js';
 import type { ControlPlane } from '../../lib/testing/index.js';
@@ -14,7 +18,7 @@ import { sharedControlPlane } from '../support/control-plane.js';
 import { kubectl } from '../support/generate-kubectl.js';
 
 const sampleFile = (name: string) => fileURLToPath(new URL(`../../../samples/static-site/${name}`, import.meta.url));
-const BUNDLE = ['crd.yaml', 'rbac.yaml', 'operator.yaml'];
+const BUNDLE = ['crd.yaml', 'rbac.yaml', 'webhooks.yaml', 'operator.yaml'];
 const NAMESPACE = 'static-site-system';
 const LABELS = { 'app.kubernetes.io/name': 'static-site-operator' };
 
@@ -108,15 +112,73 @@ describe('samples/static-site: the deploy bundle under Pod Security "restricted"
     // Probes on their own plain port; metrics on the HTTPS port.
     expect(container.livenessProbe?.httpGet?.port).to.equal('probes');
     expect(container.readinessProbe?.httpGet?.port).to.equal('probes');
-    expect(container.ports?.map((p) => [p.name, p.containerPort])).to.deep.equal([['metrics', 8443], ['probes', 8081]]);
+    expect(container.ports?.map((p) => [p.name, p.containerPort])).to.deep.equal([['metrics', 8443], ['webhook', 9443], ['probes', 8081]]);
   });
 
-  it('admits ingress to the metrics port only', () => {
+  it('admits ingress to the metrics port (from metrics namespaces) and the webhook port (from anywhere) only', () => {
     const policy = find<V1NetworkPolicy>(operatorDocs, 'NetworkPolicy');
     expect(policy.spec?.podSelector?.matchLabels).to.deep.equal(deployment.spec?.selector.matchLabels);
     expect(policy.spec?.policyTypes).to.deep.equal(['Ingress']);
-    expect(policy.spec?.ingress?.flatMap((rule) => rule.ports ?? []).map((p) => [p.port, p.protocol])).to.deep.equal([['metrics', 'TCP']]);
+    const rules = (policy.spec?.ingress ?? []).map((rule) => [rule.ports?.map((p) => [p.port, p.protocol]), rule._from ?? 'anywhere']);
+    expect(rules).to.deep.equal([
+      [[['metrics', 'TCP']], [{ namespaceSelector: { matchLabels: { metrics: 'enabled' } } }]],
+      // The API server's source address is not predictable: the webhook port is open to all.
+      [[['webhook', 'TCP']], 'anywhere'],
+    ]);
     expect(policy.spec?.ingress?.every((rule) => (rule.ports ?? []).length > 0), 'no rule without ports (which would admit every port)').to.equal(true);
+  });
+
+  it('serves the webhooks that the CRD and webhooks.yaml call: their Service targets the pod\'s webhook port', async () => {
+    const webhookDocs = await documents('webhooks.yaml');
+    const service = find<V1Service>(webhookDocs, 'Service', 'static-site-operator-webhook');
+    expect(service.metadata?.namespace).to.equal(NAMESPACE);
+    expect(service.spec?.selector).to.deep.equal(deployment.spec!.template.metadata!.labels);
+    const port = deployment.spec!.template.spec!.containers[0]!.ports!.find((p) => p.name === 'webhook')!;
+    expect(service.spec?.ports?.map((p) => [p.port, p.targetPort])).to.deep.equal([[443, port.containerPort]]);
+    const calls = (config: { service?: { name?: string; namespace?: string; port?: number } } | undefined) =>
+      [config?.service?.namespace, config?.service?.name, config?.service?.port ?? 443];
+    const target = [NAMESPACE, service.metadata!.name, 443];
+    const crd = find<V1CustomResourceDefinition>(await documents('crd.yaml'), 'CustomResourceDefinition', 'staticsites.sites.maestro.dev');
+    expect(crd.spec.conversion?.strategy).to.equal('Webhook');
+    expect(calls(crd.spec.conversion?.webhook?.clientConfig)).to.deep.equal(target);
+    for (const kind of ['ValidatingWebhookConfiguration', 'MutatingWebhookConfiguration']) {
+      const configuration = find<V1ValidatingWebhookConfiguration | V1MutatingWebhookConfiguration>(webhookDocs, kind);
+      expect(configuration.webhooks?.map((w) => calls(w.clientConfig)), kind).to.deep.equal([target]);
+    }
+    // The pod tells the operator its namespace, where its webhook Service and Secret live.
+    const env = deployment.spec!.template.spec!.containers[0]!.env ?? [];
+    expect(env.find((e) => e.name === 'POD_NAMESPACE')?.valueFrom?.fieldRef?.fieldPath).to.equal('metadata.namespace');
+    // ...and main.ts turns the webhooks on (the operator's own CA: no certificate is mounted).
+    expect(await readFile(sampleFile('main.ts'), 'utf8')).to.match(/^\s*webhooks: \{\},/m);
+  });
+
+  it('grants, in the generated webhooks.yaml, what the operator\'s own CA needs, by name, to the pod\'s service account', async () => {
+    const docs = await documents('webhooks.yaml');
+    const account = deployment.spec!.template.spec!.serviceAccountName;
+    const granted = (rules: V1PolicyRule[] | undefined) => (rules ?? []).flatMap((r) =>
+      (r.resources ?? []).flatMap((resource) => (r.verbs ?? []).map((verb) => `${r.apiGroups?.[0] ?? ''}/${resource}/${r.resourceNames?.join(',') ?? '*'}:${verb}`))).sort();
+    const bound = (kind: 'RoleBinding' | 'ClusterRoleBinding', roleKind: 'Role' | 'ClusterRole') => {
+      const bindings = docs.filter((d) => d.kind === kind) as Array<V1RoleBinding | V1ClusterRoleBinding>;
+      expect(bindings.every((b) => b.subjects?.every((s) => s.kind === 'ServiceAccount' && s.namespace === NAMESPACE && s.name === account)), kind).to.equal(true);
+      return bindings.flatMap((b) => granted(find<V1Role | V1ClusterRole>(docs, roleKind, b.roleRef.name).rules)).sort();
+    };
+    // The Secret the first replica creates, the others read, and a renewal updates.
+    const role = find<V1Role>(docs, 'Role', 'static-site-operator-webhook-cert');
+    expect(role.metadata?.namespace).to.equal(NAMESPACE);
+    expect(bound('RoleBinding', 'Role')).to.deep.equal([
+      '/secrets/*:create', '/secrets/static-site-operator-webhook-cert:get', '/secrets/static-site-operator-webhook-cert:update',
+    ]);
+    // The CA bundle is patched into the two configurations and the CRD, no others.
+    expect(bound('ClusterRoleBinding', 'ClusterRole')).to.deep.equal([
+      'admissionregistration.k8s.io/mutatingwebhookconfigurations/static-site-operator-mutating:get',
+      'admissionregistration.k8s.io/mutatingwebhookconfigurations/static-site-operator-mutating:patch',
+      'admissionregistration.k8s.io/validatingwebhookconfigurations/static-site-operator-validating:get',
+      'admissionregistration.k8s.io/validatingwebhookconfigurations/static-site-operator-validating:patch',
+      'apiextensions.k8s.io/customresourcedefinitions/staticsites.sites.maestro.dev:get',
+      'apiextensions.k8s.io/customresourcedefinitions/staticsites.sites.maestro.dev:patch',
+    ]);
+    expect(find(docs, 'ValidatingWebhookConfiguration').metadata?.name).to.equal('static-site-operator-validating');
+    expect(find(docs, 'MutatingWebhookConfiguration').metadata?.name).to.equal('static-site-operator-mutating');
   });
 
   it('grants, in the generated rbac.yaml, the metrics RBAC that lib/server defines', async () => {
