@@ -4,17 +4,16 @@
  * when they change (controller-runtime's certwatcher: a file watch plus a periodic re-read,
  * so that cert-manager's or the kubelet's Secret updates are picked up without a restart).
  */
-// @peculiar/x509 uses tsyringe, which needs the Reflect polyfill loaded before it.
-import 'reflect-metadata';
 import { webcrypto } from 'node:crypto';
 import { watch, type FSWatcher } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { dirname } from 'node:path';
 import { createSecureContext } from 'node:tls';
-import * as x509 from '@peculiar/x509';
+import type { JsonGeneralName } from '@peculiar/x509';
 import { describeError } from '../errors/index.js';
 import { ServerConfigError } from './errors.js';
+import { x509 as loadX509 } from './x509.js';
 
 /** A PEM certificate (chain) with its PEM private key. */
 export interface CertificateKeyPair {
@@ -37,10 +36,11 @@ const keyAlgorithm: webcrypto.EcKeyGenParams & webcrypto.EcdsaParams = { name: '
  */
 export async function selfSignedCertificate(extraNames: readonly string[] = []): Promise<CertificateKeyPair> {
   const crypto = webcrypto;
+  const x509 = await loadX509();
   const keys = (await crypto.subtle.generateKey(keyAlgorithm, true, ['sign', 'verify']));
   const names = new Set(['localhost', hostname(), '127.0.0.1', '::1', ...extraNames].filter(Boolean));
   const isIp = (name: string) => /^[\d.]+$/.test(name) || name.includes(':');
-  const altNames: x509.JsonGeneralName[] = [...names].map((value) => ({ type: isIp(value) ? 'ip' as const : 'dns' as const, value }));
+  const altNames: JsonGeneralName[] = [...names].map((value) => ({ type: isIp(value) ? 'ip' as const : 'dns' as const, value }));
   const serial = crypto.getRandomValues(new Uint8Array(16));
   serial[0] = (serial[0]! & 0x7f) | 0x01; // a positive INTEGER
   const serialHex = Buffer.from(serial).toString('hex');

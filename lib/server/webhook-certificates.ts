@@ -5,12 +5,10 @@
  * configurations and CRDs (what cert-manager's CA injector does, for operators installed
  * without cert-manager).
  */
-// @peculiar/x509 uses tsyringe, which needs the Reflect polyfill loaded before it.
-import 'reflect-metadata';
 import { webcrypto } from 'node:crypto';
 import { createSecureContext } from 'node:tls';
-import * as x509 from '@peculiar/x509';
 import type { CertificateKeyPair } from './certificates.js';
+import { x509 as loadX509 } from './x509.js';
 
 /** A CA and the serving certificate it signed. */
 export interface WebhookCertificates {
@@ -36,6 +34,7 @@ function serial(): string {
 }
 
 async function privatePem(key: webcrypto.CryptoKey): Promise<string> {
+  const x509 = await loadX509();
   return x509.PemConverter.encode(await webcrypto.subtle.exportKey('pkcs8', key), 'PRIVATE KEY');
 }
 
@@ -49,6 +48,7 @@ async function privatePem(key: webcrypto.CryptoKey): Promise<string> {
  * ```
  */
 export async function createWebhookCertificates(commonName: string, dnsNames: readonly string[]): Promise<WebhookCertificates> {
+  const x509 = await loadX509();
   const keys = await webcrypto.subtle.generateKey(algorithm, true, ['sign', 'verify']);
   const ca = await x509.X509CertificateGenerator.createSelfSigned({
     serialNumber: serial(),
@@ -70,6 +70,7 @@ export async function createWebhookCertificates(commonName: string, dnsNames: re
 
 /** A serving certificate (1 year) for `dnsNames` signed by the CA. */
 export async function issueServingCertificate(caPem: string, caKeyPem: string, dnsNames: readonly string[]): Promise<CertificateKeyPair> {
+  const x509 = await loadX509();
   const ca = new x509.X509Certificate(caPem);
   const caKey = await webcrypto.subtle.importKey('pkcs8', x509.PemConverter.decode(caKeyPem)[0]!, algorithm, false, ['sign']);
   const keys = await webcrypto.subtle.generateKey(algorithm, true, ['sign', 'verify']);
@@ -99,6 +100,7 @@ export async function issueServingCertificate(caPem: string, caKeyPem: string, d
  * signed the serving certificate, it names every DNS name, and neither expires within 30 days.
  */
 export async function webhookCertificatesUsable(certs: WebhookCertificates, dnsNames: readonly string[], now = Date.now()): Promise<boolean> {
+  const x509 = await loadX509();
   try {
     createSecureContext({ cert: certs.serving.certPem, key: certs.serving.keyPem });
     const ca = new x509.X509Certificate(certs.caPem);

@@ -1,15 +1,17 @@
 // `npm run demo`: the whole life of a StaticSite, on a local control plane with simulated
 // nodes (or on the cluster of KUBECONFIG): create (one rejected by the CRD schema, one
-// failing the operator's policy), converge until the Pods run, scale, self-heal, restyle
-// through a shared theme ConfigMap (a watched related object), delete.
+// failing the operator's policy: refused by its admission webhook on the local plane,
+// Ready=False InvalidSpec on a cluster that cannot call the webhook), converge until the
+// Pods run, scale, self-heal, restyle through a shared theme ConfigMap (a watched related
+// object), delete.
 //   node dist/samples/static-site/demo.js [--keep]
 import 'reflect-metadata';
 import { parseArgs } from 'node:util';
 import { KubeConfig, V1ConfigMap, V1CustomResourceDefinition, V1Deployment, V1Namespace, V1Pod, V1Service } from '@kubernetes/client-node';
 import { createOperator, isNotFound, type Client, type Condition, type Operator } from 'maestro-operator';
-import { generateCRD } from 'maestro-operator/generate';
+import { generateCRD, webhookSpecsOf } from 'maestro-operator/generate';
 import { ApiTransport, KubeClient, Registry } from 'maestro-operator/runtime';
-import { controlPlaneAssets, startControlPlane, type ControlPlane } from 'maestro-operator/testing';
+import { controlPlaneAssets, installWebhooks, startControlPlane, type ControlPlane, type InstalledWebhooks } from 'maestro-operator/testing';
 import { StaticSite } from './site.js';
 import { SITE_DIRECTORY, THEME_KEY, staticSiteComponents } from './reconcilers.js';
 
@@ -34,14 +36,18 @@ const heading = (line: string): void => console.log(`\n${line}`);
 /** Re-raises what a `.catch` did not expect (typed `never`, so the handler keeps its type). */
 const rethrow = (err: unknown): never => { throw err; };
 const messageOf = (err: unknown): string => (err instanceof Error ? err.message : String(err));
+/** What an admission webhook said, without the API server's preamble. */
+const webhookMessage = (err: unknown): string => messageOf(err).replace(/^.*denied the request: /s, '');
 
 let plane: ControlPlane | undefined;
 let operator: Operator | undefined;
+let webhooks: InstalledWebhooks | undefined;
 /** Undoes what the demo created in a cluster of KUBECONFIG (a local plane just goes away). */
 let removeDemoObjects: (() => Promise<void>) | undefined;
 async function cleanup(): Promise<void> {
   if (!plane) await removeDemoObjects?.().catch((err: unknown) => console.error(`cleanup: ${messageOf(err)}`));
   await operator?.stop();
+  await webhooks?.uninstall().catch(() => undefined); // its certificate directory
   await plane?.stop();
 }
 process.once('SIGINT', () => void cleanup().then(() => process.exit(130)));
@@ -76,12 +82,18 @@ try {
 
   const namespace = `static-site-demo-${Math.random().toString(36).slice(2, 7)}`;
   await client.create<V1Namespace>({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: namespace } });
+  if (plane) {
+    // The local API server calls the operator's webhooks on loopback, with a CA made for it
+    // (a cluster of KUBECONFIG cannot reach this process: there, the policy is checked at reconcile).
+    webhooks = await installWebhooks(kubeConfig, { webhooks: webhookSpecsOf([StaticSite]), name: 'static-site-operator' });
+  }
   operator = createOperator({
     name: 'static-site-operator', kubeConfig, reconcilers: staticSiteComponents, namespaces: [namespace],
     logLevel: process.env.LOG_LEVEL ?? 'error', server: { secure: false, metricsPort: 0, probePort: 0, host: '127.0.0.1' },
+    ...(webhooks ? { webhooks: webhooks.serverOptions } : {}),
   });
   await operator.start({ handleSignals: false });
-  step(`operator started, watching namespace ${namespace} (metrics: ${operator.metricsUrl}/metrics)`);
+  step(`operator started, watching namespace ${namespace} (metrics: ${operator.metricsUrl}/metrics${webhooks ? `; admission and conversion webhooks: ${webhooks.url}` : ''})`);
 
   const site = (name: string, spec: StaticSite['spec']): StaticSite =>
     ({ apiVersion: 'sites.maestro.dev/v1', kind: 'StaticSite', metadata: { name, namespace }, spec });
@@ -103,18 +115,36 @@ try {
   };
 
   heading('1. Create');
-  for (const s of sites) await client.create(s);
-  step(`created sites hello (2 replicas), docs (1) and unpinned (image 'nginx': no tag)`);
+  const [hello, docs, unpinned] = sites as [StaticSite, StaticSite, StaticSite];
+  for (const s of [hello, docs]) await client.create(s);
+  step('created sites hello (2 replicas) and docs (1)');
   const rejected = await client.create(site('too-big', { image: 'nginx:1.27', replicas: 50, content: '' })).then(() => undefined, (err: unknown) => err);
   if (!rejected) sites.push(site('too-big', { image: '', replicas: 50, content: '' })); // removed with the rest
   step(rejected
     ? `site too-big (50 replicas) rejected by the API server, from the CRD schema (@Max(10)): ${messageOf(rejected).split(': ').slice(-1)[0]}`
     : 'site too-big (50 replicas) was accepted (unexpected: is an older StaticSite CRD installed?)');
-  const invalid = await until('unpinned to be rejected by the operator', async () => {
-    const ready = await condition('unpinned', 'Ready');
-    return ready?.reason === 'InvalidSpec' ? ready : undefined;
-  });
-  step(`unpinned: Ready=False ${invalid.reason}, before any reconciler ran: ${invalid.message}`);
+  if (webhooks) {
+    // The API server takes up new webhook configurations within a moment: a dry run (which
+    // admission webhooks see, nothing is stored) says when the refusal is in effect.
+    await until('the validating webhook to be in effect', () =>
+      client.create(unpinned, { dryRun: true }).then(() => false, (err: unknown) => messageOf(err).includes('denied the request') || rethrow(err)));
+    const refused = await client.create(unpinned).then(() => undefined, (err: unknown) => (messageOf(err).includes('denied the request') ? err : rethrow(err)));
+    if (refused) {
+      sites.splice(sites.indexOf(unpinned), 1); // never stored
+      step(`site unpinned (image 'nginx': no tag) refused by the operator's validating webhook: ${webhookMessage(refused)}`);
+      step('  (the message its Ready=False InvalidSpec condition would carry: one check, from the class, at admission and at reconcile)');
+    } else {
+      step('site unpinned (image \'nginx\': no tag) was admitted (unexpected: the dry run was refused)');
+    }
+  } else {
+    await client.create(unpinned);
+    step(`created site unpinned (image 'nginx': no tag)`);
+    const invalid = await until('unpinned to be rejected by the operator', async () => {
+      const ready = await condition('unpinned', 'Ready');
+      return ready?.reason === 'InvalidSpec' ? ready : undefined;
+    });
+    step(`unpinned: Ready=False ${invalid.reason}, before any reconciler ran: ${invalid.message}`);
+  }
   const ready = await until('hello to be Ready', async () => {
     const c = await condition('hello', 'Ready');
     return c?.status === 'True' ? c : undefined;
@@ -174,14 +204,14 @@ try {
   step('ConfigMap hello-content, Deployment hello and Service hello garbage-collected (owner references)');
 
   heading('The sites now');
-  printTable(Object.fromEntries(await Promise.all(['docs', 'unpinned'].map(async (name) => [name, (await get(name)).status?.conditions ?? []] as const))));
+  printTable(Object.fromEntries((await client.list(StaticSite, { namespace })).map((s) => [s.metadata!.name!, s.status?.conditions ?? []] as const)));
   console.log(`\nDone in ${since().trim()}.`);
   if (values.keep) {
     const kubeconfigPath = plane?.kubeconfigPath ?? process.env.KUBECONFIG;
     const k = `${kubectl} --kubeconfig ${kubeconfigPath}`;
     console.log(`\nStill running (Ctrl-C to stop). Explore with kubectl:
   ${k} -n ${namespace} get staticsites,deployments,pods,services
-  ${k} -n ${namespace} describe staticsite unpinned
+  ${k} -n ${namespace} describe staticsite ${webhooks ? 'docs' : 'unpinned'}
   ${k} -n ${namespace} patch staticsite docs --type merge -p '{"spec":{"replicas":4}}'
   ${k} -n ${namespace} get staticsite docs -w
   ${k} -n ${namespace} edit configmap house     # the theme: docs re-renders

@@ -76,8 +76,11 @@ describe('testing: simulated nodes (startControlPlane({ nodes: 2 }))', function 
       return now.every((p) => p.metadata?.uid !== victim.metadata?.uid) && ready.length === 3 ? ready : undefined;
     }, { timeoutMs: 60_000, message: 'the deleted Pod gone and 3 Ready Pods again' });
     expect(replaced.map((p) => p.metadata?.name)).not.to.include(victim.metadata?.name);
-    const after = await apps.readNamespacedDeployment({ name: 'web', namespace });
-    expect(after.status?.availableReplicas).to.equal(3);
+    // The Deployment's status follows the Pods' readiness a sync later, so it is awaited too.
+    await eventually(async () => {
+      const d = await apps.readNamespacedDeployment({ name: 'web', namespace });
+      return d.status?.availableReplicas === 3 && d.status.readyReplicas === 3;
+    }, { timeoutMs: 30_000, message: 'Deployment web back to 3 available replicas' });
   });
 
   it('rolls the ReplicaSet when the Pod template changes', async () => {

@@ -2,6 +2,8 @@
 // kube-apiserver (its own control plane: the webhook configurations must not reach other
 // tests' objects). The static-site sample: v1 (hub, stored) and v1alpha1 with conversion.
 import { expect } from 'chai';
+import { X509Certificate } from 'node:crypto';
+import { fileURLToPath } from 'node:url';
 import {
   AdmissionregistrationV1Api, ApiextensionsV1Api, CoreV1Api, KubernetesObjectApi, PatchStrategy, setHeaderOptions, type KubernetesObject,
 } from '@kubernetes/client-node';
@@ -14,11 +16,13 @@ import { StaticSite } from '../../samples/static-site/site.js';
 import { prepareControlPlaneAssets } from '../support/control-plane.js';
 import { kubectl } from '../support/generate-kubectl.js';
 import { startOperator, stopOperators } from '../support/operators.js';
+import { serviceAccountKubeConfig } from '../support/service-account.js';
 import { eventually } from '../support/wait.js';
 
 const GROUP = 'sites.maestro.dev';
 type Site = KubernetesObject & { metadata: { name: string; namespace?: string; annotations?: Record<string, string> }; spec: Record<string, unknown>; status?: { conditions?: Array<{ type: string; reason: string; message: string; status: string }> } };
 
+const sampleFile = (name: string) => fileURLToPath(new URL(`../../../samples/static-site/${name}`, import.meta.url));
 const UNPINNED = 'spec.image (isPinnedImage): image must pin a tag other than latest, or a digest';
 
 describe('webhooks: the API server calls the operator (static-site v1 + v1alpha1)', function () {
@@ -174,9 +178,50 @@ describe('webhooks: the API server calls the operator (static-site v1 + v1alpha1
     expect(crd.spec.conversion?.webhook?.clientConfig?.caBundle).to.equal(bundle);
     // The serving certificate is for the Service's names, signed by that CA.
     const serving = Buffer.from(secret.data!['tls.crt']!, 'base64').toString();
-    const { X509Certificate } = await import('node:crypto');
     const cert = new X509Certificate(serving);
     expect(cert.checkIssued(new X509Certificate(ca))).to.equal(true);
     expect(cert.subjectAltName).to.include(`DNS:injected-webhook.${webhookNamespace}.svc`);
+  });
+
+  it("runs as the deploy bundle's service account, with only rbac.yaml and webhooks.yaml: creates its CA Secret, injects the bundles, reuses them on restart", async () => {
+    await stopOperators();
+    const system = 'static-site-system';
+    await plane.kubeConfig.makeApiClient(CoreV1Api).createNamespace({ body: { metadata: { name: system } } });
+    // The bundle as written (the CRD's conversion calls the bundle's Service again).
+    for (const file of ['crd.yaml', 'rbac.yaml', 'webhooks.yaml']) {
+      const applied = await kubectl(plane, ['apply', '--server-side', '--force-conflicts', '--field-manager=maestro-test', '-f', sampleFile(`deploy/${file}`)]);
+      expect(applied.code, `${file}: ${applied.stderr}`).to.equal(0);
+    }
+    // As in the pod: the service account's token, its namespace as the context's (no POD_NAMESPACE here).
+    expect(process.env['POD_NAMESPACE']).to.equal(undefined);
+    const asOperator = await serviceAccountKubeConfig(plane.kubeConfig, { name: 'static-site-operator', namespace: system });
+    const options = {
+      name: 'static-site-operator', reconcilers: staticSiteComponents, leaderElection: true,
+      server: { metricsPort: 0, probePort: 0, host: '127.0.0.1' }, webhooks: { port: 0, host: '127.0.0.1' },
+    };
+    await startOperator(asOperator, options);
+
+    const core = plane.kubeConfig.makeApiClient(CoreV1Api);
+    const admission = plane.kubeConfig.makeApiClient(AdmissionregistrationV1Api);
+    const extensions = plane.kubeConfig.makeApiClient(ApiextensionsV1Api);
+    const secret = await core.readNamespacedSecret({ name: 'static-site-operator-webhook-cert', namespace: system });
+    const bundle = secret.data!['ca.crt']!;
+    const injected = async () => [
+      (await admission.readValidatingWebhookConfiguration({ name: 'static-site-operator-validating' })).webhooks?.[0]?.clientConfig.caBundle,
+      (await admission.readMutatingWebhookConfiguration({ name: 'static-site-operator-mutating' })).webhooks?.[0]?.clientConfig.caBundle,
+      (await extensions.readCustomResourceDefinition({ name: `staticsites.${GROUP}` })).spec.conversion?.webhook?.clientConfig?.caBundle,
+    ];
+    // Patched during start (a denied patch is logged and retried later, so this is what would fail without the grants).
+    expect(await injected(), 'CA bundle in the two configurations and the CRD').to.deep.equal([bundle, bundle, bundle]);
+    const serving = new X509Certificate(Buffer.from(secret.data!['tls.crt']!, 'base64').toString());
+    expect(serving.subjectAltName).to.include(`DNS:static-site-operator-webhook.${system}.svc`);
+
+    // A restart (a second replica, a new pod) reads the Secret it may only get by name, and keeps the CA.
+    await stopOperators();
+    await startOperator(asOperator, options);
+    const again = await core.readNamespacedSecret({ name: 'static-site-operator-webhook-cert', namespace: system });
+    expect(again.data!['ca.crt']).to.equal(bundle);
+    expect(again.metadata?.resourceVersion, 'not rewritten').to.equal(secret.metadata?.resourceVersion);
+    expect(await injected()).to.deep.equal([bundle, bundle, bundle]);
   });
 });
