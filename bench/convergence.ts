@@ -11,6 +11,7 @@ import { ContenderProcess, spawnBinary, spawnChild } from './children.js';
 import { Api } from './kube.js';
 import { writeRequests } from './report.js';
 import { SITE, isReady, site, siteSpec, type SiteObject } from './site.js';
+import { OPERATOR_NODE_FLAGS } from '../lib/cli/node-flags.js';
 
 export type ContenderName = 'maestro' | 'controller-runtime' | 'baseline' | 'peer';
 /** In the order they run within a round (and are reported). */
@@ -164,6 +165,11 @@ async function quiet(contender: ContenderProcess, maxMs: number, stableMs = 1000
   return { stats: previous, settled: false };
 }
 
+/** Node flags of a contender beyond the harness's own: Maestro runs as it is deployed, with the flags of its image and scaffold; the other Node contenders ship none. */
+export function contenderNodeFlags(contender: ContenderName): string[] {
+  return contender === 'maestro' ? [...OPERATOR_NODE_FLAGS] : [];
+}
+
 /** Starts one process of a contender in `namespace`. */
 function startContender(contender: ContenderName, namespace: string, options: ConvergenceOptions, label: string): ContenderProcess {
   const env = {
@@ -180,6 +186,7 @@ function startContender(contender: ContenderName, namespace: string, options: Co
   }
   // --expose-gc: the harness asks for a full GC before it reads the live heap (the Go contender runs runtime.GC()).
   const execArgv = ['--expose-gc', '--import', join(options.benchDir, 'count-requests.js')];
+  execArgv.push(...contenderNodeFlags(contender));
   const extra: Record<string, string> = {};
   if (options.heapSnapshotDir && contender === 'maestro') {
     extra['BENCH_HEAP_SNAPSHOT_DIR'] = options.heapSnapshotDir;

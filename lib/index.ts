@@ -2,8 +2,9 @@
  * Maestro: a decorator-based TypeScript SDK for Kubernetes operators.
  *
  * The package root exports what operators are written with: the decorators, the
- * conductor, State and binders of the original, the Client, results and errors, and
- * `createOperator`. More lives under subpaths:
+ * conductor, State and binders of the original, the Client, results, the errors an operator
+ * meets (`ContextCanceledError`, `NotBoundError`, `AlreadyOwnedError`, `IndexNotFoundError`,
+ * `OperatorStartError`, ...), and `createOperator`. More lives under subpaths:
  * - `maestro-operator/conductor`: the whole conductor package (errors, `noopLogger`, ...);
  * - `maestro-operator/watches`: map helpers (`byIndex`, `byOwner`, `byLabel`), event filters
  *   (`generationChanged`, `and`, ...) and cache options for `@Watches`, `@Index`, `@Owns`, `@Parent`;
@@ -21,7 +22,7 @@ export type {
   Cleaner, Condition, ConditionStatus, HandlesStatusConditions, NewCondition, Reconciler, Result,
 } from './api/index.js';
 export { TerminalError, isTerminal } from './api/index.js';
-export { Context, ContextKey } from './context/index.js';
+export { Context, ContextCanceledError, ContextKey } from './context/index.js';
 export { MaestroError } from './errors/index.js';
 export { Logger, loggerFrom } from './log/index.js';
 export { Conductor, ConductorBuilder, forParent } from './conductor/conductor.js';
@@ -29,12 +30,15 @@ export type { StatusConditionsHandler } from './conductor/conductor.js';
 export { ReconcilerError } from './conductor/errors.js';
 export { State, fetchState } from './state/index.js';
 export type { ConditionTransition } from './state/index.js';
-export { StaticBindable } from './binder/index.js';
+export { NotBoundError, StaticBindable } from './binder/index.js';
 export { Client, StatusClient } from './client/client.js';
 export type {
   ApplyOptions, DeleteOptions, JsonPatchOperation, ListOptions, ObjectKey, PatchOptions, WriteOptions,
 } from './client/client.js';
 export { ApiError, isAlreadyExists, isConflict, isNotFound } from './client/errors.js';
+export { AlreadyOwnedError } from './client/kube-client.js';
+export { IndexNotFoundError } from './cache/index.js';
+export { OperatorStartError } from './runtime/manager.js';
 export type { ApiStatus } from './client/errors.js';
 export type { ResourceClass, ResourceDeclaration } from './resources/index.js';
 export { Registry } from './declare/registry.js';

@@ -1,4 +1,5 @@
 // The files `maestro-operator init` writes besides the copied sample sources.
+import { OPERATOR_NODE_FLAGS } from './node-flags.js';
 
 export interface ProjectTemplate {
   /** npm package name of the new project. */
@@ -31,7 +32,7 @@ export function packageJson(t: ProjectTemplate): string {
       pretest: NODE_CHECK,
       test: 'tsc -p . && mocha',
       prestart: NODE_CHECK,
-      start: 'node dist/src/main.js',
+      start: `node ${OPERATOR_NODE_FLAGS.join(' ')} dist/src/main.js`,
       // The conversion webhook calls the Service that generate:webhooks writes and src/main.ts serves.
       'generate:crd': `tsc -p . && maestro-operator generate crd dist/src/site.js --webhook-service ${t.operatorName}/${t.operatorName}-webhook --out deploy/crd.yaml`,
       'generate:rbac': `tsc -p . && maestro-operator generate rbac dist/src/reconcilers.js --name ${t.operatorName} --service-account ${t.operatorName}/${t.operatorName} --leader-election ${t.operatorName} --out deploy/rbac.yaml`,
@@ -122,8 +123,9 @@ npm start           # runs the operator against the cluster of KUBECONFIG
 
 Node.js 22.19 or newer is required. The first \`npm test\` on a machine builds the control
 plane binaries (kube-apiserver, etcd) from Go modules into \`~/.cache/maestro-operator\`
-(a cold build compiles about 3,000 Go packages: 15 to 45 minutes on 2 cores, minutes when
-Go's build cache is warm; it needs Go 1.26 and the Go module proxy), or uses
+(a cold build compiles about 2,700 Go packages: about 6 minutes on an idle 2-core machine,
+several times that when other work shares the cores, seconds when Go's build cache is warm;
+it needs Go 1.26 and the Go module proxy), or uses
 \`KUBEBUILDER_ASSETS\` when set; \`npx maestro-operator envtest\` builds them all ahead of time.
 `;
 }
