@@ -79,7 +79,7 @@ export {
 } from '../server/index.js';
 export type {
   AuthDecision, AuthRequest, AuthenticatedUser, CertificateFiles, CertificateKeyPair, CertificateWatcherOptions, Check, DelegatingAuthOptions,
-  MetricsAuthOptions, MetricsServerOptions, ProbeServerOptions, ReviewClient,
+  MetricsAuthOptions, MetricsServerOptions, ProbeServerOptions, ReviewClient, TlsSource,
 } from '../server/index.js';
 export { WebhookServer, createWebhookCertificates } from '../server/index.js';
 export type { WebhookCertificates, WebhookHandler, WebhookRequestRecord, WebhookServerOptions } from '../server/index.js';

@@ -8,10 +8,11 @@ import { webcrypto } from 'node:crypto';
 import { watch, type FSWatcher } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { hostname } from 'node:os';
-import { dirname } from 'node:path';
+import { dirname, join } from 'node:path';
 import { createSecureContext } from 'node:tls';
 import type { JsonGeneralName } from '@peculiar/x509';
 import { describeError } from '../errors/index.js';
+import type { Logger } from '../log/index.js';
 import { ServerConfigError } from './errors.js';
 import { x509 as loadX509 } from './x509.js';
 
@@ -176,4 +177,23 @@ export class CertificateWatcher {
       if (!this.#stopped) this.options.onError?.(err);
     }
   }
+}
+
+/** Where a server's certificate comes from: a mounted directory (`tls.crt`, `tls.key`) or two files. */
+export type TlsSource = { certDir: string } | CertificateFiles;
+
+/**
+ * A {@link CertificateWatcher} of a server's `tls` option: `onChange` gets each new valid
+ * pair, and the reload (or the previous pair kept) is logged as `<what> reloaded`.
+ */
+export function watchServingCertificate(tls: TlsSource, options: { what: string; log: Logger; intervalMs?: number; onChange: (pair: CertificateKeyPair) => void }): CertificateWatcher {
+  const files = 'certDir' in tls ? { certFile: join(tls.certDir, 'tls.crt'), keyFile: join(tls.certDir, 'tls.key') } : tls;
+  return new CertificateWatcher(files, {
+    intervalMs: options.intervalMs,
+    onChange: (pair) => {
+      options.onChange(pair);
+      options.log.info({ certFile: files.certFile }, `${options.what} reloaded`);
+    },
+    onError: (err) => options.log.warn({ err: describeError(err) }, `${options.what} not reloaded; keeping the previous one`),
+  });
 }

@@ -15,7 +15,7 @@
 export { DelegatingAuth, reviewClientFromKubeConfig } from './auth.js';
 export type { AuthDecision, AuthRequest, AuthenticatedUser, DelegatingAuthOptions, MetricsAuthOptions, ReviewClient } from './auth.js';
 export { CertificateWatcher, readCertificateFiles, selfSignedCertificate } from './certificates.js';
-export type { CertificateFiles, CertificateKeyPair, CertificateWatcherOptions } from './certificates.js';
+export type { CertificateFiles, CertificateKeyPair, CertificateWatcherOptions, TlsSource } from './certificates.js';
 export { ReviewFailedError, ServerConfigError } from './errors.js';
 export { HTTP_SERVER_LIMITS } from './listen.js';
 export { MetricsServer } from './metrics-server.js';

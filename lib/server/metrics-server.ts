@@ -7,11 +7,10 @@
 import { createServer as createHttpServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { createServer as createHttpsServer, type Server as HttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
-import { join } from 'node:path';
 import { describeError } from '../errors/index.js';
 import { noopLogger, type Logger } from '../log/index.js';
 import { DelegatingAuth, type MetricsAuthOptions, type ReviewClient } from './auth.js';
-import { CertificateWatcher, selfSignedCertificate, type CertificateKeyPair } from './certificates.js';
+import { selfSignedCertificate, watchServingCertificate, type CertificateKeyPair, type CertificateWatcher, type TlsSource } from './certificates.js';
 import { ServerConfigError } from './errors.js';
 import { HTTP_SERVER_LIMITS, close, listen, urlOf } from './listen.js';
 import { fail, send } from './probes.js';
@@ -41,7 +40,7 @@ export interface MetricsServerOptions {
    * `kubernetes.io/tls` Secret), or the two files. Reloaded when they change. Default: a
    * self-signed certificate generated at start.
    */
-  tls?: { certDir: string } | { certFile: string; keyFile: string };
+  tls?: TlsSource;
   /** How often certificate files are re-read besides file-system events (default 10 s). */
   certReloadIntervalMs?: number;
   /** Extra DNS names or IPs for the self-signed certificate (e.g. the metrics Service's name). */
@@ -141,16 +140,13 @@ export class MetricsServer {
   async #loadCertificate(): Promise<CertificateKeyPair> {
     const tls = this.options.tls;
     if (!tls) return selfSignedCertificate(this.options.selfSignedNames);
-    const files = 'certDir' in tls ? { certFile: join(tls.certDir, 'tls.crt'), keyFile: join(tls.certDir, 'tls.key') } : tls;
-    this.#watcher = new CertificateWatcher(files, {
-      intervalMs: this.options.certReloadIntervalMs,
+    this.#watcher = watchServingCertificate(tls, {
+      what: 'serving certificate', log: this.#log, intervalMs: this.options.certReloadIntervalMs,
       onChange: (pair) => {
         // New connections get the new certificate; open ones keep theirs.
         (this.#server as HttpsServer | undefined)?.setSecureContext({ cert: pair.certPem, key: pair.keyPem, minVersion: 'TLSv1.2' });
         this.#certificate = pair;
-        this.#log.info({ certFile: files.certFile }, 'serving certificate reloaded');
       },
-      onError: (err) => this.#log.warn({ err: describeError(err) }, 'serving certificate not reloaded; keeping the previous one'),
     });
     return this.#watcher.start();
   }

@@ -5,11 +5,10 @@
 import { createServer, type Server } from 'node:https';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { describeError } from '../errors/index.js';
 import { noopLogger, type Logger } from '../log/index.js';
-import { CertificateWatcher, selfSignedCertificate, type CertificateKeyPair } from './certificates.js';
+import { selfSignedCertificate, watchServingCertificate, type CertificateKeyPair, type CertificateWatcher, type TlsSource } from './certificates.js';
 import { ServerConfigError } from './errors.js';
 import { HTTP_SERVER_LIMITS, close, listen, urlOf } from './listen.js';
 import { send } from './probes.js';
@@ -46,7 +45,7 @@ export interface WebhookServerOptions {
    * and `tls.key`, or the two files), re-read when they change (cert-manager's renewals
    * need no restart).
    */
-  tls?: { certDir: string } | { certFile: string; keyFile: string };
+  tls?: TlsSource;
   /** Serve this pair (e.g. issued by the operator's own CA); replace it with {@link WebhookServer.setCertificate}. */
   certificate?: CertificateKeyPair;
   /** How often certificate files are re-read besides file-system events (default 10 s). */
@@ -151,14 +150,8 @@ export class WebhookServer {
     if (this.options.certificate) return this.options.certificate;
     const tls = this.options.tls;
     if (!tls) return selfSignedCertificate();
-    const files = 'certDir' in tls ? { certFile: join(tls.certDir, 'tls.crt'), keyFile: join(tls.certDir, 'tls.key') } : tls;
-    this.#watcher = new CertificateWatcher(files, {
-      intervalMs: this.options.certReloadIntervalMs,
-      onChange: (pair) => {
-        this.setCertificate(pair);
-        this.#log.info({ certFile: files.certFile }, 'webhook serving certificate reloaded');
-      },
-      onError: (err) => this.#log.warn({ err: describeError(err) }, 'webhook serving certificate not reloaded; keeping the previous one'),
+    this.#watcher = watchServingCertificate(tls, {
+      what: 'webhook serving certificate', log: this.#log, intervalMs: this.options.certReloadIntervalMs, onChange: (pair) => this.setCertificate(pair),
     });
     return this.#watcher.start();
   }
