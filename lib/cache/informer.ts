@@ -10,6 +10,7 @@ import { describe as describeResource, type ResourceInfo } from '../resources/in
 import type { Transform } from '../watch/options.js';
 import { Backoff } from './backoff.js';
 import { IndexNotFoundError, Indexer, describeIndexFailure, type IndexDefinition } from './indexer.js';
+import { metadataCopy } from './metadata.js';
 import type { LabelSelector } from './selector.js';
 
 /** `Accept` of a metadata-only list: the API server answers a `PartialObjectMetadataList` (client-go's metadata client asks the same). */
@@ -411,9 +412,9 @@ export class Informer<T extends KubernetesObject = KubernetesObject> {
     let obj: T;
     if (this.metadataOnly) {
       // PartialObjectMetadata: keep apiVersion/kind of the kind itself (owner mapping and the
-      // client recognise objects by them), and only the metadata, in a fresh object (no
-      // `delete`, which would make it a larger dictionary).
-      const { managedFields: _managedFields, ...metadata } = raw.metadata ?? {};
+      // client recognise objects by them), and only the metadata, in a fresh object of the
+      // smallest shape (see metadataCopy; a `delete` would make it a larger dictionary).
+      const metadata = metadataCopy(raw.metadata ?? {});
       if (metadata.creationTimestamp) metadata.creationTimestamp = new Date(metadata.creationTimestamp);
       if (metadata.deletionTimestamp) metadata.deletionTimestamp = new Date(metadata.deletionTimestamp);
       if (metadata.namespace) metadata.namespace = this.#namespace(metadata.namespace);
