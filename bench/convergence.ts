@@ -26,6 +26,12 @@ export interface ConvergenceOptions {
   n: number;
   concurrency: number;
   round: number;
+  /**
+   * The Maestro contender's module: the bundle `maestro-operator bundle` made of
+   * contenders/maestro.js (as the sample image ships an operator), or that module itself
+   * (`--maestro-modules`). Default the module.
+   */
+  maestroModule?: string;
   /** The controller-runtime contender's binary (required for that contender). */
   controllerRuntimeBinary?: string;
   /** Run the steady-state scenario after convergence (default true). */
@@ -195,7 +201,8 @@ function startContender(contender: ContenderName, namespace: string, options: Co
   if (options.profileDir && contender === 'maestro') {
     execArgv.push('--cpu-prof', `--cpu-prof-dir=${options.profileDir}`, `--cpu-prof-name=maestro-n${options.n}-round${options.round}-${label.includes('startup') ? 'startup' : 'convergence'}.cpuprofile`);
   }
-  return new ContenderProcess(spawnChild({ module: join(options.benchDir, 'contenders', `${contender}.js`), label, execArgv, env: { ...env, ...extra } }), label, startTimeoutMs);
+  const module = contender === 'maestro' && options.maestroModule ? options.maestroModule : join(options.benchDir, 'contenders', `${contender}.js`);
+  return new ContenderProcess(spawnChild({ module, label, execArgv, env: { ...env, ...extra } }), label, startTimeoutMs);
 }
 
 /** Runs the scenarios for one contender (one round). */

@@ -19,6 +19,8 @@ export interface BenchOptions {
   profile: boolean;
   /** Heap snapshots of the Maestro contender after convergence and after startup (diagnosis only). */
   heapSnapshot: boolean;
+  /** Run the Maestro contender from its compiled modules (node_modules) instead of its bundle (for comparison). */
+  maestroModules: boolean;
   /** Saved results (--save) to report instead of running anything. */
   from: string[];
   help: boolean;
@@ -30,6 +32,7 @@ export const QUICK = { n: '200', rounds: '1', only: 'convergence,steady,startup'
 export const USAGE = `usage: npm run bench -- [--n 1000[,10000]] [--rounds 3[,1]] [--concurrency 8] [--quick]
                   [--only ${SCENARIOS.join(',')}] [--contenders ${CONTENDERS.join(',')}]
                   [--cache-objects 10000] [--json] [--save FILE] [--profile] [--heap-snapshot] [--from FILE[,FILE]]
+                  [--maestro-modules]
   --n            parents per convergence run; a list runs every N (default 1000)
   --rounds       rounds (contenders alternate within a round); one value, or one per N (default 3)
   --quick        a quick look: --n ${QUICK.n} --rounds ${QUICK.rounds} --only ${QUICK.only} unless given
@@ -38,6 +41,8 @@ export const USAGE = `usage: npm run bench -- [--n 1000[,10000]] [--rounds 3[,1]
   --profile      .cpuprofile files of the Maestro contender into bench/profiles/
   --heap-snapshot  .heapsnapshot files of the Maestro contender (after convergence, after startup)
                  into bench/profiles/; both cost the contender CPU and memory: not for published figures
+  --maestro-modules  run the Maestro contender from dist/ and node_modules instead of the
+                 bundle \`maestro-operator bundle\` makes of it (how its image ships it)
   --save FILE    also write the JSON result to FILE
   --from FILES   print the report of saved results (--save), merged, without running anything
 `;
@@ -82,6 +87,7 @@ export function parseOptions(argv: readonly string[]): BenchOptions {
       save: { type: 'string' },
       profile: { type: 'boolean', default: false },
       'heap-snapshot': { type: 'boolean', default: false },
+      'maestro-modules': { type: 'boolean', default: false },
       from: { type: 'string' },
       help: { type: 'boolean', short: 'h', default: false },
     },
@@ -110,6 +116,7 @@ export function parseOptions(argv: readonly string[]): BenchOptions {
     save: values.save,
     profile: values.profile,
     heapSnapshot: values['heap-snapshot'],
+    maestroModules: values['maestro-modules'],
     from: values.from ? values.from.split(',').map((s) => s.trim()).filter(Boolean) : [],
     help: values.help,
   };

@@ -9,6 +9,7 @@ import { availableParallelism, cpus, release, totalmem, type } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
+import { bundle } from '../lib/cli/bundle.js';
 import { controlPlaneAssets, startControlPlane, type ControlPlane } from '../lib/testing/index.js';
 import { runCache, type CacheResults } from './cache.js';
 import { exited, killChildren, nextMessage, spawnChild } from './children.js';
@@ -118,6 +119,13 @@ async function main(): Promise<void> {
     }
   }
   if (converge && opts.contenders.includes('peer')) ensurePeer();
+  // The Maestro contender runs as an operator image runs it: bundled (maestro-operator bundle).
+  let maestroModule: string | undefined;
+  if (converge && opts.contenders.includes('maestro') && !opts.maestroModules) {
+    const bundled = await bundle({ entry: join(benchDir, 'contenders', 'maestro.js'), outdir: join(benchDir, 'bundle') });
+    maestroModule = bundled.entry;
+    log(`maestro contender: bundled into ${bundled.entry} (${(bundled.bytes / 1048576).toFixed(1)} MiB)`);
+  }
 
   let plane: ControlPlane | undefined;
   let api: Api | undefined;
@@ -141,6 +149,7 @@ async function main(): Promise<void> {
     node: process.version,
     os: `${type()} ${release()}`,
   };
+  if (converge && opts.contenders.includes('maestro')) machine['maestro contender'] = maestroModule ? 'bundle' : 'modules';
   const runs: RunResult[] = [];
   let overhead: OverheadResult[] | undefined;
   let cache: CacheResults | undefined;
@@ -181,7 +190,7 @@ async function main(): Promise<void> {
       log(`warm-up: baseline with ${warmup} Sites (not recorded)`);
       const common = {
         api: api!, kubeconfigPath: plane!.kubeconfigPath, benchDir, peerDir, concurrency: opts.concurrency,
-        controllerRuntimeBinary: crBinary, steady: opts.only.includes('steady'), startup: opts.only.includes('startup'), log,
+        controllerRuntimeBinary: crBinary, maestroModule, steady: opts.only.includes('steady'), startup: opts.only.includes('startup'), log,
       };
       const warm = await runConvergence('baseline', { ...common, n: warmup, round: 0, steady: false, startup: false });
       if (warm.error) throw new Error(`the warm-up run failed: ${warm.error}`);

@@ -8,7 +8,15 @@
  * allocates mostly short-lived objects (responses, patches, events), lets the resident
  * memory grow far beyond the live heap. Measured with `npm run bench` at N = 1,000 (see
  * bench/README.md): peak RSS 265 → 169–184 MiB, convergence CPU unchanged within noise
- * (1 MiB saves a little more memory for 10–15 % more CPU). V8 reads it when the process
- * starts (`v8.setFlagsFromString` later has no effect), so it is a command-line flag.
+ * (1 MiB saves a little more memory for 10–15 % more CPU).
+ *
+ * `--optimize-for-size`: V8 favours memory over speed, above all by growing the old
+ * generation less before it collects. Measured on the bundled operator at N = 1,000,
+ * alternating: peak RSS 157–163 → 114–121 MiB, at rest 90 → 87 MiB, for about 10 % more
+ * CPU during convergence (an operator spends its life mostly idle; its memory is reserved
+ * for all of it).
+ *
+ * V8 reads both when the process starts (`v8.setFlagsFromString` later has no effect), so
+ * they are command-line flags.
  */
-export const OPERATOR_NODE_FLAGS: readonly string[] = Object.freeze(['--max-semi-space-size=8']);
+export const OPERATOR_NODE_FLAGS: readonly string[] = Object.freeze(['--max-semi-space-size=8', '--optimize-for-size']);

@@ -8,7 +8,7 @@
  *
  * @module
  */
-import * as models from '@kubernetes/client-node';
+import * as models from '@kubernetes/client-node/dist/gen/models/all.js';
 import { ObjectSerializer } from '@kubernetes/client-node/dist/serializer.js';
 import type { KubernetesObject } from '@kubernetes/client-node';
 import { isBuiltInGroup } from '../resources/index.js';

@@ -25,6 +25,10 @@ describe('the maestro-operator CLI', function () {
       expect(help.code, args.join(' ')).to.equal(0);
       expect(help.stdout).to.contain('maestro-operator generate crd <module...>');
     }
+    const bundle = await runCli(['bundle', '--help']);
+    expect(bundle.code).to.equal(0);
+    expect(bundle.stdout).to.contain('maestro-operator bundle <entry.js>');
+    expect(top.stdout).to.contain('maestro-operator bundle <entry.js>');
   });
 
   it('fails with usage and exit code 2 on a command line that does not fit', async () => {
@@ -37,6 +41,9 @@ describe('the maestro-operator CLI', function () {
     const none = await runCli(['generate', 'crd']);
     expect(none.code).to.equal(2);
     expect(none.stderr).to.contain('name at least one compiled module');
+    const noEntry = await runCli(['bundle', 'dist/no-such-main.js']);
+    expect(noEntry.code).to.equal(2);
+    expect(noEntry.stderr).to.contain('no such file: dist/no-such-main.js');
   });
 
   it('writes the CRD and RBAC of compiled modules, exactly as the library generates them', async () => {

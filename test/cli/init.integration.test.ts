@@ -72,5 +72,10 @@ describe('maestro-operator init', function () {
     const configurations = docs.filter((d) => d.kind === 'ValidatingWebhookConfiguration' || d.kind === 'MutatingWebhookConfiguration') as V1ValidatingWebhookConfiguration[];
     expect(configurations.map((c) => c.metadata?.name).sort()).to.deep.equal(['site-operator-mutating', 'site-operator-validating']);
     for (const c of configurations) for (const w of c.webhooks ?? []) expect(w.clientConfig.service).to.include(service);
+    // The image's form: maestro-operator bundle, from the installed package.
+    const bundled = await npm(['run', 'bundle'], project);
+    expect(bundled.code, bundled.output).to.equal(0);
+    expect(bundled.output).to.match(/wrote dist\/bundle\/main\.mjs/);
+    expect((await readdir(join(project, 'dist', 'bundle'))).sort()).to.deep.equal(['main.mjs', 'main.mjs.map']);
   });
 });

@@ -11,13 +11,13 @@ import { packageJson } from '../../lib/cli/templates.js';
 const source = (path: string) => readFile(fileURLToPath(new URL(`../../../${path}`, import.meta.url)), 'utf8');
 
 describe('the Node flags operators run with', () => {
-  it('bound the young generation (V8 reads them only at start, so they are command-line flags)', () => {
-    expect(OPERATOR_NODE_FLAGS).to.deep.equal(['--max-semi-space-size=8']);
+  it('bound the young generation and favour memory over speed (V8 reads them only at start, so they are command-line flags)', () => {
+    expect(OPERATOR_NODE_FLAGS).to.deep.equal(['--max-semi-space-size=8', '--optimize-for-size']);
   });
 
   it("are in the sample image's ENTRYPOINT, before the script", async () => {
     const entrypoint = /^ENTRYPOINT\s+(\[.*\])\s*$/m.exec(await source('samples/static-site/Dockerfile'))?.[1];
-    expect(JSON.parse(entrypoint ?? '[]')).to.deep.equal(['node', ...OPERATOR_NODE_FLAGS, 'dist/samples/static-site/main.js']);
+    expect(JSON.parse(entrypoint ?? '[]')).to.deep.equal(['node', ...OPERATOR_NODE_FLAGS, 'dist/bundle/main.mjs']);
   });
 
   it("are in the scaffold's npm start", () => {

@@ -1,0 +1,98 @@
+// `maestro-operator bundle` as the sample's image uses it: the static-site operator's
+// compiled entry bundled into one ES module that runs with no node_modules, against the
+// real API server, and leaves out the client-node code an operator never calls.
+import { expect } from 'chai';
+import { execFile } from 'node:child_process';
+import { mkdtemp, readFile, readdir, rm } from 'node:fs/promises';
+import { isBuiltin } from 'node:module';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+import { KubernetesObjectApi } from '@kubernetes/client-node';
+import { OPERATOR_NODE_FLAGS } from '../../lib/cli/node-flags.js';
+import { startOperatorProcess, type ControlPlane, type OperatorProcess } from '../../lib/testing/index.js';
+import { sharedControlPlane } from '../support/control-plane.js';
+import { kubectl } from '../support/generate-kubectl.js';
+import { eventually } from '../support/wait.js';
+
+const run = promisify(execFile);
+const dist = (path: string) => fileURLToPath(new URL(`../../${path}`, import.meta.url));
+const repo = (path: string) => fileURLToPath(new URL(`../../../${path}`, import.meta.url));
+
+describe('maestro-operator bundle: the static-site operator as its image runs it', function () {
+  this.timeout(120_000);
+  let plane: ControlPlane;
+  let outdir: string;
+  let stdout: string;
+  let operator: OperatorProcess | undefined;
+
+  before(async () => {
+    plane = await sharedControlPlane();
+    // Outside the repository: nothing up the tree has a node_modules to fall back on.
+    outdir = await mkdtemp(join(tmpdir(), 'maestro-bundle-'));
+    ({ stdout } = await run(process.execPath, [dist('lib/cli/main.js'), 'bundle', dist('samples/static-site/main.js'), '--outdir', outdir]));
+  });
+  after(async () => {
+    await operator?.stop();
+    await rm(outdir, { recursive: true, force: true });
+  });
+
+  it('writes one ASCII ES module and its source map, importing nothing but Node built-ins', async () => {
+    expect(stdout).to.match(/^wrote .*main\.mjs \(\d+\.\d MiB\) and its source map$/m);
+    expect((await readdir(outdir)).filter((f) => f.startsWith('main')).sort()).to.deep.equal(['main.mjs', 'main.mjs.map']);
+    const code = await readFile(join(outdir, 'main.mjs'), 'utf8');
+    // One non-ASCII character would make V8 hold all of it two bytes per character.
+    expect(code.match(/[\u0080-\uffff]/g) ?? [], 'non-ASCII characters').to.deep.equal([]);
+    // Static imports (`import{x}from"node:fs"`, `import vm from"vm"`) and CommonJS requires left to Node.
+    const imports = [
+      ...code.matchAll(/\bimport\s*[\w$\s{},*]*?\bfrom\s*["']([^"']+)["']/g),
+      ...code.matchAll(/\b__require\(\s*["']([^"']+)["']\s*\)/g),
+    ].map((m) => m[1]!);
+    expect(imports).to.include('node:fs');
+    // ws (under client-node) tries its optional native accelerators in a try/catch and falls back to JavaScript.
+    const optional = new Set(['bufferutil', 'utf-8-validate']);
+    expect(imports.filter((name) => !isBuiltin(name) && !optional.has(name)), 'imports of packages').to.deep.equal([]);
+  });
+
+  it("leaves out client-node's generated API classes and keeps its models", async () => {
+    const code = await readFile(join(outdir, 'main.mjs'), 'utf8');
+    // Each API group has a request factory, an observable and a promise layer; the runtime uses none.
+    for (const unused of ['CoreV1ApiRequestFactory', 'ObservableCoreV1Api', 'ObjectCoreV1Api', 'StorageV1ApiRequestFactory']) {
+      expect(code, unused).not.to.contain(unused);
+    }
+    for (const model of ['V1Deployment', 'V1ObjectMeta', 'V1CustomResourceDefinition']) expect(code, model).to.contain(model);
+    // Most of client-node's 20 MB of generated code is API classes.
+    expect(Buffer.byteLength(code)).to.be.below(8 * 1024 * 1024);
+  });
+
+  it("keeps one class-transformer store: the adapter reads the user's @Type", async () => {
+    const fixture = dist('test/cli/fixtures/type-hint-main.js');
+    expect((await run(process.execPath, [fixture])).stdout, 'unbundled').to.equal('true\n');
+    const dir = join(outdir, 'type-hint');
+    await run(process.execPath, [dist('lib/cli/main.js'), 'bundle', fixture, '--outdir', dir]);
+    expect((await run(process.execPath, [join(dir, 'type-hint-main.mjs')], { cwd: dir })).stdout, 'bundled').to.equal('true\n');
+  });
+
+  it('runs the operator with no node_modules: a StaticSite is reconciled and reports Ready', async () => {
+    const applied = await kubectl(plane, ['apply', '--server-side', '--force-conflicts', '--field-manager=maestro-test', '-f', repo('samples/static-site/deploy/crd.yaml')]);
+    expect(applied.code, applied.stderr).to.equal(0);
+    const namespace = await plane.createNamespace('bundled');
+    operator = await startOperatorProcess({
+      module: join(outdir, 'main.mjs'), cwd: outdir, execArgv: OPERATOR_NODE_FLAGS, kubeConfig: plane.kubeConfig, name: 'bundled static-site operator',
+    });
+    await operator.waitForLog({ msg: 'operator started' }, { timeoutMs: 60_000 });
+    const api = KubernetesObjectApi.makeApiClient(plane.kubeConfig);
+    const site = { apiVersion: 'sites.maestro.dev/v1', kind: 'StaticSite', metadata: { name: 'bundled', namespace }, spec: { image: 'nginx:1.27', replicas: 1, content: '<h1>bundled</h1>' } };
+    await api.create(site);
+    const ready = await eventually(async () => {
+      const current = (await api.read(site)) as { status?: { conditions?: Array<{ type: string; status: string; reason?: string }> } };
+      return current.status?.conditions?.find((c) => c.type === 'Ready' && c.status === 'True');
+    }, { message: 'Ready=True from the bundled operator', timeoutMs: 60_000 });
+    expect(ready.reason).to.equal('Reconciled');
+    await eventually(() => api.read({ apiVersion: 'apps/v1', kind: 'Deployment', metadata: { name: 'bundled', namespace } }), { message: 'its Deployment' });
+    const exit = await operator.stop();
+    operator = undefined;
+    expect(exit.code, 'a clean exit on SIGTERM').to.equal(0);
+  });
+});
