@@ -91,6 +91,10 @@ describe('maestro-operator bundle: the static-site operator as its image runs it
     }, { message: 'Ready=True from the bundled operator', timeoutMs: 60_000 });
     expect(ready.reason).to.equal('Reconciled');
     await eventually(() => api.read({ apiVersion: 'apps/v1', kind: 'Deployment', metadata: { name: 'bundled', namespace } }), { message: 'its Deployment' });
+    // Deleted while the operator runs (its finalizer), so that no StaticSite is left stored: listing
+    // another version of the kind would then need the CRD's conversion webhook, which nothing serves here.
+    await api.delete(site);
+    await eventually(async () => api.read(site).then(() => false, () => true), { message: 'the StaticSite gone', timeoutMs: 60_000 });
     const exit = await operator.stop();
     operator = undefined;
     expect(exit.code, 'a clean exit on SIGTERM').to.equal(0);
