@@ -12,7 +12,7 @@
  *
  * @module
  */
-import { readFile, stat, writeFile } from 'node:fs/promises';
+import { mkdir, stat, writeFile } from 'node:fs/promises';
 import { isBuiltin } from 'node:module';
 import { basename, extname, join, relative, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -148,21 +148,20 @@ export async function bundle(options: BundleOptions): Promise<BundleResult> {
     sourcemap: 'linked',
     banner: { js: BANNER },
     external: [...(options.external ?? [])],
-    metafile: true,
+    write: false,
     logLevel: 'silent',
   });
-  const outputs = Object.entries(result.metafile.outputs);
-  // ASCII: one other character makes V8 hold the whole source two bytes per character.
-  for (const [file] of outputs.filter(([f]) => f.endsWith('.mjs'))) {
-    const code = await readFile(file, 'utf8');
-    const ascii = asciiOnly(code);
-    if (ascii !== code) await writeFile(file, ascii);
+  await mkdir(outdir, { recursive: true });
+  let bytes = 0;
+  for (const file of result.outputFiles) {
+    // ASCII: one other character makes V8 hold the whole source two bytes per character.
+    const text = file.path.endsWith('.mjs') ? asciiOnly(file.text) : file.text;
+    if (file.path.endsWith('.mjs')) bytes += Buffer.byteLength(text);
+    await writeFile(file.path, text);
   }
-  const files = outputs.map(([file]) => resolve(file));
-  const bytes = outputs.filter(([file]) => file.endsWith('.mjs')).reduce((sum, [, output]) => sum + output.bytes, 0);
-  const entryOutput = outputs.find(([, output]) => output.entryPoint && resolve(output.entryPoint) === entry);
+  const files = result.outputFiles.map((file) => file.path);
   const warnings = await esbuild.formatMessages(result.warnings, { kind: 'warning', color: false });
-  return { entry: resolve(entryOutput?.[0] ?? join(outdir, `${basename(entry, extname(entry))}.mjs`)), files, bytes, warnings };
+  return { entry: join(outdir, `${basename(entry, extname(entry))}.mjs`), files, bytes, warnings };
 }
 
 /**
