@@ -35,7 +35,7 @@ function configMap(namespace: string, index: number) {
     kind: 'ConfigMap',
     metadata: {
       name: `cm-${String(index).padStart(5, '0')}`, namespace,
-      labels: { 'app.kubernetes.io/name': 'bench', 'bench.maestro.dev/index': String(index), ...(index % 10 === 0 ? { [SELECTED_LABEL]: SELECTED_VALUE } : {}) },
+      labels: { 'app.kubernetes.io/name': 'bench', 'bench.maestro.dev/index': String(index).padStart(5, '0'), ...(index % 10 === 0 ? { [SELECTED_LABEL]: SELECTED_VALUE } : {}) },
     },
     data: { 'a.txt': value(), 'b.txt': value(), 'c.txt': value(), 'd.txt': value() },
   };

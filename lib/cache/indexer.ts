@@ -46,12 +46,13 @@ export function indexValues(extract: IndexFunction, obj: KubernetesObject): stri
 /**
  * The indexes of one store. Objects are identified by a key (`namespace/name`); what each
  * was indexed under is remembered, so re-indexing and removal do not call the index
- * functions on old objects.
+ * functions on old objects. Lookups give what the store holds of each object (`S`: the
+ * object itself unless {@link update} is given another form).
  */
-export class Indexer<T extends KubernetesObject = KubernetesObject> {
+export class Indexer<T extends KubernetesObject = KubernetesObject, S = T> {
   readonly #extract = new Map<string, IndexFunction>();
   /** field → value → key → object. */
-  readonly #index = new Map<string, Map<string, Map<string, T>>>();
+  readonly #index = new Map<string, Map<string, Map<string, S>>>();
   /** key → the values per field it is indexed under (only objects with any). */
   readonly #indexed = new Map<string, Map<string, string[]>>();
   readonly #onError: (field: string, obj: T, err: unknown) => void;
@@ -73,8 +74,11 @@ export class Indexer<T extends KubernetesObject = KubernetesObject> {
     return this.#extract.has(field);
   }
 
-  /** Indexes `obj` under `key`, replacing what that key was indexed under before. */
-  update(key: string, obj: T): void {
+  /**
+   * Indexes `obj` under `key`, replacing what that key was indexed under before; lookups
+   * give `stored` (default: `obj`).
+   */
+  update(key: string, obj: T, stored: S = obj as unknown as S): void {
     if (this.#extract.size === 0) return;
     this.remove(key);
     let indexed: Map<string, string[]> | undefined;
@@ -91,8 +95,8 @@ export class Indexer<T extends KubernetesObject = KubernetesObject> {
       const byValue = this.#index.get(field)!;
       for (const value of values) {
         let keys = byValue.get(value);
-        if (!keys) byValue.set(value, (keys = new Map<string, T>()));
-        keys.set(key, obj);
+        if (!keys) byValue.set(value, (keys = new Map<string, S>()));
+        keys.set(key, stored);
       }
       (indexed ??= new Map()).set(field, values);
     }
@@ -115,7 +119,7 @@ export class Indexer<T extends KubernetesObject = KubernetesObject> {
   }
 
   /** The objects indexed under `value` for `field` (shared: do not modify them). */
-  lookup(field: string, value: string): IterableIterator<[string, T]> | [] {
+  lookup(field: string, value: string): IterableIterator<[string, S]> | [] {
     return this.#index.get(field)?.get(value)?.entries() ?? [];
   }
 

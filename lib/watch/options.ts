@@ -58,7 +58,9 @@ export interface CacheScope<T extends KubernetesObject = KubernetesObject> {
    * API server sends `PartialObjectMetadata`, so the objects' content is never transferred
    * nor held. For kinds the operator only needs to know of. Full reads of such a kind
    * (`client.get`, `client.list`) go to the API server; `client.getMetadata` and
-   * `client.listMetadata` read the cache. Default `false`.
+   * `client.listMetadata` read the cache; without a `transform`, the cache holds the metadata
+   * alone and each read gets a fresh `{ apiVersion, kind, metadata }` around it (shared
+   * metadata: do not modify it). Default `false`.
    */
   metadataOnly?: boolean;
 }

@@ -44,6 +44,15 @@ describe('Indexer', () => {
     expect(errors[0]).to.contain('spec.secretName bad').and.contain('must return a string');
   });
 
+  it('indexes by the object given and looks up the form the store holds, when that is another', () => {
+    const i = new Indexer<Site, string>([{ field: 'spec.secretName', extract: (o) => (o as Site).spec.secretName as string }]);
+    i.update('ns/a', site('a', 's1'), 'held a');
+    i.update('ns/b', site('b', 's1'), 'held b');
+    i.update('ns/a', site('a', 's2'), 'held a again');
+    expect([...i.lookup('spec.secretName', 's1')]).to.deep.equal([['ns/b', 'held b']]);
+    expect([...i.lookup('spec.secretName', 's2')]).to.deep.equal([['ns/a', 'held a again']]);
+  });
+
   it('indexValues accepts a string, an array of strings or nothing', () => {
     const o = site('a', 'x');
     expect(indexValues(() => 'v', o)).to.deep.equal(['v']);
