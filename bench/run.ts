@@ -124,7 +124,8 @@ async function main(): Promise<void> {
   if (converge && opts.contenders.includes('maestro') && !opts.maestroModules) {
     const bundled = await bundle({ entry: join(benchDir, 'contenders', 'maestro.js'), outdir: join(benchDir, 'bundle') });
     maestroModule = bundled.entry;
-    log(`maestro contender: bundled into ${bundled.entry} (${(bundled.bytes / 1048576).toFixed(1)} MiB)`);
+    log(`maestro contender: bundled into ${bundled.code} (${(bundled.bytes / 1048576).toFixed(1)} MiB${bundled.compileCache ? ', with its compile cache' : ', WITHOUT a compile cache'}), run through ${bundled.entry}`);
+    for (const warning of bundled.warnings) log(warning.trimEnd());
   }
 
   let plane: ControlPlane | undefined;

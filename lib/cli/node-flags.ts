@@ -14,9 +14,11 @@
  * generation less before it collects. Measured on the bundled operator at N = 1,000,
  * alternating: peak RSS 157–163 → 114–121 MiB, at rest 90 → 87 MiB, for about 10 % more
  * CPU during convergence (an operator spends its life mostly idle; its memory is reserved
- * for all of it).
+ * for all of it). It also makes a deadlock of `process.exit` in Node more likely, which is
+ * why operators end by draining their event loop (lib/runtime/exit.ts).
  *
- * V8 reads both when the process starts (`v8.setFlagsFromString` later has no effect), so
- * they are command-line flags.
+ * V8 reads these when the process starts (`v8.setFlagsFromString` later has no effect), so
+ * they are command-line flags; the compile cache `maestro-operator bundle` prepares is for
+ * them (V8 rejects code cached under other flags).
  */
 export const OPERATOR_NODE_FLAGS: readonly string[] = Object.freeze(['--max-semi-space-size=8', '--optimize-for-size']);

@@ -5,11 +5,12 @@
  * @module
  */
 import type { RequestOptions as HttpsRequestOptions } from 'node:https';
-import { Agent, ProxyAgent, Socks5ProxyAgent, type Dispatcher } from 'undici';
+import type { Dispatcher } from 'undici';
 import type { KubeConfig } from '@kubernetes/client-node';
 import { describeError } from '../errors/index.js';
 import type { ResourceInfo } from '../resources/index.js';
 import { ApiError, type ApiStatus } from './errors.js';
+import { Agent, ProxyAgent, Socks5ProxyAgent } from './undici.js';
 
 /** What the transport reports about each request, once it ended. */
 export interface RequestRecord {

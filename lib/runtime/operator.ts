@@ -16,6 +16,7 @@ import { objectLimitsProblems, type ObjectLimits } from '../limits/index.js';
 import { isFinalizerName } from '../api/names.js';
 import type { Logger } from '../log/index.js';
 import type { RateLimiter } from '../queue/index.js';
+import { exitWhenDrained } from './exit.js';
 import { guardProcess } from './guard.js';
 import { planInjection, type ParentInjection } from './injection.js';
 import { Manager, OperatorStartError } from './manager.js';
@@ -221,11 +222,12 @@ export class Operator {
       if (stopping) return;
       stopping = true;
       this.manager.logger.info('signal received; shutting down');
+      const stillBusy = () => this.manager.logger.warn({ graceMs: EXIT_GRACE_MS }, 'the event loop is still busy after the operator stopped (a timer or socket of its own?); exiting with process.exit');
       this.stop().then(
-        () => process.exit(0),
+        () => exitWhenDrained(0, EXIT_GRACE_MS, stillBusy),
         (err: unknown) => {
           this.manager.logger.error({ err: describeError(err) }, 'shutdown failed');
-          process.exit(1);
+          exitWhenDrained(1, EXIT_GRACE_MS, stillBusy);
         },
       );
     };
@@ -233,6 +235,9 @@ export class Operator {
     process.once('SIGINT', this.#signalHandler);
   }
 }
+
+/** After a signal and a stop, how long the process may take to end on its own before `process.exit`. */
+const EXIT_GRACE_MS = 2_000;
 
 function loadKubeConfig(): KubeConfig {
   const kubeConfig = new KubeConfig();

@@ -75,7 +75,7 @@ describe('maestro-operator init', function () {
     // The image's form: maestro-operator bundle, from the installed package.
     const bundled = await npm(['run', 'bundle'], project);
     expect(bundled.code, bundled.output).to.equal(0);
-    expect(bundled.output).to.match(/wrote dist\/bundle\/main\.mjs/);
-    expect((await readdir(join(project, 'dist', 'bundle'))).sort()).to.deep.equal(['main.mjs', 'main.mjs.map']);
+    expect(bundled.output).to.match(/wrote dist\/bundle\/main\.code\.mjs .*compile cache; run dist\/bundle\/main\.mjs/);
+    expect((await readdir(join(project, 'dist', 'bundle'))).sort()).to.deep.equal(['compile-cache', 'main.code.mjs', 'main.code.mjs.map', 'main.mjs']);
   });
 });
