@@ -144,7 +144,8 @@ export class Informer<T extends KubernetesObject = KubernetesObject> {
   #lastFailureLog = 0;
   #resourceVersion = '';
   #synced = false;
-  #syncWaiters: Array<() => void> = [];
+  #syncWaiters: Array<{ resolve: () => void; reject: (err: Error) => void }> = [];
+  #lastError: unknown;
   #running: Promise<void> | undefined;
   #stopped = false;
   #abort = new AbortController();
@@ -203,21 +204,37 @@ export class Informer<T extends KubernetesObject = KubernetesObject> {
     return this.#synced;
   }
 
-  /** Resolves once the first list is loaded (or rejects when `signal` aborts first). */
+  /**
+   * Resolves once the first list is loaded. Rejects when `signal` aborts first, or with the
+   * {@link ApiError} when the API server refuses the first list as a bad request (400: a
+   * selector it cannot use, e.g. a field it cannot select on), which no retry would change.
+   * The informer keeps retrying anyway until it is stopped.
+   */
   waitForSync(signal?: AbortSignal): Promise<void> {
     if (this.#synced) return Promise.resolve();
     return new Promise((resolve, reject) => {
-      const done = () => {
-        signal?.removeEventListener('abort', onAbort);
-        resolve();
+      const waiter = {
+        resolve: () => {
+          signal?.removeEventListener('abort', onAbort);
+          resolve();
+        },
+        reject: (err: Error) => {
+          signal?.removeEventListener('abort', onAbort);
+          reject(err);
+        },
       };
       const onAbort = () => {
-        this.#syncWaiters = this.#syncWaiters.filter((w) => w !== done);
+        this.#syncWaiters = this.#syncWaiters.filter((w) => w !== waiter);
         reject(signal?.reason instanceof Error ? signal.reason : new Error(`aborted: ${describeError(signal?.reason)}`));
       };
-      this.#syncWaiters.push(done);
+      this.#syncWaiters.push(waiter);
       signal?.addEventListener('abort', onAbort, { once: true });
     });
+  }
+
+  /** The last list or watch failure since the last successful list or watch (for diagnostics: why a cache does not sync). */
+  get lastError(): unknown {
+    return this.#lastError;
   }
 
   /** The resourceVersion the cache is at. */
@@ -290,6 +307,7 @@ export class Informer<T extends KubernetesObject = KubernetesObject> {
         const started = performance.now();
         const { delivered, end } = await this.#watchOnce();
         if (this.#stopped) break;
+        if (delivered) this.#lastError = undefined;
         if (delivered || performance.now() - started >= HEALTHY_WATCH_MS) this.#backoff.reset();
         else if (end !== 'idle') {
           // A watch that ends at once with nothing delivered would otherwise spin.
@@ -305,6 +323,10 @@ export class Informer<T extends KubernetesObject = KubernetesObject> {
           this.#log.info({ err: describeError(err), retryInMs: delay }, 'watch expired; re-listing');
         } else {
           this.stats.errors++;
+          this.#lastError = err;
+          if (!this.#synced && err instanceof ApiError && err.statusCode === 400) {
+            for (const waiter of this.#syncWaiters.splice(0)) waiter.reject(err);
+          }
           this.#log.warn({ err: describeError(err), retryInMs: delay }, `watch of ${describeResource(this.resource)} failed; reconnecting`);
         }
         await this.#sleep(delay);
@@ -331,11 +353,12 @@ export class Informer<T extends KubernetesObject = KubernetesObject> {
     } while (continueToken && !this.#stopped);
     if (this.#stopped) return;
     this.stats.lists++;
+    this.#lastError = undefined;
     this.#replace(items);
     this.#resourceVersion = resourceVersion;
     if (!this.#synced) {
       this.#synced = true;
-      for (const waiter of this.#syncWaiters.splice(0)) waiter();
+      for (const waiter of this.#syncWaiters.splice(0)) waiter.resolve();
       this.#log.debug({ objects: items.length }, 'cache synced');
     }
   }

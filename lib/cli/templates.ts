@@ -54,6 +54,9 @@ export function packageJson(t: ProjectTemplate): string {
       mocha: v('mocha'),
       typescript: v('typescript'),
     },
+    // esbuild (for npm run bundle) checks its platform binary after install; npm 12 runs
+    // only the install scripts a project allows (npm 11 warns about the others).
+    allowScripts: { esbuild: true },
   }, null, 2)}\n`;
 }
 

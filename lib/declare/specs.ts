@@ -10,7 +10,7 @@ import type { StaticBindable } from '../binder/index.js';
 import { MaestroError, describeError } from '../errors/index.js';
 import type { ResourceClass, ResourceInfo, ResourceLookup } from '../resources/index.js';
 import { hasValidation, specOnlyValidation } from '../validation/index.js';
-import type { MapFunction } from '../watch/handlers.js';
+import { indexLookupOf, type MapFunction } from '../watch/handlers.js';
 import type { CacheScope, IndexFunction, Transform } from '../watch/options.js';
 import type { Predicate } from '../watch/predicates.js';
 import { canonicalLabelSelector, parseFieldSelector } from '../watch/selectors.js';
@@ -287,7 +287,7 @@ export function collectSpecs(options: BuildSpecsOptions = {}): { spec: OperatorS
           continue;
         }
         if (!owns.has(kind)) owns.set(kind, { type: owned.type, resource: kind, verbs: owned.verbs, subresources: [] });
-        caching.add(owned.type, kind, { where: `@Owns(${owned.type.name}) on ${name}`, scope: owned.scope, full: !owned.scope.metadataOnly });
+        caching.add(owned.type, kind, { where: `@Owns(${owned.type.name}) on ${name}`, scope: owned.scope, full: !owned.scope.metadataOnly, needsAll: true });
         // Declarations with the same filters (usually none) are one source.
         const same = ownerWatches.find((w) => w.resource === kind && samePredicates(w.predicates, owned.predicates));
         if (same) (same as { declaredBy: string }).declaredBy += `, ${name}`;
@@ -339,6 +339,16 @@ export function collectSpecs(options: BuildSpecsOptions = {}): { spec: OperatorS
     }));
   }
   const caches = caching.specs();
+  // A byIndex map whose index nobody declared would fail on every event, at run time.
+  for (const parent of parents) {
+    const declared = caches.find((c) => c.resource === parent.resource)?.indexes.map((i) => i.field) ?? [];
+    for (const watch of parent.watches) {
+      const field = indexLookupOf(watch.map);
+      if (field === undefined || declared.includes(field)) continue;
+      problems.push(`@Watches(${watch.type.name}, byIndex('${field}')) on ${watch.declaredBy}: ${parent.type.name} has no index '${field}'`
+        + `${declared.length ? ` (its indexes: ${declared.join(', ')})` : ''}; declare @Index(${parent.type.name}, '${field}', (obj) => [...]) on a component`);
+    }
+  }
   const api = collectWebhookSpecs(registry, parents.map((p) => p.resource));
   problems.push(...api.problems);
   return { spec: Object.freeze({ parents: Object.freeze(parents), caches: freeze(caches), resources: table, webhooks: freeze(api.webhooks) }), problems };
@@ -354,12 +364,15 @@ interface CacheContribution {
   /** Whether it needs whole objects (`false`: metadata is enough; absent: no opinion, as an index). */
   full?: boolean;
   index?: IndexSpec;
+  /** Whether it must see every object of the kind it did not select itself (`@Owns`: its own children). */
+  needsAll?: boolean;
 }
 
 /**
  * Merges every declaration of each kind into one {@link CacheSpec}: set options must
- * agree (else a problem naming the declarations), unset ones accept the others'; the kind
- * is held metadata-only only if every declaration with an opinion asked for it.
+ * agree (else a problem naming the declarations), unset ones accept the others' (but an
+ * `@Owns` not a selector: it must see its children); the kind is held metadata-only only
+ * if every declaration with an opinion asked for it.
  */
 class CacheCollector {
   readonly #kinds = new Map<ResourceInfo, { type: ResourceClass; contributions: CacheContribution[] }>();
@@ -423,6 +436,14 @@ class CacheCollector {
       if (value !== undefined) values.push({ value, where: c.where });
     }
     const distinct = [...new Set(values.map((v) => v.value))];
+    if (distinct.length === 1 && key !== 'transform') {
+      // One informer serves every declaration: an @Owns that did not ask for the selector
+      // would silently stop seeing its own children outside it.
+      for (const c of contributions.filter((c) => c.needsAll && c.scope[key] === undefined)) {
+        this.problems.push(`${c.where} gives no ${key}, but ${values.map((v) => v.where).join(', ')} limits the one cache of ${type.name} to '${String(distinct[0])}': `
+          + `the owned objects outside it would be invisible; give ${c.where} the same ${key} (and label the children to match), or filter the other declaration's events with a predicate (e.g. labelSelected) instead`);
+      }
+    }
     if (distinct.length > 1) {
       const shown = (v: V) => (typeof v === 'function' ? `a function${v.name ? ` (${v.name})` : ''}` : `'${String(v)}'`);
       this.problems.push(`${type.name} is cached once for the whole operator, but its declarations give different ${key}s: `

@@ -5,7 +5,8 @@
  */
 import type { KubeConfig } from '@kubernetes/client-node';
 import type { DependencyContainer } from 'tsyringe';
-import { Cache } from '../cache/index.js';
+import { Cache, type Informer } from '../cache/index.js';
+import { ApiError } from '../client/errors.js';
 import { KubeClient } from '../client/kube-client.js';
 import { ApiTransport } from '../client/transport.js';
 import { Context, ContextCanceledError } from '../context/index.js';
@@ -248,10 +249,9 @@ export class Manager {
     const timeout = this.#options.cacheSyncTimeoutMs ?? 120_000;
     try {
       await this.cache.waitForSync(AbortSignal.timeout(timeout));
-    } catch {
-      const pending = this.cache.all().filter((i) => !i.synced).map((i) => `${i.resource.plural}.${i.resource.group || 'core'}`);
+    } catch (err) {
       await this.stop();
-      throw new OperatorStartError(`caches did not sync within ${timeout} ms: ${pending.join(', ')} (is the CRD installed, and may the operator list and watch them? see the operator's log)`);
+      throw this.#syncError(err, timeout);
     }
     if (this.elector) {
       this.elector.start({
@@ -274,6 +274,24 @@ export class Manager {
     }
     if (this.#state === 'starting') this.#state = 'running';
     this.logger.info({ controllers: this.controllers.map((c) => c.name), metrics: this.metricsUrl, probes: this.probesUrl }, 'operator started');
+  }
+
+  /** Why the caches did not sync: the API server's refusal of a list, else the kinds still pending with their last errors. */
+  #syncError(err: unknown, timeout: number): OperatorStartError {
+    const name = (i: Informer) => `${i.resource.plural}.${i.resource.group || 'core'}${i.namespace ? ` in ${i.namespace}` : ''}`;
+    if (err instanceof ApiError) {
+      const refused = this.cache.all().find((i) => i.lastError === err);
+      return new OperatorStartError(
+        `the API server refused to list ${refused ? name(refused) : 'a cached kind'}: ${describeError(err)} `
+          + '(check the labelSelector and fieldSelector given for that kind: a field selector may name only the fields the kind supports)',
+        { cause: err },
+      );
+    }
+    const pending = this.cache.all().filter((i) => !i.synced).map((i) => {
+      const last = i.lastError;
+      return last === undefined ? name(i) : `${name(i)} (last error: ${describeError(last)})`;
+    });
+    return new OperatorStartError(`caches did not sync within ${timeout} ms: ${pending.join(', ')} (is the CRD installed, and may the operator list and watch them? see the operator's log)`);
   }
 
   #leaseStartError(err: unknown): OperatorStartError {

@@ -70,7 +70,7 @@ const keyOf = (obj: KubernetesObject): ObjectKey => (obj.metadata?.namespace
  * ```
  */
 export function byIndex<T extends KubernetesObject = KubernetesObject>(field: string, options: ByIndexOptions<T> = {}): MapFunction<T> {
-  return async (obj, ctx) => {
+  const map: MapFunction<T> = async (obj, ctx) => {
     const given = options.value ? options.value(obj) : obj.metadata?.name;
     const values = given === undefined ? [] : typeof given === 'string' ? [given] : given;
     const namespace = namespaceFor(ctx, obj);
@@ -81,7 +81,15 @@ export function byIndex<T extends KubernetesObject = KubernetesObject>(field: st
     }
     return keys;
   };
+  indexLookups.set(map as MapFunction, field);
+  return map;
 }
+
+/** The parent index each {@link byIndex} map looks up, so that declarations can check it exists before anything runs. */
+const indexLookups = new WeakMap<MapFunction, string>();
+
+/** The parent index field `map` looks up, when it was made by {@link byIndex}. */
+export const indexLookupOf = (map: MapFunction | undefined): string | undefined => (map ? indexLookups.get(map) : undefined);
 
 /** Options of {@link byOwner}. */
 export interface ByOwnerOptions {

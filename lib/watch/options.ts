@@ -36,8 +36,11 @@ export type IndexFunction<T extends KubernetesObject = KubernetesObject> = (obj:
  * the whole operator, shared by every declaration of it (`@Parent`, `@Owns`, `@Watches`,
  * `@Index`): declarations that set the same option must agree (else `createOperator` and
  * `buildSpecs` report a configuration error), and one that leaves it out accepts the
- * others'. The cache holds only metadata if every declaration that caches the kind asks
- * for `metadataOnly`.
+ * others' — so a `labelSelector` on a `@Watches` narrows what an `@Index` of the kind sees
+ * too. An `@Owns` must see its children, so it may not leave out a selector another
+ * declaration of its kind sets (a configuration error; to ignore some events of a related
+ * kind without narrowing the cache, use a predicate such as `labelSelected`). The cache
+ * holds only metadata if every declaration that caches the kind asks for `metadataOnly`.
  */
 export interface CacheScope<T extends KubernetesObject = KubernetesObject> {
   /**

@@ -165,8 +165,31 @@ export function labelSelected(selector: string | Readonly<Record<string, string>
   };
 }
 
+/** The event kinds a predicate can decide. */
+const KINDS = ['create', 'update', 'delete'] as const;
+
 /**
- * Events pass when every one of `predicates` lets them pass.
+ * A predicate that decides, for each event kind, with `decide` over the predicates that
+ * define a method for it (`defined`), and leaves the kinds `has` rejects undecided (they pass).
+ */
+function compose<T extends KubernetesObject>(
+  predicates: ReadonlyArray<Predicate<T>>,
+  has: (defined: number, all: number) => boolean,
+  decide: (defined: ReadonlyArray<Predicate<T>>, event: WatchEvent<T>) => boolean,
+): Predicate<T> {
+  const result: Predicate<T> = {};
+  for (const kind of KINDS) {
+    const defined = predicates.filter((p) => p[kind] !== undefined);
+    if (!has(defined.length, predicates.length)) continue;
+    if (kind === 'update') result.update = (oldObj, newObj) => decide(defined, { type: 'update', oldObj, newObj });
+    else result[kind] = (obj: T) => decide(defined, { type: kind, obj });
+  }
+  return result;
+}
+
+/**
+ * Events pass when every one of `predicates` lets them pass. An event kind none of them
+ * decides (e.g. creates, for update filters) passes.
  *
  * @example
  * ```ts
@@ -174,16 +197,12 @@ export function labelSelected(selector: string | Readonly<Record<string, string>
  * ```
  */
 export function and<T extends KubernetesObject>(...predicates: Array<PredicateLike<T>>): Predicate<T> {
-  const all = predicates.map(toPredicate);
-  return {
-    create: (obj) => all.every((p) => allows(p, { type: 'create', obj })),
-    update: (oldObj, newObj) => all.every((p) => allows(p, { type: 'update', oldObj, newObj })),
-    delete: (obj) => all.every((p) => allows(p, { type: 'delete', obj })),
-  };
+  return compose(predicates.map(toPredicate), (defined) => defined > 0, (defined, event) => defined.every((p) => allows(p, event)));
 }
 
 /**
  * Events pass when at least one of `predicates` lets them pass (none given: nothing passes).
+ * An event kind one of them does not decide passes (that one lets it).
  *
  * @example
  * ```ts
@@ -191,28 +210,22 @@ export function and<T extends KubernetesObject>(...predicates: Array<PredicateLi
  * ```
  */
 export function or<T extends KubernetesObject>(...predicates: Array<PredicateLike<T>>): Predicate<T> {
-  const any = predicates.map(toPredicate);
-  return {
-    create: (obj) => any.some((p) => allows(p, { type: 'create', obj })),
-    update: (oldObj, newObj) => any.some((p) => allows(p, { type: 'update', oldObj, newObj })),
-    delete: (obj) => any.some((p) => allows(p, { type: 'delete', obj })),
-  };
+  return compose(predicates.map(toPredicate), (defined, all) => defined === all, (defined, event) => defined.some((p) => allows(p, event)));
 }
 
 /**
- * Events pass when `predicate` does not let them pass (a method it leaves out passes
- * everything, so its negation passes nothing).
+ * Events pass when `predicate` does not let them pass, for the event kinds it decides; the
+ * kinds it leaves out still pass. So `not(labelChanged(key))` passes the updates that leave
+ * the label alone, and every create and delete. (controller-runtime's `Not` negates all
+ * kinds, so there `Not(LabelChangedPredicate{})` drops creates and deletes too; to drop a
+ * kind here, say so: `{ create: () => false }`.)
  *
  * @example
  * ```ts
- * not(labelSelected('example.com/ignore=true'))
+ * not(labelSelected('example.com/ignore=true'))   // decides all kinds: drops every event of such objects
+ * not(annotationChanged('example.com/last-seen')) // drops updates that change that annotation; creates and deletes pass
  * ```
  */
 export function not<T extends KubernetesObject>(predicate: PredicateLike<T>): Predicate<T> {
-  const p = toPredicate(predicate);
-  return {
-    create: (obj) => !allows(p, { type: 'create', obj }),
-    update: (oldObj, newObj) => !allows(p, { type: 'update', oldObj, newObj }),
-    delete: (obj) => !allows(p, { type: 'delete', obj }),
-  };
+  return compose([toPredicate(predicate)], (defined) => defined > 0, ([p], event) => !allows(p!, event));
 }

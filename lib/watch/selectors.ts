@@ -40,22 +40,40 @@ function splitTopLevel(input: string): string[] {
   return parts.map((p) => p.trim()).filter((p) => p.length > 0);
 }
 
+// A label value: empty, or up to 63 characters, alphanumeric at both ends, `-_.` inside.
+const VALUE = /^(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?$/;
+const validKey = (key: string): boolean => {
+  if (!KEY.test(key)) return false;
+  const slash = key.lastIndexOf('/');
+  return key.length - slash - 1 <= 63 && (slash < 0 || slash <= 253);
+};
+const validValue = (value: string): boolean => value.length <= 63 && VALUE.test(value);
+
+/** @throws {@link InvalidSelectorError} unless `key` is a label key and every one of `values` a label value. */
+function checkLabels(key: string, values: readonly string[], whole: string): void {
+  const fail = (why: string) => new InvalidSelectorError(`invalid label selector '${whole}': ${why}`);
+  if (!validKey(key)) throw fail(`'${key}' is not a label key (an optional DNS subdomain prefix and '/', then up to 63 characters: alphanumeric at both ends, '-_.' inside)`);
+  const bad = values.find((v) => !validValue(v));
+  if (bad !== undefined) throw fail(`'${bad}' is not a label value (up to 63 characters: alphanumeric at both ends, '-_.' inside)`);
+}
+
 function requirement(text: string, whole: string): Requirement {
   const fail = () => new InvalidSelectorError(`invalid label selector '${whole}': cannot parse '${text}'`);
+  const checked = (key: string, values: string[]): void => checkLabels(key, values, whole);
   let match = /^(!)?\s*([^\s!=()]+)$/.exec(text);
   if (match) {
-    if (!KEY.test(match[2]!)) throw fail();
+    checked(match[2]!, []);
     return { key: match[2]!, op: match[1] ? 'notexists' : 'exists' };
   }
   match = /^([^\s!=()]+)\s*(==|=|!=)\s*([^\s,()]*)$/.exec(text);
   if (match) {
-    if (!KEY.test(match[1]!)) throw fail();
+    checked(match[1]!, [match[3]!]);
     return { key: match[1]!, op: match[2] === '!=' ? 'notin' : 'in', values: new Set([match[3]!]) };
   }
   match = /^([^\s!=()]+)\s+(in|notin)\s*\(([^()]*)\)$/.exec(text);
   if (match) {
-    if (!KEY.test(match[1]!)) throw fail();
     const values = match[3]!.split(',').map((v) => v.trim());
+    checked(match[1]!, values);
     return { key: match[1]!, op: match[2] as 'in' | 'notin', values: new Set(values) };
   }
   throw fail();
@@ -74,7 +92,12 @@ export function parseLabelSelector(selector: string | Readonly<Record<string, st
   const text = typeof selector === 'string'
     ? selector.trim()
     : Object.entries(selector).map(([k, v]) => `${k}=${v}`).join(',');
-  const requirements = splitTopLevel(text).map((part) => requirement(part, text));
+  const requirements: Requirement[] = typeof selector === 'string'
+    ? splitTopLevel(text).map((part) => requirement(part, text))
+    : Object.entries(selector).map(([key, value]) => {
+      checkLabels(key, [value], text);
+      return { key, op: 'in' as const, values: new Set([value]) };
+    });
   return {
     matches(labels) {
       return requirements.every((r) => {

@@ -184,6 +184,11 @@ try {
   await until('hello and docs to render the theme', async () => (await page('hello')).includes(css) && (await page('docs')).includes(css)
     && (await condition('docs', 'Themed'))?.status === 'True');
   step('the watch on ConfigMaps mapped house to hello and docs (an index on spec.themeRef): both re-rendered, Themed=True');
+  const restyled = 'h1 { color: seagreen }';
+  await client.update<V1ConfigMap>({ ...(await client.get(V1ConfigMap, { namespace, name: 'house' })), data: { [THEME_KEY]: restyled } });
+  step('edited ConfigMap house (theme.css)');
+  await until('hello and docs to render the edited theme', async () => (await page('hello')).includes(restyled) && (await page('docs')).includes(restyled));
+  step('its update event mapped to the same two sites: both re-rendered with the edited theme');
   // The new page rolls the Pods (the content hash is in the Pod template): let docs settle before the table.
   if (available) await untilRolledOut('docs');
 

@@ -49,7 +49,7 @@ describe('npm run demo', function () {
     expect(output).to.contain('hello: Available=True (3/3 replicas available)');
     expect(output).to.match(/the operator recreated Deployment hello/);
     expect(output).to.contain('hello and docs name theme house (spec.themeRef), not there yet: Themed=False ThemeNotFound');
-    expect(output).to.contain('both re-rendered, Themed=True');
+    expect(output).to.contain('both re-rendered, Themed=True').and.contain('both re-rendered with the edited theme');
     expect(output).to.contain('docs: Pods rolled to the themed page');
     expect(output).to.contain('the directory no longer lists hello');
     expect(output).to.contain('garbage-collected (owner references)');

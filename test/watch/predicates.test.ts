@@ -60,15 +60,26 @@ describe('event filters (predicates)', () => {
     expect(() => labelSelected('a b c')).to.throw(/invalid label selector/);
   });
 
-  it('and / or / not compose, a missing method passing (so its negation passes nothing)', () => {
+  it('and / or / not compose; an event kind no predicate decides passes, negated or not', () => {
     const onlyCreates: Predicate = { update: () => false, delete: () => false };
     expect(create(and(onlyCreates, labelSelected('app=web')), base)).to.equal(true);
     expect(create(and(onlyCreates, labelSelected('app=db')), base)).to.equal(false);
     expect(update(or(generationChanged, labelsChanged), base, obj({ ...base.metadata, labels: {} }))).to.equal(true);
     expect(update(or(generationChanged, labelsChanged), base, obj({ ...base.metadata, resourceVersion: '12' }))).to.equal(false);
     expect(create(or(), base), 'or() lets nothing pass').to.equal(false);
-    expect(create(not(generationChanged), base), 'generationChanged passes creates, so its negation does not').to.equal(false);
     expect(update(not(generationChanged), base, base)).to.equal(true);
+    expect(update(not(generationChanged), base, obj({ ...base.metadata, generation: 9 }))).to.equal(false);
+    // The trap of negating "everything passes": generationChanged decides updates only, so
+    // its negation must not drop creates and deletes (a parent created later would never reconcile).
+    expect(create(not(generationChanged), base), 'not() of an update filter passes creates').to.equal(true);
+    expect(del(not(labelChanged('noise')), base), 'and deletes').to.equal(true);
+    expect(Object.keys(not(labelChanged('noise')))).to.deep.equal(['update']);
+    expect(create(not(and(labelChanged('a'), annotationChanged('b'))), base), 'and() of update filters decides updates only').to.equal(true);
+    expect(create(not(or(labelChanged('a'), onlyCreates)), base), 'or() with a kind one of them leaves out passes it').to.equal(true);
+    // A predicate that decides a kind is negated for it.
+    expect(create(not(labelSelected('app=web')), base)).to.equal(false);
+    expect(create(not(labelSelected('app=db')), base)).to.equal(true);
+    expect(del(not(onlyCreates), base)).to.equal(true);
   });
 
   it('a bare function filters updates only', () => {

@@ -5,16 +5,16 @@
 import 'reflect-metadata';
 import { expect } from 'chai';
 import {
-  CoreV1Api, KubernetesObjectApi, PatchStrategy, V1ConfigMap, V1Secret, setHeaderOptions,
+  CoreV1Api, KubernetesObjectApi, PatchStrategy, V1ConfigMap, V1Secret, setHeaderOptions, type V1ObjectMeta,
 } from '@kubernetes/client-node';
 import { decoratorsFor } from '../../decorators/index.js';
 import { Client, Context, fetchState, type Condition, type Reconciler, type Result } from '../../lib/index.js';
-import { METADATA_LIST_ACCEPT, Registry, resourceOf, type Operator } from '../../lib/runtime/index.js';
+import { METADATA_LIST_ACCEPT, OperatorStartError, Registry, createOperator, resourceOf, type Operator } from '../../lib/runtime/index.js';
 import type { ControlPlane } from '../../lib/testing/index.js';
 import { byLabel } from '../../lib/watch/index.js';
 import { sharedControlPlane } from '../support/control-plane.js';
 import { DATABASE, Database, database, databaseCRD, databaseLedger, databaseOperator, secret } from '../support/database-operator.js';
-import { startOperator, stopOperators } from '../support/operators.js';
+import { startOperator, stopOperators, testLogger, testServer } from '../support/operators.js';
 import { eventually } from '../support/wait.js';
 
 const mergePatch = setHeaderOptions('Content-Type', PatchStrategy.MergePatch);
@@ -183,5 +183,52 @@ describe('cache scoping on a real API server', function () {
     const before = observed.get(`${ns}/s`)!.reconciles;
     await core.patchNamespacedConfigMap({ name: 'extra', namespace: ns, body: { data: { 'public.a': '3' } } }, mergePatch);
     await eventually(() => observed.get(`${ns}/s`)!.reconciles > before && observed.get(`${ns}/s`)!.note.includes('"public.a":"3"'), { message: 's reconciled' });
+  });
+
+  it('a selector the API server refuses fails start at once with its answer; a kind that cannot be listed is named with its last error', async () => {
+    const ns = await plane.createNamespace('refused');
+    const refusedOperator = (scope: { fieldSelector: string }) => {
+      const registry = new Registry();
+      const { Resource, Parent, Reconciles, Watches } = decoratorsFor(registry);
+      Resource(DATABASE)(Database);
+      @Parent(Database) @Reconciles(10) @Watches(V1Secret, byLabel(DB_LABEL), scope)
+      class Noop implements Reconciler<Database> {
+        async reconcile(): Promise<Result> {
+          return {};
+        }
+      }
+      return { registry, reconcilers: [Noop] };
+    };
+    // Well-formed, so no declaration check can refuse it: only the API server knows Secrets have no such field.
+    const operator = createOperator({
+      name: 'refused-operator', kubeConfig: plane.kubeConfig, ...refusedOperator({ fieldSelector: 'spec.bogus=1' }), namespaces: [ns],
+      server: testServer, logger: testLogger(), cacheSyncTimeoutMs: 60_000,
+    });
+    const started = performance.now();
+    const err = await operator.start({ handleSignals: false }).then(() => undefined, (e: unknown) => e);
+    expect(err).to.be.instanceOf(OperatorStartError);
+    expect((err as Error).message).to.match(new RegExp(`^the API server refused to list secrets.core in ${ns}: .*field label not supported: spec.bogus`))
+      .and.contain('check the labelSelector and fieldSelector');
+    expect(performance.now() - started, 'not after the 60 s sync timeout: a 400 does not change on retry').to.be.below(30_000);
+
+    // A kind the API server does not serve (its CRD is not installed): retried until the timeout, then named with why.
+    const registry = new Registry();
+    const { Resource, Parent, Reconciles } = decoratorsFor(registry);
+    class Missing { apiVersion?: string; kind?: string; metadata?: V1ObjectMeta; }
+    Resource({ group: 'missing.maestro.dev', version: 'v1', kind: 'Missing' })(Missing);
+    @Parent(Missing) @Reconciles(10)
+    class NoopMissing implements Reconciler<Missing> {
+      async reconcile(): Promise<Result> {
+        return {};
+      }
+    }
+    const missing = createOperator({
+      name: 'missing-operator', kubeConfig: plane.kubeConfig, registry, reconcilers: [NoopMissing], namespaces: [ns],
+      server: testServer, logger: testLogger(), cacheSyncTimeoutMs: 3_000,
+    });
+    const timedOut = await missing.start({ handleSignals: false }).then(() => undefined, (e: unknown) => e);
+    expect(timedOut).to.be.instanceOf(OperatorStartError);
+    expect((timedOut as Error).message).to.match(new RegExp(`^caches did not sync within 3000 ms: missings.missing.maestro.dev in ${ns} \\(last error: .*404`))
+      .and.contain('is the CRD installed');
   });
 });

@@ -105,6 +105,33 @@ describe('watch declarations → specs', () => {
     expect(() => buildSpecs({ registry, components: [One, Two] })).to.throw(OperatorConfigurationError);
   });
 
+  it('reports a byIndex map of an index nobody declared (it would fail on every event), and an @Owns a selector would hide children from', () => {
+    const { registry, d, App } = fixture();
+    @d.Parent(App) @d.Reconciles(10)
+    @d.Index(App, 'spec.secretName', (a) => a.spec.secretName)
+    @d.Watches(V1Secret, byIndex('spec.secrteName'))
+    @d.Watches(V1ConfigMap, byIndex('spec.secretName'), { labelSelector: 'app=site' })
+    class One extends Step {}
+    @d.Parent(App) @d.Reconciles(20) @d.Owns(V1ConfigMap)
+    class Two extends Step {}
+    const { problems } = collectSpecs({ registry, components: [One, Two] });
+    expect(problems).to.deep.equal([
+      "@Owns(V1ConfigMap) on Two gives no labelSelector, but @Watches(V1ConfigMap) on One limits the one cache of V1ConfigMap to 'app=site': "
+        + 'the owned objects outside it would be invisible; give @Owns(V1ConfigMap) on Two the same labelSelector (and label the children to match), '
+        + "or filter the other declaration's events with a predicate (e.g. labelSelected) instead",
+      "@Watches(V1Secret, byIndex('spec.secrteName')) on One: App has no index 'spec.secrteName' (its indexes: spec.secretName); "
+        + "declare @Index(App, 'spec.secrteName', (obj) => [...]) on a component",
+    ]);
+    // The same selector on the @Owns is fine, and so is a declared index.
+    const ok = fixture();
+    @ok.d.Parent(ok.App) @ok.d.Reconciles(10)
+    @ok.d.Index(ok.App, 'spec.secretName', (a) => a.spec.secretName)
+    @ok.d.Watches(V1ConfigMap, byIndex('spec.secretName'), { labelSelector: 'app=site' })
+    @ok.d.Owns(V1ConfigMap, { labelSelector: { app: 'site' } })
+    class Three extends Step {}
+    expect(collectSpecs({ registry: ok.registry, components: [Three] }).problems).to.deep.equal([]);
+  });
+
   it('reports unknown kinds in @Watches and @Index', () => {
     const { registry, d, App } = fixture();
     class NotAResource { metadata?: V1ObjectMeta; }
