@@ -228,6 +228,19 @@ export interface Summary {
   cache?: CacheSummary;
 }
 
+/**
+ * The runs of several saved results, for one report: at each N, the runs of the last
+ * result that has runs at that N (a newer run at N = 1,000 replaces an older one, while
+ * the older result's N = 10,000 runs stay).
+ */
+export function mergeRuns(saved: ReadonlyArray<readonly RunResult[]>): RunResult[] {
+  const latest = new Map<number, readonly RunResult[]>();
+  for (const runs of saved) {
+    for (const n of new Set(runs.map((r) => r.n))) latest.set(n, runs.filter((r) => r.n === n));
+  }
+  return [...latest.keys()].sort((a, b) => a - b).flatMap((n) => latest.get(n)!);
+}
+
 /** Groups runs by N and contender and summarizes each group. */
 export function summarizeRuns(runs: readonly RunResult[], contenders: readonly ContenderName[]): AtN[] {
   const ns = [...new Set(runs.map((r) => r.n))].sort((a, b) => a - b);

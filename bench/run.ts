@@ -14,12 +14,12 @@ import { controlPlaneAssets, startControlPlane, type ControlPlane } from '../lib
 import { runCache, type CacheResults } from './cache.js';
 import { exited, killChildren, nextMessage, spawnChild } from './children.js';
 import { controllerRuntimeBinary, GoMissingError } from './controller-runtime.js';
-import { runConvergence, type RunResult } from './convergence.js';
+import { contenderV8Flags, runConvergence, type RunResult } from './convergence.js';
 import { Api } from './kube.js';
 import { parseOptions, USAGE, type BenchOptions } from './options.js';
 import type { OverheadResult } from './overhead.js';
 import { hasProc } from './proc.js';
-import { markdown, summarizeCache, summarizeOverhead, summarizeRuns, targets, type ReportInput, type Summary } from './report.js';
+import { markdown, mergeRuns, summarizeCache, summarizeOverhead, summarizeRuns, targets, type ReportInput, type Summary } from './report.js';
 import { siteCRD } from './site.js';
 
 const benchDir = dirname(fileURLToPath(import.meta.url));
@@ -64,10 +64,10 @@ interface Saved extends ReportInput {
   cache?: CacheResults;
 }
 
-/** Prints the report of saved results, merged (runs concatenated; overhead and cache from the last file that has them). */
+/** Prints the report of saved results, merged (at each N the runs of the last file that has that N; overhead and cache from the last file that has them). */
 function report(files: string[], opts: BenchOptions): void {
   const saved = files.map((f) => JSON.parse(readFileSync(f, 'utf8')) as Saved);
-  const runs = saved.flatMap((s) => s.runs);
+  const runs = mergeRuns(saved.map((s) => s.runs));
   const ns = [...new Set(runs.map((r) => r.n))].sort((a, b) => a - b);
   const roundsAt = (n: number) => Math.max(0, ...runs.filter((r) => r.n === n).map((r) => r.round));
   const last = saved[saved.length - 1]!;
@@ -122,7 +122,8 @@ async function main(): Promise<void> {
   // The Maestro contender runs as an operator image runs it: bundled (maestro-operator bundle).
   let maestroModule: string | undefined;
   if (converge && opts.contenders.includes('maestro') && !opts.maestroModules) {
-    const bundled = await bundle({ entry: join(benchDir, 'contenders', 'maestro.js'), outdir: join(benchDir, 'bundle') });
+    // Its compile cache made for the flags it runs with here (the image's, plus the harness's --expose-gc).
+    const bundled = await bundle({ entry: join(benchDir, 'contenders', 'maestro.js'), outdir: join(benchDir, 'bundle'), nodeFlags: contenderV8Flags('maestro') });
     maestroModule = bundled.entry;
     log(`maestro contender: bundled into ${bundled.code} (${(bundled.bytes / 1048576).toFixed(1)} MiB${bundled.compileCache ? ', with its compile cache' : ', WITHOUT a compile cache'}), run through ${bundled.entry}`);
     for (const warning of bundled.warnings) log(warning.trimEnd());

@@ -24,7 +24,7 @@ import { OPERATOR_NODE_FLAGS } from './node-flags.js';
 import { UsageError } from './usage.js';
 
 export const BUNDLE_HELP = `Usage:
-  maestro-operator bundle <entry.js> [--outdir <dir>] [--readable] [--external <package>]...
+  maestro-operator bundle <entry.js> [--outdir <dir>] [--readable] [--external <package>]... [--node-flags="<flags>"]
 
 Bundles the operator's compiled entry module (e.g. dist/src/main.js, the file that calls
 createOperator) and everything it imports into one ES module, <dir>/<entry>.code.mjs
@@ -43,6 +43,9 @@ Options:
                           to the sources through <entry>.mjs.map)
   --external <package>    leave a package out of the bundle (loaded from node_modules at run
                           time), e.g. one with native code; repeatable
+  --node-flags="<flags>"  the Node flags the operator runs with, if not the ones above (V8
+                          uses the compile cache only under the flags it was made for),
+                          e.g. --node-flags="--max-semi-space-size=8"
   -h, --help              show this help
 `;
 
@@ -56,6 +59,17 @@ export interface BundleOptions {
   readable?: boolean;
   /** Packages left out of the bundle, loaded from `node_modules` at run time; default none. */
   external?: readonly string[];
+  /**
+   * The Node flags the operator runs with, for which the compile cache is made: V8 uses a
+   * cache only under the flags it was made with (a mismatch is not an error: the operator
+   * compiles as without one). Default: the operator flags, `--max-semi-space-size=8 --optimize-for-size`.
+   *
+   * @example
+   * ```ts
+   * await bundle({ entry: 'dist/src/main.js', nodeFlags: ['--max-semi-space-size=8'] }); // an ENTRYPOINT without --optimize-for-size
+   * ```
+   */
+  nodeFlags?: readonly string[];
 }
 
 /** What `bundle` wrote. */
@@ -158,7 +172,7 @@ const COMPILE_ONLY = 'maestroCompileOnly';
  * it: a module importing it and an export `node:module` does not have fails to link, and
  * linking comes after compiling and before evaluating. Returns why it failed, if it did.
  */
-async function prepareCompileCache(code: string, directory: string): Promise<string | undefined> {
+async function prepareCompileCache(code: string, directory: string, nodeFlags: readonly string[]): Promise<string | undefined> {
   const scratch = await mkdtemp(join(tmpdir(), 'maestro-compile-'));
   try {
     const linkFails = join(scratch, 'compile-only.mjs');
@@ -175,7 +189,7 @@ async function prepareCompileCache(code: string, directory: string): Promise<str
     const env = { ...process.env };
     delete env.NODE_COMPILE_CACHE;
     delete env.NODE_DISABLE_COMPILE_CACHE;
-    await promisify(execFile)(process.execPath, [...OPERATOR_NODE_FLAGS, '--input-type=module', '--eval', script, directory, linkFails], { env, timeout: 120_000 });
+    await promisify(execFile)(process.execPath, [...nodeFlags, '--input-type=module', '--eval', script, directory, linkFails], { env, timeout: 120_000 });
     const written = await readdir(directory, { recursive: true, withFileTypes: true });
     if (!written.some((entry) => entry.isFile())) return 'Node wrote no compile cache';
     // Node writes it for its own user only (0600); an image's operator runs as another.
@@ -259,7 +273,7 @@ export async function bundle(options: BundleOptions): Promise<BundleResult> {
   // Code cached for an earlier bundle is of no use.
   const compileCache = join(outdir, COMPILE_CACHE);
   await rm(compileCache, { recursive: true, force: true });
-  const failed = await prepareCompileCache(code, compileCache);
+  const failed = await prepareCompileCache(code, compileCache, options.nodeFlags ?? OPERATOR_NODE_FLAGS);
   if (failed) warnings.push(`no compile cache was made (the operator will parse the bundle at each start): ${failed}`);
   return { entry: start, code, files: [start, ...result.outputFiles.map((file) => file.path)], bytes, compileCache: failed ? undefined : compileCache, warnings };
 }
@@ -289,12 +303,14 @@ export async function bundleCommand(args: string[], log: (line: string) => void)
       outdir: { type: 'string' },
       readable: { type: 'boolean' },
       external: { type: 'string', multiple: true },
+      'node-flags': { type: 'string' },
       help: { type: 'boolean', short: 'h' },
     },
   });
   if (values.help) return log(BUNDLE_HELP.trimEnd()), 0;
   if (positionals.length !== 1) throw new UsageError(`bundle takes one entry module\n\n${BUNDLE_HELP}`);
-  const result = await bundle({ entry: positionals[0]!, outdir: values.outdir, readable: values.readable ?? false, external: values.external ?? [] });
+  const nodeFlags = values['node-flags']?.split(/\s+/).filter(Boolean);
+  const result = await bundle({ entry: positionals[0]!, outdir: values.outdir, readable: values.readable ?? false, external: values.external ?? [], nodeFlags });
   for (const warning of result.warnings) log(warning.trimEnd());
   log(`wrote ${relative(process.cwd(), result.code)} (${(result.bytes / 1048576).toFixed(1)} MiB), its source map${result.compileCache ? ' and compile cache' : ''}; run ${relative(process.cwd(), result.entry)}`);
   return 0;

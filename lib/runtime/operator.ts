@@ -14,6 +14,7 @@ import { describeError } from '../errors/index.js';
 import type { LeaderElectionOptions } from '../leader/index.js';
 import { objectLimitsProblems, type ObjectLimits } from '../limits/index.js';
 import { isFinalizerName } from '../api/names.js';
+import type { Client } from '../client/client.js';
 import type { Logger } from '../log/index.js';
 import type { RateLimiter } from '../queue/index.js';
 import { exitWhenDrained } from './exit.js';
@@ -163,6 +164,22 @@ export class Operator {
   /** Whether the caches are synced and the operator is running. */
   get ready(): boolean {
     return this.manager.ready;
+  }
+
+  /**
+   * The operator's client, bound to no parent (applies set no owner reference): reads of a
+   * cached kind come from the cache once started (`list` with `index` too), others go to
+   * the API server. For scripts, tests and HTTP handlers beside the controllers; a
+   * reconciler gets its own from its arguments.
+   *
+   * @example
+   * ```ts
+   * await operator.start();
+   * const sites = await operator.client.list(StaticSite, { namespace: 'web', index: { 'spec.themeRef': 'house' } });
+   * ```
+   */
+  get client(): Client {
+    return this.manager.client;
   }
 
   /**

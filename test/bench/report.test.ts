@@ -4,7 +4,7 @@ import type { ContenderName, RunResult } from '../../bench/convergence.js';
 import type { RequestCounters } from '../../bench/requests.js';
 import type { CacheMemoryResult } from '../../bench/cache-memory.js';
 import type { CacheMode } from '../../bench/cache-modes.js';
-import { cell, fmt, growth, markdown, ratio, spread, summarizeCache, summarizeContender, summarizeRuns, targets, type Summary } from '../../bench/report.js';
+import { cell, fmt, growth, markdown, mergeRuns, ratio, spread, summarizeCache, summarizeContender, summarizeRuns, targets, type Summary } from '../../bench/report.js';
 
 const MiB = 2 ** 20;
 
@@ -165,5 +165,16 @@ describe('bench report', () => {
     const old = summarizeCache({ objects: 1000, maestro: [{ ...result('maestro', 1000, 2), heapBytes: undefined }], raw: [result('raw', 1000, 1.5)] });
     expect(old.totals.maestro.median).to.be.closeTo(2 * MiB, 1);
     expect(targets({ ...twoN(30), cache: old }).some((t) => t.name.startsWith('Metadata-only'))).to.equal(false);
+  });
+
+  it('merges saved results per N: the last file with runs at an N gives them all, older files keep the other Ns', () => {
+    const figures = { rest: 30, perParentKiB: 10, cpuPerParentMs: 5, msPerParent: 10 };
+    const older = [run('maestro', 1000, 1, figures), run('maestro', 1000, 2, figures), run('maestro', 10000, 1, figures)];
+    const newer = [run('maestro', 1000, 1, { ...figures, rest: 20 })];
+    const merged = mergeRuns([older, newer]);
+    expect(merged.map((r) => [r.n, r.round])).to.deep.equal([[1000, 1], [10000, 1]]);
+    expect(merged[0]).to.equal(newer[0]);
+    expect(merged[1]).to.equal(older[2]);
+    expect(mergeRuns([newer, older]).map((r) => [r.n, r.round]), 'the order of the files decides').to.deep.equal([[1000, 1], [1000, 2], [10000, 1]]);
   });
 });

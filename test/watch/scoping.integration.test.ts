@@ -113,6 +113,9 @@ describe('cache scoping on a real API server', function () {
     expect(informersOf(operator, V1Secret)).to.have.length(1);
     expect(informer!.list().map((s) => s.metadata?.name)).to.deep.equal(['labelled']);
     expect((await core.listNamespacedSecret({ namespace: ns })).items.length, 'the namespace has more').to.be.at.least(7);
+    // The operator's own client, outside any reconcile: the selected cache, and the parents' index.
+    expect((await operator.client.list(V1Secret, { namespace: ns })).map((s) => s.metadata?.name)).to.deep.equal(['labelled']);
+    expect((await operator.client.list(Database, { namespace: ns, index: { 'spec.secretName': 'plain' } })).map((d) => d.metadata?.name)).to.deep.equal(['b']);
 
     // A change of an unselected Secret is not seen; one of the selected is (a barrier too).
     const b = count(ns, 'b');
