@@ -92,6 +92,8 @@ type Held = KubernetesObject | V1ObjectMeta;
 
 /** A watch that lasted this long was healthy: the next failure starts the backoff over. */
 const HEALTHY_WATCH_MS = 30_000;
+/** Bad requests (400) in a row to the first list after which {@link Informer.waitForSync} rejects. */
+const BAD_REQUESTS_BEFORE_GIVING_UP = 3;
 
 /**
  * A cached list+watch of one kind (client-go's reflector + store): it lists, then
@@ -146,6 +148,7 @@ export class Informer<T extends KubernetesObject = KubernetesObject> {
   #synced = false;
   #syncWaiters: Array<{ resolve: () => void; reject: (err: Error) => void }> = [];
   #lastError: unknown;
+  #badRequests = 0;
   #running: Promise<void> | undefined;
   #stopped = false;
   #abort = new AbortController();
@@ -206,8 +209,8 @@ export class Informer<T extends KubernetesObject = KubernetesObject> {
 
   /**
    * Resolves once the first list is loaded. Rejects when `signal` aborts first, or with the
-   * {@link ApiError} when the API server refuses the first list as a bad request (400: a
-   * selector it cannot use, e.g. a field it cannot select on), which no retry would change.
+   * {@link ApiError} when the API server refuses the first list as a bad request three times
+   * in a row (400: a selector it cannot use, e.g. a field it cannot select on).
    * The informer keeps retrying anyway until it is stopped.
    */
   waitForSync(signal?: AbortSignal): Promise<void> {
@@ -324,8 +327,12 @@ export class Informer<T extends KubernetesObject = KubernetesObject> {
         } else {
           this.stats.errors++;
           this.#lastError = err;
-          if (!this.#synced && err instanceof ApiError && err.statusCode === 400) {
-            for (const waiter of this.#syncWaiters.splice(0)) waiter.reject(err);
+          // A 400 to the first list is the request's fault (a selector the API server cannot
+          // use), but may last a moment (a replica that has not yet seen a CRD's new
+          // selectableFields): three in a row, and the waiters are told.
+          this.#badRequests = err instanceof ApiError && err.statusCode === 400 ? this.#badRequests + 1 : 0;
+          if (!this.#synced && this.#badRequests >= BAD_REQUESTS_BEFORE_GIVING_UP) {
+            for (const waiter of this.#syncWaiters.splice(0)) waiter.reject(err as ApiError);
           }
           this.#log.warn({ err: describeError(err), retryInMs: delay }, `watch of ${describeResource(this.resource)} failed; reconnecting`);
         }
@@ -354,6 +361,7 @@ export class Informer<T extends KubernetesObject = KubernetesObject> {
     if (this.#stopped) return;
     this.stats.lists++;
     this.#lastError = undefined;
+    this.#badRequests = 0;
     this.#replace(items);
     this.#resourceVersion = resourceVersion;
     if (!this.#synced) {

@@ -179,6 +179,12 @@ export interface BuildSpecsOptions {
   registry?: Registry;
   /** The component classes (default: every component class of the registry). */
   components?: readonly unknown[];
+  /**
+   * Whether a `byIndex` map of `@Watches` must find its index declared among these
+   * components (default `true`: the operator's caches build only those). `reconcileOnce`
+   * turns it off: it runs one reconcile of a subset of components, and no watch.
+   */
+  checkWatchIndexes?: boolean;
 }
 
 const roleOf = (d: Readonly<ComponentDeclaration>): string | undefined => {
@@ -340,7 +346,7 @@ export function collectSpecs(options: BuildSpecsOptions = {}): { spec: OperatorS
   }
   const caches = caching.specs();
   // A byIndex map whose index nobody declared would fail on every event, at run time.
-  for (const parent of parents) {
+  for (const parent of options.checkWatchIndexes === false ? [] : parents) {
     const declared = caches.find((c) => c.resource === parent.resource)?.indexes.map((i) => i.field) ?? [];
     for (const watch of parent.watches) {
       const field = indexLookupOf(watch.map);
@@ -388,7 +394,8 @@ class CacheCollector {
     return [...this.#kinds.entries()].map(([resource, { type, contributions }]) => {
       const labelSelector = this.#agree(type, contributions, 'labelSelector', (value, where) => {
         try {
-          return canonicalLabelSelector(value as string | Record<string, string>);
+          // An empty selector selects everything: as if none were given.
+          return canonicalLabelSelector(value as string | Record<string, string>) || undefined;
         } catch (err) {
           this.problems.push(`${where}: ${describeError(err)}`);
           return undefined;
@@ -396,7 +403,7 @@ class CacheCollector {
       });
       const fieldSelector = this.#agree(type, contributions, 'fieldSelector', (value, where) => {
         try {
-          return parseFieldSelector(value as string | Record<string, string>).toString();
+          return parseFieldSelector(value as string | Record<string, string>).toString() || undefined;
         } catch (err) {
           this.problems.push(`${where}: ${describeError(err)}`);
           return undefined;
@@ -439,7 +446,8 @@ class CacheCollector {
     if (distinct.length === 1 && key !== 'transform') {
       // One informer serves every declaration: an @Owns that did not ask for the selector
       // would silently stop seeing its own children outside it.
-      for (const c of contributions.filter((c) => c.needsAll && c.scope[key] === undefined)) {
+      const selectsAll = (given: unknown) => given === undefined || (typeof given === 'string' ? given.trim() === '' : Object.keys(given as object).length === 0);
+      for (const c of contributions.filter((c) => c.needsAll && selectsAll(c.scope[key]))) {
         this.problems.push(`${c.where} gives no ${key}, but ${values.map((v) => v.where).join(', ')} limits the one cache of ${type.name} to '${String(distinct[0])}': `
           + `the owned objects outside it would be invisible; give ${c.where} the same ${key} (and label the children to match), or filter the other declaration's events with a predicate (e.g. labelSelected) instead`);
       }

@@ -250,8 +250,10 @@ export class Manager {
     try {
       await this.cache.waitForSync(AbortSignal.timeout(timeout));
     } catch (err) {
+      // Described before stopping: a retry while stopping would replace the informers' last errors.
+      const error = this.#syncError(err, timeout);
       await this.stop();
-      throw this.#syncError(err, timeout);
+      throw error;
     }
     if (this.elector) {
       this.elector.start({

@@ -168,9 +168,10 @@ export class Operator {
 
   /**
    * The operator's client, bound to no parent (applies set no owner reference): reads of a
-   * cached kind come from the cache once started (`list` with `index` too), others go to
-   * the API server. For scripts, tests and HTTP handlers beside the controllers; a
-   * reconciler gets its own from its arguments.
+   * cached kind come from the cache (`list` with `index` too), others go to the API server.
+   * Use it once {@link start} has resolved: until the caches are synced, a cached kind reads
+   * as empty. For scripts, tests and HTTP handlers beside the controllers; a reconciler gets
+   * its own from its arguments.
    *
    * @example
    * ```ts

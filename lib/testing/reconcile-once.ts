@@ -116,7 +116,7 @@ export async function reconcileOnce<P extends KubernetesObject>(
 }
 
 function specFor<P extends KubernetesObject>(type: ResourceClass<P>, registry: Registry, components: ComponentClass[] | undefined): ParentSpec<P> {
-  const found = buildSpecs({ registry, components }).parents.find((p) => p.type === type);
+  const found = buildSpecs({ registry, components, checkWatchIndexes: false }).parents.find((p) => p.type === type);
   if (!found) throw new OperatorConfigurationError([`no component of the registry has @Parent(${type.name})`]);
   return found as ParentSpec<P>;
 }

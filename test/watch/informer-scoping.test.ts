@@ -5,7 +5,8 @@ import { expect } from 'chai';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { KubeConfig, V1ConfigMap, type KubernetesObject } from '@kubernetes/client-node';
-import { ApiTransport, Informer, METADATA_LIST_ACCEPT, METADATA_WATCH_ACCEPT, resourceOf } from '../../lib/runtime/index.js';
+import { ApiError } from '../../lib/index.js';
+import { ApiTransport, Backoff, Informer, METADATA_LIST_ACCEPT, METADATA_WATCH_ACCEPT, resourceOf } from '../../lib/runtime/index.js';
 import { waitFor } from '../queue/wait.js';
 
 const meta = (name: string, rv: string, labels: Record<string, string> = {}) => ({
@@ -104,5 +105,57 @@ describe('a scoped informer (against a local HTTP server)', () => {
     expect(byIndex('s2')).to.deep.equal(['a', 'c']);
     expect(byIndex('s1'), 'a moved to s2, b was deleted').to.deep.equal([]);
     expect(() => informer.list(undefined, undefined, { nope: 'x' })).to.throw(/has no index 'nope' \(its indexes: site\)/);
+  });
+
+  it('a first list refused as a bad request (400) fails the sync after three in a row; one or two are retried', async () => {
+    let refusals = 0;
+    let lists = 0;
+    const refusing = createServer((req: IncomingMessage, res: ServerResponse) => {
+      const url = new URL(req.url ?? '/', 'http://x');
+      if (url.searchParams.get('watch') === 'true') return; // stays open and silent
+      lists++;
+      if (lists <= refusals) {
+        res.writeHead(400, { 'Content-Type': 'application/json' });
+        res.end(JSON.stringify({ kind: 'Status', apiVersion: 'v1', status: 'Failure', reason: 'BadRequest', code: 400, message: 'field label not supported: spec.bogus' }));
+        return;
+      }
+      res.writeHead(200, { 'Content-Type': 'application/json' });
+      res.end(JSON.stringify({ apiVersion: 'v1', kind: 'ConfigMapList', metadata: { resourceVersion: '10' }, items: [] }));
+    });
+    await new Promise<void>((resolve) => refusing.listen(0, '127.0.0.1', resolve));
+    const kubeConfig = new KubeConfig();
+    kubeConfig.loadFromOptions({
+      clusters: [{ name: 'local', server: `http://127.0.0.1:${(refusing.address() as AddressInfo).port}`, skipTLSVerify: true }],
+      users: [{ name: 'me', token: 't' }], contexts: [{ name: 'local', cluster: 'local', user: 'me' }], currentContext: 'local',
+    });
+    const local = ApiTransport.create(kubeConfig);
+    const informerFor = () => new Informer<KubernetesObject>({ transport: local, resource: resourceOf(V1ConfigMap), namespace: 'web', fieldSelector: 'spec.bogus=1', backoff: new Backoff(5, 20) });
+    try {
+      // Two refusals (e.g. a replica that has not yet seen a CRD's new selectableFields), then the list: synced.
+      refusals = 2;
+      lists = 0;
+      const passing = informerFor();
+      passing.start();
+      await passing.waitForSync(AbortSignal.timeout(10_000));
+      expect([lists, passing.lastError]).to.deep.equal([3, undefined]);
+      await passing.stop();
+
+      // Refused every time: the waiters get the API server's answer after the third, not at the sync timeout.
+      refusals = 1_000;
+      lists = 0;
+      const refused = informerFor();
+      refused.start();
+      const err = await refused.waitForSync(AbortSignal.timeout(10_000)).then(() => undefined, (e: unknown) => e);
+      await refused.stop();
+      expect(err).to.be.instanceOf(ApiError);
+      expect((err as ApiError).statusCode).to.equal(400);
+      expect((err as ApiError).message).to.contain('field label not supported: spec.bogus');
+      expect(refused.lastError).to.equal(err);
+      expect(lists).to.be.within(3, 4);
+    } finally {
+      await local.close(100);
+      refusing.closeAllConnections();
+      await new Promise<void>((resolve) => refusing.close(() => resolve()));
+    }
   });
 });

@@ -130,6 +130,15 @@ describe('watch declarations → specs', () => {
     @ok.d.Owns(V1ConfigMap, { labelSelector: { app: 'site' } })
     class Three extends Step {}
     expect(collectSpecs({ registry: ok.registry, components: [Three] }).problems).to.deep.equal([]);
+    // An empty selector selects everything: no narrowing, so nothing to report.
+    const empty = fixture();
+    @empty.d.Parent(empty.App) @empty.d.Reconciles(10)
+    @empty.d.Watches(V1ConfigMap, () => [], { labelSelector: {}, fieldSelector: '' })
+    @empty.d.Owns(V1ConfigMap)
+    class Four extends Step {}
+    expect(collectSpecs({ registry: empty.registry, components: [Four] }).problems).to.deep.equal([]);
+    // reconcileOnce runs one reconcile of some components and no watch: it does not ask for the index.
+    expect(collectSpecs({ registry, components: [One], checkWatchIndexes: false }).problems.filter((p) => p.includes('byIndex'))).to.deep.equal([]);
   });
 
   it('reports unknown kinds in @Watches and @Index', () => {
