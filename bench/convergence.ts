@@ -176,14 +176,6 @@ export function contenderNodeFlags(contender: ContenderName): string[] {
   return contender === 'maestro' ? [...OPERATOR_NODE_FLAGS] : [];
 }
 
-/**
- * The flags a Node contender runs with that V8 sees (a compile cache made under others is
- * not used): `--expose-gc`, since the harness asks for a full GC before it reads the live
- * heap (the Go contender runs runtime.GC()), and the contender's own.
- */
-export function contenderV8Flags(contender: ContenderName): string[] {
-  return ['--expose-gc', ...contenderNodeFlags(contender)];
-}
 
 /** Starts one process of a contender in `namespace`. */
 function startContender(contender: ContenderName, namespace: string, options: ConvergenceOptions, label: string): ContenderProcess {
@@ -199,7 +191,7 @@ function startContender(contender: ContenderName, namespace: string, options: Co
     if (!options.controllerRuntimeBinary) throw new Error('the controller-runtime contender needs its binary (controllerRuntimeBinary)');
     return new ContenderProcess(spawnBinary({ path: options.controllerRuntimeBinary, label, env }), label, startTimeoutMs);
   }
-  const execArgv = ['--import', join(options.benchDir, 'count-requests.js'), ...contenderV8Flags(contender)];
+  const execArgv = ['--import', join(options.benchDir, 'count-requests.js'), ...contenderNodeFlags(contender)];
   const extra: Record<string, string> = {};
   if (options.heapSnapshotDir && contender === 'maestro') {
     extra['BENCH_HEAP_SNAPSHOT_DIR'] = options.heapSnapshotDir;

@@ -14,7 +14,7 @@ import { controlPlaneAssets, startControlPlane, type ControlPlane } from '../lib
 import { runCache, type CacheResults } from './cache.js';
 import { exited, killChildren, nextMessage, spawnChild } from './children.js';
 import { controllerRuntimeBinary, GoMissingError } from './controller-runtime.js';
-import { contenderV8Flags, runConvergence, type RunResult } from './convergence.js';
+import { contenderNodeFlags, runConvergence, type RunResult } from './convergence.js';
 import { Api } from './kube.js';
 import { parseOptions, USAGE, type BenchOptions } from './options.js';
 import type { OverheadResult } from './overhead.js';
@@ -122,8 +122,8 @@ async function main(): Promise<void> {
   // The Maestro contender runs as an operator image runs it: bundled (maestro-operator bundle).
   let maestroModule: string | undefined;
   if (converge && opts.contenders.includes('maestro') && !opts.maestroModules) {
-    // Its compile cache made for the flags it runs with here (the image's, plus the harness's --expose-gc).
-    const bundled = await bundle({ entry: join(benchDir, 'contenders', 'maestro.js'), outdir: join(benchDir, 'bundle'), nodeFlags: contenderV8Flags('maestro') });
+    // Its compile cache made for the flags it runs with (V8 takes cached code only under the flags it was made with).
+    const bundled = await bundle({ entry: join(benchDir, 'contenders', 'maestro.js'), outdir: join(benchDir, 'bundle'), nodeFlags: contenderNodeFlags('maestro') });
     maestroModule = bundled.entry;
     log(`maestro contender: bundled into ${bundled.code} (${(bundled.bytes / 1048576).toFixed(1)} MiB${bundled.compileCache ? ', with its compile cache' : ', WITHOUT a compile cache'}), run through ${bundled.entry}`);
     for (const warning of bundled.warnings) log(warning.trimEnd());

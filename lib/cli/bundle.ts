@@ -45,7 +45,7 @@ Options:
                           time), e.g. one with native code; repeatable
   --node-flags="<flags>"  the Node flags the operator runs with, if not the ones above (V8
                           uses the compile cache only under the flags it was made for),
-                          e.g. --node-flags="--max-semi-space-size=8"
+                          e.g. --node-flags="--max-semi-space-size=8 --optimize-for-size"
   -h, --help              show this help
 `;
 
@@ -62,11 +62,11 @@ export interface BundleOptions {
   /**
    * The Node flags the operator runs with, for which the compile cache is made: V8 uses a
    * cache only under the flags it was made with (a mismatch is not an error: the operator
-   * compiles as without one). Default: the operator flags, `--max-semi-space-size=8 --optimize-for-size`.
+   * compiles as without one). Default: the operator flags, `--max-semi-space-size=1`.
    *
    * @example
    * ```ts
-   * await bundle({ entry: 'dist/src/main.js', nodeFlags: ['--max-semi-space-size=8'] }); // an ENTRYPOINT without --optimize-for-size
+   * await bundle({ entry: 'dist/src/main.js', nodeFlags: ['--max-semi-space-size=8', '--optimize-for-size'] }); // an image with other flags
    * ```
    */
   nodeFlags?: readonly string[];

@@ -5,6 +5,10 @@ import 'reflect-metadata';
 import { expect } from 'chai';
 import { fileURLToPath } from 'node:url';
 import { createServer, type AddressInfo } from 'node:net';
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { KubeConfig, RbacAuthorizationV1Api } from '@kubernetes/client-node';
 import { createOperator, type Operator } from '../../lib/index.js';
 import { OperatorStartError } from '../../lib/runtime/index.js';
@@ -96,5 +100,22 @@ describe('an operator\u2019s process: start errors, staying alive, the guard', f
     ]);
     const logged = proc.logs((l) => l['level'] === 50).map((l) => String(l['err']));
     expect(logged).to.deep.equal(['a promise nobody awaited', 'a throwing timer']);
+  });
+
+  it('puts the process under V8\u2019s --optimize-for-size when it starts (start({ optimizeForSize }), default on), not before', async () => {
+    // Code V8 cached in a process started with --optimize-for-size is taken only where the flag is set too.
+    const source = 'function add(a, b) { return a + b; } add(1, 2);';
+    const data = execFileSync(process.execPath, ['--optimize-for-size', '-e',
+      `process.stdout.write(new (require('node:vm').Script)(${JSON.stringify(source)}).createCachedData().toString('base64'))`], { encoding: 'utf8' });
+    const cached = join(mkdtempSync(join(tmpdir(), 'maestro-memory-')), 'cached.json');
+    writeFileSync(cached, JSON.stringify({ source, data }));
+    const outcome = async (optimize?: string) => {
+      const proc = await startOperatorProcess({ module: main, kubeConfig: plane.kubeConfig, env: { LIFECYCLE_CASE: 'memory', LIFECYCLE_CACHED: cached, ...(optimize ? { LIFECYCLE_OPTIMIZE: optimize } : {}) } });
+      const exit = await proc.waitForExit(60_000);
+      expect(exit.code, proc.lines.map((l) => l.text).join('\n')).to.equal(0);
+      return proc.logs((l) => l['outcome'] === 'memory')[0];
+    };
+    expect(await outcome()).to.deep.include({ before: false, after: true });
+    expect(await outcome('false'), 'optimizeForSize: false').to.deep.include({ before: false, after: false });
   });
 });

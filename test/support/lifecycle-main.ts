@@ -4,7 +4,13 @@
 //                               prints {"outcome":"start-error",...} when start() fails
 //   LIFECYCLE_CASE=guard        a started guard, then an unhandled rejection and an uncaught
 //                               exception; prints the counter and exits 0 if it survived both
+//   LIFECYCLE_CASE=memory       the widget operator against the kubeconfig's API server, started
+//                               with optimizeForSize from LIFECYCLE_OPTIMIZE (unset: the default);
+//                               prints whether V8 takes the code cached in LIFECYCLE_CACHED (made
+//                               under --optimize-for-size) before and after start()
 import 'reflect-metadata';
+import { readFileSync } from 'node:fs';
+import { Script } from 'node:vm';
 import { pino } from 'pino';
 import { createOperator } from '../../lib/index.js';
 import { Metrics } from '../../lib/runtime/index.js';
@@ -41,6 +47,20 @@ switch (process.env['LIFECYCLE_CASE']) {
         unguard();
       });
     }, 200);
+    break;
+  }
+  case 'memory': {
+    const cached = JSON.parse(readFileSync(process.env['LIFECYCLE_CACHED']!, 'utf8')) as { source: string; data: string };
+    // V8 takes cached code only under the flags it was made with (heap sizes aside). A new
+    // file name each time: V8 would otherwise reuse its first compilation and not look at the cache.
+    let probes = 0;
+    const taken = () => !new Script(cached.source, { filename: `probe-${++probes}.js`, cachedData: Buffer.from(cached.data, 'base64') }).cachedDataRejected;
+    const optimize = process.env['LIFECYCLE_OPTIMIZE'];
+    const operator = createOperator({ name: 'memory-operator', reconcilers: widgetReconcilers, server: false, logger: pino({ level: 'silent' }) });
+    const before = taken();
+    await operator.start({ handleSignals: false, ...(optimize === undefined ? {} : { optimizeForSize: optimize === 'true' }) });
+    emit({ outcome: 'memory', before, after: taken() });
+    await operator.stop();
     break;
   }
   default:
