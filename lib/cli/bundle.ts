@@ -14,9 +14,9 @@
  */
 import { execFile } from 'node:child_process';
 import { chmod, mkdir, mkdtemp, readdir, rm, stat, writeFile } from 'node:fs/promises';
-import { isBuiltin } from 'node:module';
+import { createRequire, isBuiltin } from 'node:module';
 import { tmpdir } from 'node:os';
-import { basename, extname, join, relative, resolve } from 'node:path';
+import { basename, dirname, extname, join, relative, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { parseArgs, promisify } from 'node:util';
 import type { Plugin } from 'esbuild';
@@ -34,7 +34,8 @@ starts it with that cache. Run it with the operator's flags:
   node ${OPERATOR_NODE_FLAGS.join(' ')} dist/bundle/main.mjs
 The bundle needs no node_modules (a container image copies only <dir>). Compared with
 running dist/ from node_modules it starts with a fraction of the CPU and holds tens of MiB
-less: @kubernetes/client-node's API classes, which an operator does not call, are left out.
+less: @kubernetes/client-node's API classes, which an operator does not call, are left out,
+and so are its exec, attach, cp and port-forward modules unless the operator uses them.
 
 Options:
   --outdir <dir>          where to write the bundle (default: dist/bundle)
@@ -139,6 +140,85 @@ const builtinsThroughRequire: Plugin = {
         : undefined);
     build.onLoad({ filter: /.*/, namespace: 'maestro-builtin' }, (args) =>
       ({ contents: `module.exports = require(${JSON.stringify(args.path)});`, loader: 'js' }));
+  },
+};
+
+/** A client-node module's path (its importer's, or its own). */
+const IN_CLIENT_NODE = /[\\/]@kubernetes[\\/]client-node[\\/]/;
+/** What the plugins below pass to the resolutions they ask for, so as not to handle them again; and the stand-ins' namespace. */
+const ON_USE = 'maestro-on-use';
+const ON_DEMAND = 'maestro-on-demand';
+
+/**
+ * client-node's own modules do nothing on import but define classes and functions (its
+ * `File` polyfill aside, which keeps its effect), but the package does not say so
+ * (`sideEffects` in package.json). Said here, esbuild leaves out the modules an operator
+ * never uses: exec, attach, cp, port-forward, log, top, metrics, client-node's own informer
+ * and watch, and the WebSocket and tar packages they import (ws, tar-fs, ...: about 160 KiB
+ * less to compile and evaluate at every start, measured in bench/README.md). An operator
+ * that uses one (e.g. `Exec`) still gets it.
+ */
+const clientNodeModulesOnUse: Plugin = {
+  name: 'maestro-client-node-modules-on-use',
+  setup(build) {
+    build.onResolve({ filter: /^\./ }, async (args) => {
+      if (args.pluginData === ON_USE || !IN_CLIENT_NODE.test(args.importer)) return undefined;
+      const resolved = await build.resolve(args.path, { kind: args.kind, resolveDir: args.resolveDir, importer: args.importer, pluginData: ON_USE });
+      if (resolved.errors.length > 0 || !IN_CLIENT_NODE.test(resolved.path) || /[\\/]polyfill\.js$/.test(resolved.path)) return undefined;
+      return { ...resolved, sideEffects: false };
+    });
+  },
+};
+
+/**
+ * Packages imported at the top of a module that uses them only on a path most operators
+ * never take, each with the modules whose imports of it are deferred:
+ * - client-node's kubeconfig imports its proxy agents, which only a cluster with a
+ *   `proxy-url` uses (with what they import: ip-address, debug, `dns`, `tty`);
+ * - prom-client's process CPU metric requires OpenTelemetry's API, for exemplars, which
+ *   are off unless asked for.
+ * Evaluating them is about 15 ms of CPU at every start (measured in bench/README.md).
+ */
+const ON_DEMAND_PACKAGES: ReadonlyArray<{ name: RegExp; importer: RegExp }> = [
+  { name: /^(socks|socks-proxy-agent|hpagent)$/, importer: IN_CLIENT_NODE },
+  { name: /^@opentelemetry\/api$/, importer: /[\\/]prom-client[\\/]/ },
+];
+
+/**
+ * The imports of {@link ON_DEMAND_PACKAGES} get a stand-in with the package's exports
+ * (read from the package while bundling) that evaluates the package the first time one of
+ * them is read. Only a package whose exports are a plain object can stand in so; another
+ * is imported as it is.
+ */
+const packagesOnDemand: Plugin = {
+  name: 'maestro-packages-on-demand',
+  setup(build) {
+    build.onResolve({ filter: /^(@[\w.-]+\/)?[\w.-]+$/ }, async (args) => {
+      if (args.pluginData === ON_DEMAND || (args.kind !== 'import-statement' && args.kind !== 'require-call')) return undefined;
+      if (!ON_DEMAND_PACKAGES.some((entry) => entry.name.test(args.path) && entry.importer.test(args.importer))) return undefined;
+      const resolved = await build.resolve(args.path, { kind: args.kind, resolveDir: args.resolveDir, importer: args.importer, pluginData: ON_DEMAND });
+      if (resolved.errors.length > 0) return undefined;
+      let keys: string[];
+      try {
+        const exports: unknown = createRequire(args.importer)(args.path);
+        if (typeof exports !== 'object' || exports === null) return undefined;
+        keys = Object.keys(exports);
+      } catch {
+        return undefined;
+      }
+      // `.cjs`: the stand-in is a CommonJS module whatever the package's own file is (esbuild goes by the extension).
+      return { path: `${resolved.path}.on-demand.cjs`, namespace: ON_DEMAND, pluginData: { target: resolved.path, keys } };
+    });
+    build.onLoad({ filter: /.*/, namespace: ON_DEMAND }, (args) => {
+      const { target, keys } = args.pluginData as { target: string; keys: string[] };
+      return {
+        contents: `var load = () => require(${JSON.stringify(target)});\nvar standIn = {};\n`
+          + `for (const key of ${JSON.stringify(keys)}) Object.defineProperty(standIn, key, { enumerable: true, get: () => load()[key], set: (value) => { load()[key] = value; } });\n`
+          + 'module.exports = standIn;\n',
+        loader: 'js',
+        resolveDir: dirname(target),
+      };
+    });
   },
 };
 
@@ -248,7 +328,7 @@ export async function bundle(options: BundleOptions): Promise<BundleResult> {
     // import of a package resolves the same way inside the bundle, and the one deep
     // CommonJS import (class-transformer's metadata store) is redirected below.
     mainFields: ['module', 'main'],
-    plugins: [sameClassTransformerStore, clientNodeUndici, builtinsThroughRequire],
+    plugins: [sameClassTransformerStore, clientNodeUndici, clientNodeModulesOnUse, packagesOnDemand, builtinsThroughRequire],
     keepNames: true,
     minifyWhitespace: !options.readable,
     minifySyntax: !options.readable,

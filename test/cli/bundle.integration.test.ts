@@ -19,6 +19,8 @@ import { eventually } from '../support/wait.js';
 const run = promisify(execFile);
 const dist = (path: string) => fileURLToPath(new URL(`../../${path}`, import.meta.url));
 const repo = (path: string) => fileURLToPath(new URL(`../../../${path}`, import.meta.url));
+/** The sources of a bundle's source map that are client-node's module `name` (its compiled file, or its TypeScript through client-node's own maps). */
+const clientNodeModule = (sources: string[], name: string) => sources.filter((source) => new RegExp(`@kubernetes/client-node/(?:dist|src)/${name}\\.[jt]s$`).test(source));
 
 describe('maestro-operator bundle: the static-site operator as its image runs it', function () {
   this.timeout(120_000);
@@ -66,6 +68,49 @@ describe('maestro-operator bundle: the static-site operator as its image runs it
     for (const model of ['V1Deployment', 'V1ObjectMeta', 'V1CustomResourceDefinition']) expect(code, model).to.contain(model);
     // Most of client-node's 20 MB of generated code is API classes.
     expect(Buffer.byteLength(code)).to.be.below(8 * 1024 * 1024);
+  });
+
+  it('leaves out the client-node modules an operator does not use (exec, cp, port-forward, ...) and the packages only they import', async () => {
+    const { sources } = JSON.parse(await readFile(join(outdir, 'main.code.mjs.map'), 'utf8')) as { sources: string[] };
+    for (const used of ['config', 'polyfill']) expect(clientNodeModule(sources, used), used).to.have.length(1);
+    for (const unused of ['exec', 'attach', 'cp', 'portforward', 'log', 'top', 'metrics', 'web-socket-handler', 'informer', 'watch']) {
+      expect(clientNodeModule(sources, unused), unused).to.deep.equal([]);
+    }
+    for (const unused of ['ws', 'isomorphic-ws', 'tar-fs', 'tar-stream']) expect(sources.filter((source) => source.includes(`/node_modules/${unused}/`)), unused).to.deep.equal([]);
+  });
+
+  describe('a bundled entry that uses client-node directly', () => {
+    const fixture = dist('test/cli/fixtures/client-node-main.js');
+    let dir: string;
+    const runIt = async (entry: string, env: Record<string, string>) =>
+      JSON.parse((await run(process.execPath, [entry], { cwd: outdir, env: { ...process.env, ...env } })).stdout) as Record<string, unknown>;
+    before(async function () {
+      this.timeout(120_000);
+      dir = join(outdir, 'client-node');
+      await run(process.execPath, [dist('lib/cli/main.js'), 'bundle', fixture, '--outdir', dir]);
+    });
+
+    it("evaluates client-node's proxy agents (socks, hpagent) only for a cluster with a proxy-url, and they work", async () => {
+      const entry = join(dir, 'client-node-main.mjs');
+      // `dns` comes with the SOCKS agent: loaded when, and only when, that agent is.
+      expect(await runIt(entry, {}), 'no proxy').to.deep.equal({ dnsBefore: false, agent: 'Agent', dnsAfter: false });
+      expect(await runIt(entry, { FIXTURE_PROXY_URL: 'socks5://127.0.0.1:1080' }), 'SOCKS proxy').to.deep.equal({ dnsBefore: false, agent: 'SocksProxyAgent', dnsAfter: true });
+      expect(await runIt(entry, { FIXTURE_PROXY_URL: 'http://127.0.0.1:3128' }), 'HTTP proxy').to.deep.include({ dnsBefore: false, agent: 'HttpsProxyAgent' });
+      expect(await runIt(fixture, {}), 'unbundled, client-node evaluates them at once').to.deep.include({ dnsBefore: true, agent: 'Agent' });
+    });
+
+    it("gives prom-client OpenTelemetry's API through a stand-in, which works when exemplars read it", async () => {
+      expect(await runIt(join(dir, 'client-node-main.mjs'), { FIXTURE_EXEMPLARS: '1' })).to.deep.include({ cpuMetric: true });
+      const code = await readFile(join(dir, 'client-node-main.code.mjs'), 'utf8');
+      expect(code, "prom-client's require of the API goes to a stand-in").to.match(/maestro-on-demand:[^"]*@opentelemetry\/api\/[^"]*\.on-demand\.cjs/);
+    });
+
+    it('keeps the client-node modules the operator uses: Exec, with ws', async () => {
+      expect(await runIt(join(dir, 'client-node-main.mjs'), { FIXTURE_EXEC: '1' })).to.deep.include({ exec: 'function' });
+      const { sources } = JSON.parse(await readFile(join(dir, 'client-node-main.code.mjs.map'), 'utf8')) as { sources: string[] };
+      expect(clientNodeModule(sources, 'exec'), 'exec').to.have.length(1);
+      expect(sources.some((source) => source.includes('/node_modules/ws/')), 'ws').to.equal(true);
+    });
   });
 
   it("keeps one class-transformer store: the adapter reads the user's @Type", async () => {
