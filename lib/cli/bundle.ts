@@ -16,7 +16,7 @@ import { execFile } from 'node:child_process';
 import { chmod, mkdir, mkdtemp, readdir, rm, stat, writeFile } from 'node:fs/promises';
 import { createRequire, isBuiltin } from 'node:module';
 import { tmpdir } from 'node:os';
-import { basename, dirname, extname, join, relative, resolve } from 'node:path';
+import { basename, dirname, extname, join, relative, resolve, sep } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { parseArgs, promisify } from 'node:util';
 import type { Plugin } from 'esbuild';
@@ -143,8 +143,8 @@ const builtinsThroughRequire: Plugin = {
   },
 };
 
-/** A client-node module's path (its importer's, or its own). */
-const IN_CLIENT_NODE = /[\\/]@kubernetes[\\/]client-node[\\/]/;
+/** A module of client-node's own (not of a package nested in its node_modules). */
+const CLIENT_NODE_MODULE = /[\\/]@kubernetes[\\/]client-node[\\/]dist[\\/](?:(?![\\/]node_modules[\\/]).)*$/;
 /** What the plugins below pass to the resolutions they ask for, so as not to handle them again; and the stand-ins' namespace. */
 const ON_USE = 'maestro-on-use';
 const ON_DEMAND = 'maestro-on-demand';
@@ -155,16 +155,16 @@ const ON_DEMAND = 'maestro-on-demand';
  * (`sideEffects` in package.json). Said here, esbuild leaves out the modules an operator
  * never uses: exec, attach, cp, port-forward, log, top, metrics, client-node's own informer
  * and watch, and the WebSocket and tar packages they import (ws, tar-fs, ...: about 160 KiB
- * less to compile and evaluate at every start, measured in bench/README.md). An operator
- * that uses one (e.g. `Exec`) still gets it.
+ * less code to compile and evaluate at every start). An operator that uses one (e.g.
+ * `Exec`) still gets it. Packages nested in client-node's node_modules are not concerned.
  */
 const clientNodeModulesOnUse: Plugin = {
   name: 'maestro-client-node-modules-on-use',
   setup(build) {
     build.onResolve({ filter: /^\./ }, async (args) => {
-      if (args.pluginData === ON_USE || !IN_CLIENT_NODE.test(args.importer)) return undefined;
+      if (args.pluginData === ON_USE || !CLIENT_NODE_MODULE.test(args.importer)) return undefined;
       const resolved = await build.resolve(args.path, { kind: args.kind, resolveDir: args.resolveDir, importer: args.importer, pluginData: ON_USE });
-      if (resolved.errors.length > 0 || !IN_CLIENT_NODE.test(resolved.path) || /[\\/]polyfill\.js$/.test(resolved.path)) return undefined;
+      if (resolved.errors.length > 0 || resolved.external || !CLIENT_NODE_MODULE.test(resolved.path) || /[\\/]polyfill\.js$/.test(resolved.path)) return undefined;
       return { ...resolved, sideEffects: false };
     });
   },
@@ -173,22 +173,23 @@ const clientNodeModulesOnUse: Plugin = {
 /**
  * Packages imported at the top of a module that uses them only on a path most operators
  * never take, each with the modules whose imports of it are deferred:
- * - client-node's kubeconfig imports its proxy agents, which only a cluster with a
- *   `proxy-url` uses (with what they import: ip-address, debug, `dns`, `tty`);
+ * - client-node's kubeconfig imports its proxy agents, which it makes only for a cluster
+ *   with a `proxy-url` (with what they import: ip-address, debug, `dns`, `tty`; Maestro's
+ *   transport then proxies through undici's agents, lib/client/transport.ts);
  * - prom-client's process CPU metric requires OpenTelemetry's API, for exemplars, which
  *   are off unless asked for.
- * Evaluating them is about 15 ms of CPU at every start (measured in bench/README.md).
+ * With the modules left out above, about 20 ms of CPU at every start (bench/README.md).
  */
 const ON_DEMAND_PACKAGES: ReadonlyArray<{ name: RegExp; importer: RegExp }> = [
-  { name: /^(socks|socks-proxy-agent|hpagent)$/, importer: IN_CLIENT_NODE },
+  { name: /^(socks|socks-proxy-agent|hpagent)$/, importer: CLIENT_NODE_MODULE },
   { name: /^@opentelemetry\/api$/, importer: /[\\/]prom-client[\\/]/ },
 ];
 
 /**
  * The imports of {@link ON_DEMAND_PACKAGES} get a stand-in with the package's exports
- * (read from the package while bundling) that evaluates the package the first time one of
- * them is read. Only a package whose exports are a plain object can stand in so; another
- * is imported as it is.
+ * (their names read from the package, loaded in the bundling process) that evaluates the
+ * package the first time one of them is read. Only a package whose exports are a plain
+ * object can stand in so; another, or one left external, is imported as it is.
  */
 const packagesOnDemand: Plugin = {
   name: 'maestro-packages-on-demand',
@@ -197,7 +198,7 @@ const packagesOnDemand: Plugin = {
       if (args.pluginData === ON_DEMAND || (args.kind !== 'import-statement' && args.kind !== 'require-call')) return undefined;
       if (!ON_DEMAND_PACKAGES.some((entry) => entry.name.test(args.path) && entry.importer.test(args.importer))) return undefined;
       const resolved = await build.resolve(args.path, { kind: args.kind, resolveDir: args.resolveDir, importer: args.importer, pluginData: ON_DEMAND });
-      if (resolved.errors.length > 0) return undefined;
+      if (resolved.errors.length > 0 || resolved.external) return undefined;
       let keys: string[];
       try {
         const exports: unknown = createRequire(args.importer)(args.path);
@@ -206,8 +207,11 @@ const packagesOnDemand: Plugin = {
       } catch {
         return undefined;
       }
-      // `.cjs`: the stand-in is a CommonJS module whatever the package's own file is (esbuild goes by the extension).
-      return { path: `${resolved.path}.on-demand.cjs`, namespace: ON_DEMAND, pluginData: { target: resolved.path, keys } };
+      // Named by the package's file relative to the working directory, as esbuild names files
+      // (the bundle then does not depend on where it was made); `.cjs`: the stand-in is a
+      // CommonJS module whatever the package's own file is (esbuild goes by the extension).
+      const name = relative(build.initialOptions.absWorkingDir ?? process.cwd(), resolved.path).split(sep).join('/');
+      return { path: `${name}.on-demand.cjs`, namespace: ON_DEMAND, pluginData: { target: resolved.path, keys } };
     });
     build.onLoad({ filter: /.*/, namespace: ON_DEMAND }, (args) => {
       const { target, keys } = args.pluginData as { target: string; keys: string[] };
