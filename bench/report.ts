@@ -444,13 +444,13 @@ export function markdown(input: ReportInput): string {
 
   // 2. Per-parent figures at every N and the growth between the smallest and the largest N.
   if (summary.byN.length) {
-    lines.push(`### ${section++}. Per parent`, '');
-    lines.push('Time and CPU of the convergence divided by N; memory per parent is (peak RSS − RSS at rest) / N. '
-      + 'Growth is (value at the larger N − value at the smaller) / (difference of N): the cost of one more parent, without fixed costs.', '');
     const contenders = [...new Set(summary.byN.flatMap(present))];
     const first = summary.byN[0]!;
     const last = summary.byN[summary.byN.length - 1]!;
     const grows = first !== last;
+    lines.push(`### ${section++}. Per parent`, '');
+    lines.push('Time and CPU of the convergence divided by N; memory per parent is (peak RSS − RSS at rest) / N.'
+      + (grows ? ' Growth is (value at the larger N − value at the smaller) / (difference of N): the cost of one more parent, without fixed costs.' : ''), '');
     lines.push(`| | ${summary.byN.map((b) => `N = ${fmt(b.n, 0)}: ms per parent | CPU ms per parent | KiB RSS per parent`).join(' | ')}${grows ? ` | growth ${fmt(first.n, 0)} → ${fmt(last.n, 0)}: ms | CPU ms | KiB peak RSS | KiB live heap` : ''} |`);
     lines.push(`|---|${summary.byN.map(() => '---:|---:|---:|').join('')}${grows ? '---:|---:|---:|---:|' : ''}`);
     for (const c of contenders) {
@@ -489,7 +489,8 @@ export function markdown(input: ReportInput): string {
     const failed = cs.reduce((sum, c) => sum + (atN.contenders[c]!.failed), 0);
     const idx = summary.byN.indexOf(atN);
     const rounds = options.rounds[idx] ?? options.rounds[0] ?? 0;
-    lines.push(`### ${section++}. All contenders, N = ${fmt(atN.n, 0)} (${rounds} round${rounds === 1 ? '' : 's'})`, '');
+    const which = cs.length === Object.keys(LABELS).length ? 'All contenders' : cs.map((c) => LABELS[c]).join(', ');
+    lines.push(`### ${section++}. ${which}, N = ${fmt(atN.n, 0)} (${rounds} round${rounds === 1 ? '' : 's'})`, '');
     lines.push(`Convergence: N Sites, each 2 children (ConfigMap + Service, server-side apply) + Ready=True; steady state: every tenth Site changes spec; startup: a new process over the N converged Sites. `
       + `Concurrency ${options.concurrency} (Maestro and controller-runtime workers, baseline workers); the peer handles one event at a time.${failed ? ` **${failed} run(s) failed** (see stderr / --json).` : ''}`, '');
     const vsBaseline = cs.includes('baseline');

@@ -79,7 +79,8 @@ await serve(async ({ kubeconfigPath, namespace, concurrency }) => {
     logLevel: process.env['BENCH_LOG_LEVEL'] ?? 'warn',
   });
   return {
-    start: () => operator.start({ handleSignals: false }),
+    // BENCH_MAESTRO_OPTIMIZE_FOR_SIZE=false: V8's defaults instead of start()'s memory mode (for A/B runs).
+    start: () => operator.start({ handleSignals: false, ...(process.env['BENCH_MAESTRO_OPTIMIZE_FOR_SIZE'] === 'false' ? { optimizeForSize: false } : {}) }),
     stop: () => operator.stop(),
     reconciles: () => counter.count,
     lastReconcileMs: () => counter.last,

@@ -18,8 +18,9 @@ let applied = false;
  * flags) and Node compiles them again at every start; with the heavier collections at start
  * that is about 70 ms of CPU (about 50 ms of it saved set here: the rest is the flag's cost
  * while the caches fill). Set when the operator starts, after its modules are loaded and
- * before its caches fill, the flag governs all the rest of its life. (The flag's implied young-generation size is not applied at run time;
- * the operator flags give it on the command line: `--max-semi-space-size=1`.)
+ * before its caches fill, the flag governs all the rest of its life. (The flag's implied
+ * young-generation size is not applied at run time; the operator flags give it on the
+ * command line: `--max-semi-space-size=1`.)
  *
  * Idempotent; process-wide; there is no way back.
  */

@@ -127,14 +127,17 @@ describe('bench report', () => {
     expect(targets(twoN(50)).find((t) => t.name.startsWith('Peak RSS growth'))!.met).to.equal(false);
   });
 
-  it('leads the markdown with Maestro vs controller-runtime at both N, then per-parent figures, then all contenders', () => {
+  it('leads the markdown with Maestro vs controller-runtime at both N, then per-parent figures, then every contender run', () => {
     const text = markdown({
       machine: { cores: 2, cpu: 'test', memory: '1 GiB', node: 'v24', os: 'Linux', kubernetes: 'v1.36.3' },
       date: '2026-12-02', options: { n: [1000, 10000], rounds: [3, 1], concurrency: 8, cacheObjects: 0 }, durationS: 60, summary: twoN(30),
     });
     const vs = text.indexOf('Maestro vs controller-runtime');
     const per = text.indexOf('Per parent');
-    const all = text.indexOf('All contenders, N = 1,000');
+    // Only those that ran are named (here two of the four).
+    const all = text.indexOf('### 3. Maestro, controller-runtime, N = 1,000');
+    expect(text).not.to.contain('All contenders');
+    expect(text).to.contain('Growth is');
     expect(vs).to.be.greaterThan(0);
     expect(per).to.be.greaterThan(vs);
     expect(all).to.be.greaterThan(per);
@@ -142,6 +145,11 @@ describe('bench report', () => {
     expect(text).to.match(/\| RSS once started, no objects \(MiB\) \| 30\.0 \| 150\.0 \| 5\.00× \|/);
     expect(text).to.contain('| **Maestro / controller-runtime** |');
     expect(text).to.contain('**not met**');
+    const oneN = markdown({
+      machine: { cores: 2, cpu: 'test', memory: '1 GiB', node: 'v24', os: 'Linux', kubernetes: 'v1.36.3' },
+      date: '2026-12-02', options: { n: [1000], rounds: [1], concurrency: 8, cacheObjects: 0 }, durationS: 60, summary: { byN: twoN(30).byN.slice(0, 1) },
+    });
+    expect(oneN, 'one N: no growth to describe').not.to.contain('Growth is');
   });
 
   it('reports scoped caches (metadata only, label-selected) against the whole-object informer, with the < 30 % target', () => {
