@@ -492,7 +492,7 @@ export function markdown(input: ReportInput): string {
     const which = cs.length === Object.keys(LABELS).length ? 'All contenders' : cs.map((c) => LABELS[c]).join(', ');
     lines.push(`### ${section++}. ${which}, N = ${fmt(atN.n, 0)} (${rounds} round${rounds === 1 ? '' : 's'})`, '');
     lines.push(`Convergence: N Sites, each 2 children (ConfigMap + Service, server-side apply) + Ready=True; steady state: every tenth Site changes spec; startup: a new process over the N converged Sites. `
-      + `Concurrency ${options.concurrency} (Maestro and controller-runtime workers, baseline workers); the peer handles one event at a time.${failed ? ` **${failed} run(s) failed** (see stderr / --json).` : ''}`, '');
+      + `Concurrency ${options.concurrency} (${cs.filter((c) => c !== 'peer').map((c) => `${LABELS[c].split(' ')[0]} workers`).join(', ')})${cs.includes('peer') ? '; the peer handles one event at a time' : ''}.${failed ? ` **${failed} run(s) failed** (see stderr / --json).` : ''}`, '');
     const vsBaseline = cs.includes('baseline');
     lines.push(`| | ${cs.map((c) => LABELS[c]).join(' | ')}${vsBaseline ? ` | ${cs.filter((c) => c !== 'baseline').map((c) => `${LABELS[c].split(' ')[0]} / baseline`).join(' | ')}` : ''} |`);
     lines.push(`|---|${cs.map(() => '---:|').join('')}${vsBaseline ? cs.filter((c) => c !== 'baseline').map(() => '---:|').join('') : ''}`);

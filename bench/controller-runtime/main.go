@@ -10,7 +10,8 @@
 //     it changed;
 //   - rest.Config QPS 1000 / burst 2000 (client-go's default of 5/10 would decide the
 //     result), the cache limited to the bench namespace, metrics and probes off, no leader
-//     election, zap at error level.
+//     election, zap at error level; protobuf for ConfigMaps and Services, as
+//     controller-runtime chooses (BENCH_CR_CONTENT_TYPE=json: JSON, for A/B runs).
 //
 // It speaks the harness's protocol on stdin/stdout, one JSON object per line (see
 // bench/contender.ts): it reports {"type":"ready"} once the caches are synced, answers
@@ -359,6 +360,12 @@ func main() {
 		fail(err)
 	}
 	cfg.QPS, cfg.Burst = 1000, 2000
+	// BENCH_CR_CONTENT_TYPE=json: JSON for built-in kinds too (controller-runtime speaks
+	// protobuf to the API server for the kinds client-go's scheme knows: here ConfigMaps and
+	// Services), for A/B runs against the Node contenders, which speak JSON.
+	if os.Getenv("BENCH_CR_CONTENT_TYPE") == "json" {
+		cfg.ContentType = "application/json"
+	}
 	cfg.Wrap(func(rt http.RoundTripper) http.RoundTripper { return countingTransport{rt} })
 	dialer := &net.Dialer{Timeout: 30 * time.Second, KeepAlive: 30 * time.Second}
 	cfg.Dial = func(ctx context.Context, network, address string) (net.Conn, error) {

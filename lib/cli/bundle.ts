@@ -41,7 +41,7 @@ Options:
   --outdir <dir>          where to write the bundle (default: dist/bundle)
   --readable              keep whitespace and comments (names are always kept, so stack
                           traces name the functions; node --enable-source-maps maps them
-                          to the sources through <entry>.mjs.map)
+                          to the sources through <entry>.code.mjs.map)
   --external <package>    leave a package out of the bundle (loaded from node_modules at run
                           time), e.g. one with native code; repeatable
   --node-flags="<flags>"  the Node flags the operator runs with, if not the ones above (V8
