@@ -194,7 +194,8 @@ const ON_DEMAND_PACKAGES: ReadonlyArray<{ name: RegExp; importer: RegExp }> = [
 const packagesOnDemand: Plugin = {
   name: 'maestro-packages-on-demand',
   setup(build) {
-    build.onResolve({ filter: /^(@[\w.-]+\/)?[\w.-]+$/ }, async (args) => {
+    // esbuild calls back only for the listed packages' names.
+    build.onResolve({ filter: new RegExp(ON_DEMAND_PACKAGES.map((entry) => entry.name.source).join('|')) }, async (args) => {
       if (args.pluginData === ON_DEMAND || (args.kind !== 'import-statement' && args.kind !== 'require-call')) return undefined;
       if (!ON_DEMAND_PACKAGES.some((entry) => entry.name.test(args.path) && entry.importer.test(args.importer))) return undefined;
       const resolved = await build.resolve(args.path, { kind: args.kind, resolveDir: args.resolveDir, importer: args.importer, pluginData: ON_DEMAND });

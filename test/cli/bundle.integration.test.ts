@@ -21,6 +21,8 @@ const dist = (path: string) => fileURLToPath(new URL(`../../${path}`, import.met
 const repo = (path: string) => fileURLToPath(new URL(`../../../${path}`, import.meta.url));
 /** The sources of a bundle's source map that are client-node's module `name` (its compiled file, or its TypeScript through client-node's own maps). */
 const clientNodeModule = (sources: string[], name: string) => sources.filter((source) => new RegExp(`@kubernetes/client-node/(?:dist|src)/${name}\\.[jt]s$`).test(source));
+/** The `sources` of a bundle's source map. */
+const sourcesOf = async (map: string) => (JSON.parse(await readFile(map, 'utf8')) as { sources: string[] }).sources;
 
 describe('maestro-operator bundle: the static-site operator as its image runs it', function () {
   this.timeout(120_000);
@@ -71,7 +73,7 @@ describe('maestro-operator bundle: the static-site operator as its image runs it
   });
 
   it('leaves out the client-node modules an operator does not use (exec, cp, port-forward, ...) and the packages only they import', async () => {
-    const { sources } = JSON.parse(await readFile(join(outdir, 'main.code.mjs.map'), 'utf8')) as { sources: string[] };
+    const sources = await sourcesOf(join(outdir, 'main.code.mjs.map'));
     for (const used of ['config', 'polyfill']) expect(clientNodeModule(sources, used), used).to.have.length(1);
     for (const unused of ['exec', 'attach', 'cp', 'portforward', 'log', 'top', 'metrics', 'web-socket-handler', 'informer', 'watch']) {
       expect(clientNodeModule(sources, unused), unused).to.deep.equal([]);
@@ -105,7 +107,7 @@ describe('maestro-operator bundle: the static-site operator as its image runs it
 
     it("gives prom-client OpenTelemetry's API through a stand-in, which works when exemplars read it", async () => {
       expect(await runIt(join(dir, 'client-node-main.mjs'), { FIXTURE_EXEMPLARS: '1' })).to.deep.include({ cpuMetric: true });
-      const { sources } = JSON.parse(await readFile(join(dir, 'client-node-main.code.mjs.map'), 'utf8')) as { sources: string[] };
+      const sources = await sourcesOf(join(dir, 'client-node-main.code.mjs.map'));
       // The stand-ins are named after the package's file, relative to where the bundle was made.
       expect(sources.filter((source) => source.startsWith('maestro-on-demand:')).sort(), 'stand-ins').to.deep.equal([
         'maestro-on-demand:node_modules/@opentelemetry/api/dist/index.cjs.on-demand.cjs',
@@ -118,7 +120,7 @@ describe('maestro-operator bundle: the static-site operator as its image runs it
     it('keeps the client-node modules an operator uses: Exec, with ws', async () => {
       const execDir = await bundleIt(dist('test/cli/fixtures/exec-main.js'), 'exec');
       expect(await runIt(join(execDir, 'exec-main.mjs'))).to.deep.equal({ exec: 'function' });
-      const { sources } = JSON.parse(await readFile(join(execDir, 'exec-main.code.mjs.map'), 'utf8')) as { sources: string[] };
+      const sources = await sourcesOf(join(execDir, 'exec-main.code.mjs.map'));
       expect(clientNodeModule(sources, 'exec'), 'exec').to.have.length(1);
       expect(sources.some((source) => source.includes('/node_modules/ws/')), 'ws').to.equal(true);
     });
