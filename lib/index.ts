@@ -46,6 +46,7 @@ export type { ComponentClass } from './declare/registry.js';
 export { OperatorConfigurationError } from './declare/specs.js';
 export { Operator, createOperator } from './runtime/operator.js';
 export type { OperatorOptions } from './runtime/operator.js';
+export type { MemoryModeOptions } from './runtime/memory.js';
 export type { ServerOptions } from './runtime/serving.js';
 export type { MetricsAuthOptions } from './server/auth.js';
 export type { LeaderElectionOptions } from './leader/index.js';

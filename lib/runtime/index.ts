@@ -15,6 +15,7 @@ export type { TermsOptions } from './terms.js';
 export type { ManagerOptions } from './manager.js';
 export { Operator, createOperator } from './operator.js';
 export type { OperatorOptions } from './operator.js';
+export type { MemoryModeOptions } from './memory.js';
 export { Controller, ControllerBusyError } from './controller.js';
 export type { ControllerOptions } from './controller.js';
 export { queueKey, subscribe } from './sources.js';

@@ -3,29 +3,91 @@
  *
  * @module
  */
-import { setFlagsFromString } from 'node:v8';
+import { PerformanceObserver, constants } from 'node:perf_hooks';
+import { GCProfiler, getHeapStatistics, setFlagsFromString, type GCProfilerResult } from 'node:v8';
 
-let applied = false;
+/** Options of {@link optimizeForSize}. */
+export interface MemoryModeOptions {
+  /**
+   * How far (MiB) the live heap, measured after each full collection, may grow beyond its size
+   * when the mode was set (the loaded modules) with V8 favouring memory; beyond it V8 grows the
+   * heap at its defaults again, and back below three quarters of it favours memory once more.
+   * Default 24. `Infinity`: favour memory whatever the heap.
+   */
+  untilHeapGrowthMiB?: number;
+}
+
+/** The default of {@link MemoryModeOptions.untilHeapGrowthMiB}. */
+export const DEFAULT_UNTIL_HEAP_GROWTH_MIB = 24;
+
+let started = false;
+let favouringSize = false;
 
 /**
- * Makes V8 favour memory over speed for the rest of the process, as `node
- * --optimize-for-size` does: the old generation grows less before it is collected, which
- * bounds an operator's peak memory (measured: peak RSS −25 to −30 MiB at N = 1,000 parents,
- * for about 10 % more CPU during convergence).
+ * Makes V8 favour memory over speed, as `node --optimize-for-size` does, while the operator's
+ * live heap is near what its modules take: the old generation grows less before it is collected, which bounds the
+ * peak of a small operator (measured: peak RSS −25 to −30 MiB at N = 1,000 parents, for about
+ * 10 % more CPU during convergence). The price grows with the heap, as each of the many more
+ * full collections marks all of it (at N = 10,000 parents, 65 MiB live: 86 full collections
+ * instead of 9, 21 % more CPU); so once the live heap has grown by
+ * {@link MemoryModeOptions.untilHeapGrowthMiB} the mode ends and the heap may grow to twice
+ * the live data before a full collection (`--heap-growing-percent=100`, as Go's default
+ * `GOGC=100` lets controller-runtime's; V8's own growth would allow 3 to 4 times), and back
+ * below three quarters of that growth the memory mode returns. (Measured from what
+ * the modules take, not from zero: an operator run from its `dist/` holds about 40 MiB at
+ * rest, bundled about 15.)
  *
  * Why at run time and not on the command line: under any V8 flag that changes generated
  * code, V8 rejects the code Node ships cached for its own modules (it checks a hash of the
  * flags) and Node compiles them again at every start; with the heavier collections at start
  * that is about 70 ms of CPU (about 50 ms of it saved set here: the rest is the flag's cost
  * while the caches fill). Set when the operator starts, after its modules are loaded and
- * before its caches fill, the flag governs all the rest of its life. (The flag's implied
- * young-generation size is not applied at run time; the operator flags give it on the
- * command line: `--max-semi-space-size=1`.)
+ * before its caches fill. (The flag's implied young-generation size is not applied at run
+ * time; the operator flags give it on the command line: `--max-semi-space-size=1`.)
  *
- * Idempotent; process-wide; there is no way back.
+ * Process-wide, for the rest of the process; the first call's options hold, later calls do
+ * nothing. The heap is looked at after full collections only (a `gc` performance observer and
+ * `v8.GCProfiler`, neither of which keeps the process alive).
  */
-export function optimizeForSize(): void {
-  if (applied) return;
-  applied = true;
-  setFlagsFromString('--optimize-for-size');
+export function optimizeForSize(options: MemoryModeOptions = {}): void {
+  if (started) return;
+  started = true;
+  const growth = (options.untilHeapGrowthMiB ?? DEFAULT_UNTIL_HEAP_GROWTH_MIB) * 2 ** 20;
+  favour(true);
+  if (growth === Infinity) return;
+  // What the modules hold (with some garbage, which makes the bound a little more generous).
+  const base = getHeapStatistics().used_heap_size;
+  // The heap's size is taken as V8 recorded it at the end of each full collection: read later,
+  // from the observer, it would count what was allocated since (measured: up to +40 MiB).
+  const profiler = new GCProfiler();
+  profiler.start();
+  new PerformanceObserver((list) => {
+    const full = list.getEntries().some((entry) => (entry as { detail?: { kind?: number } }).detail?.kind === constants.NODE_PERFORMANCE_GC_MAJOR);
+    if (!full) return;
+    const live = liveAfterLastFullCollection(profiler.stop());
+    profiler.start();
+    if (live === undefined) return;
+    if (favouringSize && live > base + growth) favour(false);
+    else if (!favouringSize && live < base + growth * 0.75) favour(true);
+  }).observe({ entryTypes: ['gc'] });
+}
+
+/** The used heap after the last full collection in a GC profile (`v8.GCProfiler`'s result). */
+function liveAfterLastFullCollection(profile: GCProfilerResult): number | undefined {
+  const last = profile.statistics.findLast((entry) => entry.gcType === 'MarkSweepCompact');
+  return last?.afterGC.heapStatistics.usedHeapSize;
+}
+
+/** Whether V8 favours memory now (for tests and diagnostics). */
+export function favoursSize(): boolean {
+  return favouringSize;
+}
+
+function favour(size: boolean): void {
+  favouringSize = size;
+  // Out of the memory mode, V8 would let the heap grow to 3 or 4 times the live data (measured:
+  // peak RSS 327 MiB at 66 MiB live); twice is what Go's GOGC=100 allows.
+  if (size) setFlagsFromString('--heap-growing-percent=0');
+  setFlagsFromString(size ? '--optimize-for-size' : '--no-optimize-for-size');
+  if (!size) setFlagsFromString('--heap-growing-percent=100');
 }

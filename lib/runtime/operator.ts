@@ -19,7 +19,7 @@ import type { Logger } from '../log/index.js';
 import type { RateLimiter } from '../queue/index.js';
 import { exitWhenDrained } from './exit.js';
 import { guardProcess } from './guard.js';
-import { optimizeForSize } from './memory.js';
+import { optimizeForSize, type MemoryModeOptions } from './memory.js';
 import { planInjection, type ParentInjection } from './injection.js';
 import { Manager, OperatorStartError } from './manager.js';
 import type { ServerOptions } from './serving.js';
@@ -195,20 +195,25 @@ export class Operator {
    * @param options.guardProcess the last line of defence (default true): an unhandled
    *   promise rejection or uncaught exception anywhere in the process is logged and counted
    *   (`maestro_unhandled_errors_total{type}`) instead of ending it, until `stop()`.
-   * @param options.optimizeForSize from here on, V8 favours memory over speed for the rest
-   *   of the process, as `node --optimize-for-size` (default true; process-wide, also after
-   *   `stop()`): a lower peak for about 10 % more CPU, without the start-up cost the flag has
-   *   on the command line (set before the caches fill, after the modules are loaded). `false`
-   *   keeps V8's defaults, e.g. in a process that serves more than the operator.
+   * @param options.optimizeForSize from here on, V8 favours memory over speed while the live
+   *   heap is near what the modules take, as `node --optimize-for-size` (default true, i.e.
+   *   until the live heap has grown by 24 MiB since `start()`; `{ untilHeapGrowthMiB }` moves
+   *   that bound, `Infinity` for always; process-wide, also after `stop()`): a lower peak for
+   *   about 10 % more CPU, without the start-up cost the flag has on the command line (set
+   *   before the caches fill, after the modules are loaded). Beyond the bound V8 grows the heap
+   *   at its defaults, as the mode's CPU cost grows with the heap. `false` keeps V8's defaults,
+   *   e.g. in a process that serves more than the operator.
+   *   Example: `start({ optimizeForSize: { untilHeapGrowthMiB: 128 } })`.
    * @throws `OperatorStartError` when the caches do not sync in time (the message names the
    *   kinds), or the leader-election Lease is forbidden (the message names the Role needed).
    * @throws `ServerConfigError` when a server cannot listen (e.g. its port is in use).
    */
-  async start(options: { handleSignals?: boolean; guardProcess?: boolean; optimizeForSize?: boolean } = {}): Promise<void> {
+  async start(options: { handleSignals?: boolean; guardProcess?: boolean; optimizeForSize?: boolean | MemoryModeOptions } = {}): Promise<void> {
     if (options.handleSignals ?? true) this.#installSignalHandlers();
     if (options.guardProcess ?? true) this.#unguard = guardProcess(this.manager.logger, this.manager.metrics.unhandledErrors());
     // Here, after the modules are loaded (what the flag would make costlier) and before the caches fill.
-    if (options.optimizeForSize ?? true) optimizeForSize();
+    const memoryMode = options.optimizeForSize ?? true;
+    if (memoryMode !== false) optimizeForSize(memoryMode === true ? {} : memoryMode);
     try {
       await this.manager.start();
     } catch (err) {

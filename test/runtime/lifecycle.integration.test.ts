@@ -102,20 +102,30 @@ describe('an operator\u2019s process: start errors, staying alive, the guard', f
     expect(logged).to.deep.equal(['a promise nobody awaited', 'a throwing timer']);
   });
 
-  it('puts the process under V8\u2019s --optimize-for-size when it starts (start({ optimizeForSize }), default on), not before', async () => {
-    // Code V8 cached in a process started with --optimize-for-size is taken only where the flag is set too.
+  it('puts the process under V8\u2019s --optimize-for-size when it starts (start({ optimizeForSize }), default on), not before, and only while the live heap is below the bound', async () => {
+    // Code V8 cached in a process started with --optimize-for-size is taken only where the flag is set too
+    // (and --expose-gc, which the case sets to collect on demand).
     const source = 'function add(a, b) { return a + b; } add(1, 2);';
-    const data = execFileSync(process.execPath, ['--optimize-for-size', '-e',
+    const data = execFileSync(process.execPath, ['--expose-gc', '--optimize-for-size', '-e',
       `process.stdout.write(new (require('node:vm').Script)(${JSON.stringify(source)}).createCachedData().toString('base64'))`], { encoding: 'utf8' });
     const cached = join(mkdtempSync(join(tmpdir(), 'maestro-memory-')), 'cached.json');
     writeFileSync(cached, JSON.stringify({ source, data }));
-    const outcome = async (optimize?: string) => {
-      const proc = await startOperatorProcess({ module: main, kubeConfig: plane.kubeConfig, env: { LIFECYCLE_CASE: 'memory', LIFECYCLE_CACHED: cached, ...(optimize ? { LIFECYCLE_OPTIMIZE: optimize } : {}) } });
+    const outcome = async (optimize?: string, growMiB = 0) => {
+      const proc = await startOperatorProcess({ module: main, kubeConfig: plane.kubeConfig, env: {
+        LIFECYCLE_CASE: 'memory', LIFECYCLE_CACHED: cached, LIFECYCLE_GROW_MIB: String(growMiB), ...(optimize ? { LIFECYCLE_OPTIMIZE: optimize } : {}),
+      } });
       const exit = await proc.waitForExit(60_000);
       expect(exit.code, proc.lines.map((l) => l.text).join('\n')).to.equal(0);
       return proc.logs((l) => l['outcome'] === 'memory')[0];
     };
-    expect(await outcome()).to.deep.include({ before: false, after: true });
-    expect(await outcome('false'), 'optimizeForSize: false').to.deep.include({ before: false, after: false });
+    const atRest = await outcome();
+    expect(atRest, JSON.stringify(atRest)).to.deep.include({ before: false, after: true, grown: true });
+    const off = await outcome('false');
+    expect(off, JSON.stringify(off)).to.deep.include({ before: false, after: false, grown: false });
+    // The bound (default 24 MiB of growth): off once the live heap has grown past it, on again once it is back.
+    const grown = await outcome(undefined, 80);
+    expect(grown, JSON.stringify(grown)).to.deep.include({ before: false, after: true, grown: false, shrunk: true });
+    const within = await outcome('{"untilHeapGrowthMiB":400}', 80);
+    expect(within, JSON.stringify(within)).to.deep.include({ before: false, after: true, grown: true, shrunk: true });
   });
 });

@@ -6,13 +6,19 @@
 //                               exception; prints the counter and exits 0 if it survived both
 //   LIFECYCLE_CASE=memory       the widget operator against the kubeconfig's API server, started
 //                               with optimizeForSize from LIFECYCLE_OPTIMIZE (unset: the default);
-//                               prints whether V8 takes the code cached in LIFECYCLE_CACHED (made
-//                               under --optimize-for-size) before and after start()
+//                               ('true', 'false' or JSON options); prints whether V8 takes the code
+//                               cached in LIFECYCLE_CACHED (made under --expose-gc --optimize-for-size) before
+//                               and after start(), once the live heap has grown by LIFECYCLE_GROW_MIB
+//                               (default 0), and once that is released
 import 'reflect-metadata';
 import { readFileSync } from 'node:fs';
-import { Script } from 'node:vm';
+import { Script, runInNewContext } from 'node:vm';
+import { PerformanceObserver, constants } from 'node:perf_hooks';
+import { setImmediate as turn } from 'node:timers/promises';
+import { getHeapStatistics, setFlagsFromString } from 'node:v8';
 import { pino } from 'pino';
 import { createOperator } from '../../lib/index.js';
+import { eventually } from '../../lib/testing/index.js';
 import { Metrics } from '../../lib/runtime/index.js';
 import { guardProcess } from '../../lib/runtime/guard.js';
 import { widgetReconcilers } from './widget-operator.js';
@@ -51,6 +57,9 @@ switch (process.env['LIFECYCLE_CASE']) {
   }
   case 'memory': {
     const cached = JSON.parse(readFileSync(process.env['LIFECYCLE_CACHED']!, 'utf8')) as { source: string; data: string };
+    // Full collections on demand (the cached code was made under --expose-gc too).
+    setFlagsFromString('--expose-gc');
+    const collect = runInNewContext('gc') as () => void;
     // V8 takes cached code only under the flags it was made with (heap sizes aside). A new
     // file name each time: V8 would otherwise reuse its first compilation and not look at the cache.
     let probes = 0;
@@ -58,8 +67,28 @@ switch (process.env['LIFECYCLE_CASE']) {
     const optimize = process.env['LIFECYCLE_OPTIMIZE'];
     const operator = createOperator({ name: 'memory-operator', reconcilers: widgetReconcilers, server: false, logger: pino({ level: 'silent' }) });
     const before = taken();
-    await operator.start({ handleSignals: false, ...(optimize === undefined ? {} : { optimizeForSize: optimize === 'true' }) });
-    emit({ outcome: 'memory', before, after: taken() });
+    await operator.start({ handleSignals: false, ...(optimize === undefined ? {} : { optimizeForSize: JSON.parse(optimize) as boolean | { untilHeapGrowthMiB: number } }) });
+    const after = taken();
+    let fullCollections = 0;
+    new PerformanceObserver((list) => {
+      fullCollections += list.getEntries().filter((entry) => (entry as { detail?: { kind?: number } }).detail?.kind === constants.NODE_PERFORMANCE_GC_MAJOR).length;
+    }).observe({ entryTypes: ['gc'] });
+    // A full collection, then a turn after the observers (the operator's first) have seen it.
+    const settle = async () => {
+      const seen = fullCollections;
+      collect();
+      await eventually(() => fullCollections > seen, { timeoutMs: 10_000, intervalMs: 10 });
+      await turn();
+    };
+    // LIFECYCLE_GROW_MIB more live data, in arrays of 100,000 small integers (8 bytes each).
+    const kept = Array.from({ length: Math.round(Number(process.env['LIFECYCLE_GROW_MIB'] ?? 0) / (800_000 / 2 ** 20)) }, (_, i) => new Array<number>(100_000).fill(i));
+    await settle();
+    const grown = taken();
+    const grownMiB = Math.round(getHeapStatistics().used_heap_size / 2 ** 20);
+    kept.length = 0;
+    await settle();
+    const shrunkMiB = Math.round(getHeapStatistics().used_heap_size / 2 ** 20);
+    emit({ outcome: 'memory', before, after, grown, grownMiB, shrunk: taken(), shrunkMiB });
     await operator.stop();
     break;
   }
