@@ -9,16 +9,25 @@ import { GCProfiler, getHeapStatistics, setFlagsFromString, type GCProfilerResul
 /** Options of {@link optimizeForSize}. */
 export interface MemoryModeOptions {
   /**
-   * How far (MiB) the live heap, measured after each full collection, may grow beyond its size
-   * when the mode was set (the loaded modules) with V8 favouring memory; beyond it V8 grows the
-   * heap at its defaults again, and back below three quarters of it favours memory once more.
-   * Default 24. `Infinity`: favour memory whatever the heap.
+   * How far (MiB, ≥ 0) the live heap, measured after each full collection, may grow beyond
+   * its size when the mode was set (the loaded modules) with V8 favouring memory; beyond it the
+   * mode ends (the heap may then grow to twice the live data), and back below three quarters
+   * of it the mode returns. Default 24. `Infinity`: favour memory whatever the heap.
    */
   untilHeapGrowthMiB?: number;
 }
 
 /** The default of {@link MemoryModeOptions.untilHeapGrowthMiB}. */
 export const DEFAULT_UNTIL_HEAP_GROWTH_MIB = 24;
+
+/** What is wrong with `start()`'s `optimizeForSize` option (empty when nothing is). */
+export function memoryModeProblems(option: unknown): string[] {
+  if (option === undefined || typeof option === 'boolean') return [];
+  if (option === null || typeof option !== 'object') return [`start({ optimizeForSize }) must be true, false or { untilHeapGrowthMiB }, not ${String(option)}`];
+  const growth = (option as MemoryModeOptions).untilHeapGrowthMiB;
+  if (growth === undefined || (typeof growth === 'number' && growth >= 0)) return [];
+  return [`start({ optimizeForSize: { untilHeapGrowthMiB } }) must be a number of MiB, 0 or more (Infinity: always), not ${String(growth)}`];
+}
 
 let started = false;
 let favouringSize = false;
@@ -59,11 +68,17 @@ export function optimizeForSize(options: MemoryModeOptions = {}): void {
   const base = getHeapStatistics().used_heap_size;
   // The heap's size is taken as V8 recorded it at the end of each full collection: read later,
   // from the observer, it would count what was allocated since (measured: up to +40 MiB).
+  // The profiler keeps every collection's statistics (about 4 KiB each) until it is stopped:
+  // stopped at each full collection, and after every 64 others, it holds at most about 256 KiB.
   const profiler = new GCProfiler();
   profiler.start();
+  let collections = 0;
   new PerformanceObserver((list) => {
-    const full = list.getEntries().some((entry) => (entry as { detail?: { kind?: number } }).detail?.kind === constants.NODE_PERFORMANCE_GC_MAJOR);
-    if (!full) return;
+    const entries = list.getEntries();
+    collections += entries.length;
+    const full = entries.some((entry) => (entry as { detail?: { kind?: number } }).detail?.kind === constants.NODE_PERFORMANCE_GC_MAJOR);
+    if (!full && collections < 64) return;
+    collections = 0;
     const live = liveAfterLastFullCollection(profiler.stop());
     profiler.start();
     if (live === undefined) return;
@@ -76,11 +91,6 @@ export function optimizeForSize(options: MemoryModeOptions = {}): void {
 function liveAfterLastFullCollection(profile: GCProfilerResult): number | undefined {
   const last = profile.statistics.findLast((entry) => entry.gcType === 'MarkSweepCompact');
   return last?.afterGC.heapStatistics.usedHeapSize;
-}
-
-/** Whether V8 favours memory now (for tests and diagnostics). */
-export function favoursSize(): boolean {
-  return favouringSize;
 }
 
 function favour(size: boolean): void {

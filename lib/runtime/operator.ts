@@ -19,7 +19,7 @@ import type { Logger } from '../log/index.js';
 import type { RateLimiter } from '../queue/index.js';
 import { exitWhenDrained } from './exit.js';
 import { guardProcess } from './guard.js';
-import { optimizeForSize, type MemoryModeOptions } from './memory.js';
+import { memoryModeProblems, optimizeForSize, type MemoryModeOptions } from './memory.js';
 import { planInjection, type ParentInjection } from './injection.js';
 import { Manager, OperatorStartError } from './manager.js';
 import type { ServerOptions } from './serving.js';
@@ -206,13 +206,16 @@ export class Operator {
    *   Example: `start({ optimizeForSize: { untilHeapGrowthMiB: 128 } })`.
    * @throws `OperatorStartError` when the caches do not sync in time (the message names the
    *   kinds), or the leader-election Lease is forbidden (the message names the Role needed).
+   * @throws `OperatorConfigurationError` for an `untilHeapGrowthMiB` that is not a number ≥ 0.
    * @throws `ServerConfigError` when a server cannot listen (e.g. its port is in use).
    */
   async start(options: { handleSignals?: boolean; guardProcess?: boolean; optimizeForSize?: boolean | MemoryModeOptions } = {}): Promise<void> {
+    const memoryMode = options.optimizeForSize ?? true;
+    const problems = memoryModeProblems(memoryMode);
+    if (problems.length > 0) throw new OperatorConfigurationError(problems);
     if (options.handleSignals ?? true) this.#installSignalHandlers();
     if (options.guardProcess ?? true) this.#unguard = guardProcess(this.manager.logger, this.manager.metrics.unhandledErrors());
     // Here, after the modules are loaded (what the flag would make costlier) and before the caches fill.
-    const memoryMode = options.optimizeForSize ?? true;
     if (memoryMode !== false) optimizeForSize(memoryMode === true ? {} : memoryMode);
     try {
       await this.manager.start();

@@ -316,6 +316,18 @@ describe('Operator configuration errors (reported by createOperator, before any 
     @Reconciles(2) class B { async reconcile() { return {}; } }
     expect(problemsOf([A, B])).to.have.length(2);
   });
+
+  it('rejects a memory-mode bound that is not a number of MiB \u2265 0 at start(), before it changes the process', async () => {
+    @Parent(Gadget) @Reconciles(1) class Step { async reconcile() { return {}; } }
+    const operator = create([Step]);
+    const signals = process.listenerCount('SIGTERM');
+    for (const optimizeForSize of [{ untilHeapGrowthMiB: -1 }, { untilHeapGrowthMiB: Number.NaN }, { untilHeapGrowthMiB: '64' }, 'yes']) {
+      const err = await operator.start({ optimizeForSize: optimizeForSize as never }).then(() => undefined, (e: unknown) => e);
+      expect(err, JSON.stringify(optimizeForSize)).to.be.instanceOf(OperatorConfigurationError);
+      expect((err as OperatorConfigurationError).problems[0]).to.match(/optimizeForSize/);
+    }
+    expect(process.listenerCount('SIGTERM'), 'no signal handler left behind').to.equal(signals);
+  });
 });
 
 describe('Dependency injection per parent', () => {
