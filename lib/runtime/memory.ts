@@ -23,7 +23,7 @@ export const DEFAULT_UNTIL_HEAP_GROWTH_MIB = 24;
 /** What is wrong with `start()`'s `optimizeForSize` option (empty when nothing is). */
 export function memoryModeProblems(option: unknown): string[] {
   if (option === undefined || typeof option === 'boolean') return [];
-  if (option === null || typeof option !== 'object') return [`start({ optimizeForSize }) must be true, false or { untilHeapGrowthMiB }, not ${String(option)}`];
+  if (option === null || typeof option !== 'object') return [`start({ optimizeForSize }) must be true, false or { untilHeapGrowthMiB }, not ${JSON.stringify(option) ?? typeof option}`];
   const growth = (option as MemoryModeOptions).untilHeapGrowthMiB;
   if (growth === undefined || (typeof growth === 'number' && growth >= 0)) return [];
   return [`start({ optimizeForSize: { untilHeapGrowthMiB } }) must be a number of MiB, 0 or more (Infinity: always), not ${String(growth)}`];

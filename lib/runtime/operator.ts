@@ -200,9 +200,10 @@ export class Operator {
    *   until the live heap has grown by 24 MiB since `start()`; `{ untilHeapGrowthMiB }` moves
    *   that bound, `Infinity` for always; process-wide, also after `stop()`): a lower peak for
    *   about 10 % more CPU, without the start-up cost the flag has on the command line (set
-   *   before the caches fill, after the modules are loaded). Beyond the bound V8 grows the heap
-   *   at its defaults, as the mode's CPU cost grows with the heap. `false` keeps V8's defaults,
-   *   e.g. in a process that serves more than the operator.
+   *   before the caches fill, after the modules are loaded). Beyond the bound, where the
+   *   mode's CPU cost grows with the heap, the heap may grow to twice the live data between
+   *   full collections (as Go's `GOGC=100`). `false` keeps V8's defaults, e.g. in a process
+   *   that serves more than the operator.
    *   Example: `start({ optimizeForSize: { untilHeapGrowthMiB: 128 } })`.
    * @throws `OperatorStartError` when the caches do not sync in time (the message names the
    *   kinds), or the leader-election Lease is forbidden (the message names the Role needed).

@@ -118,6 +118,7 @@ describe('an operator\u2019s process: start errors, staying alive, the guard', f
       expect(exit.code, proc.lines.map((l) => l.text).join('\n')).to.equal(0);
       return proc.logs((l) => l['outcome'] === 'memory')[0];
     };
+    // Each of before / after / grown / shrunk: whether the mode is on at that point (the probe takes the cached code).
     const atRest = await outcome();
     expect(atRest, JSON.stringify(atRest)).to.deep.include({ before: false, after: true, grown: true });
     const off = await outcome('false');
