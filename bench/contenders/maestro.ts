@@ -79,10 +79,20 @@ await serve(async ({ kubeconfigPath, namespace, concurrency }) => {
     logLevel: process.env['BENCH_LOG_LEVEL'] ?? 'warn',
   });
   return {
-    // BENCH_MAESTRO_OPTIMIZE_FOR_SIZE=false: V8's defaults instead of start()'s memory mode (for A/B runs).
-    start: () => operator.start({ handleSignals: false, ...(process.env['BENCH_MAESTRO_OPTIMIZE_FOR_SIZE'] === 'false' ? { optimizeForSize: false } : {}) }),
+    start: () => operator.start({ handleSignals: false, ...memoryMode(process.env['BENCH_MAESTRO_OPTIMIZE_FOR_SIZE']) }),
     stop: () => operator.stop(),
     reconciles: () => counter.count,
     lastReconcileMs: () => counter.last,
   };
 });
+
+/**
+ * start()'s memory mode from BENCH_MAESTRO_OPTIMIZE_FOR_SIZE, for A/B runs: unset, the
+ * default; `false`, V8's defaults; `always`, the mode whatever the heap; a number, the bound
+ * in MiB (`untilHeapGrowthMiB`).
+ */
+function memoryMode(value: string | undefined): { optimizeForSize?: boolean | { untilHeapGrowthMiB: number } } {
+  if (value === undefined || value === '') return {};
+  if (value === 'false') return { optimizeForSize: false };
+  return { optimizeForSize: { untilHeapGrowthMiB: value === 'always' ? Infinity : Number(value) } };
+}

@@ -12,7 +12,8 @@ export interface MemoryModeOptions {
    * How far (MiB, ≥ 0) the live heap, measured after each full collection, may grow beyond
    * its size when the mode was set (the loaded modules) with V8 favouring memory; beyond it the
    * mode ends (the heap may then grow to twice the live data), and back below three quarters
-   * of it the mode returns. Default 24. `Infinity`: favour memory whatever the heap.
+   * of it the mode returns. Default 24. `Infinity`: favour memory whatever the heap; `0`:
+   * only until the heap grows at all.
    */
   untilHeapGrowthMiB?: number;
 }
@@ -23,10 +24,20 @@ export const DEFAULT_UNTIL_HEAP_GROWTH_MIB = 24;
 /** What is wrong with `start()`'s `optimizeForSize` option (empty when nothing is). */
 export function memoryModeProblems(option: unknown): string[] {
   if (option === undefined || typeof option === 'boolean') return [];
-  if (option === null || typeof option !== 'object') return [`start({ optimizeForSize }) must be true, false or { untilHeapGrowthMiB }, not ${JSON.stringify(option) ?? typeof option}`];
-  const growth = (option as MemoryModeOptions).untilHeapGrowthMiB;
+  const given = shown(option);
+  if (option === null || typeof option !== 'object' || Array.isArray(option)) {
+    return [`start({ optimizeForSize }) must be true, false or { untilHeapGrowthMiB }, not ${given}`];
+  }
+  const unknown = Object.keys(option).filter((key) => key !== 'untilHeapGrowthMiB');
+  if (unknown.length > 0) return [`start({ optimizeForSize }) knows only untilHeapGrowthMiB, not ${unknown.join(', ')}`];
+  const growth: unknown = (option as MemoryModeOptions).untilHeapGrowthMiB;
   if (growth === undefined || (typeof growth === 'number' && growth >= 0)) return [];
-  return [`start({ optimizeForSize: { untilHeapGrowthMiB } }) must be a number of MiB, 0 or more (Infinity: always), not ${String(growth)}`];
+  return [`start({ optimizeForSize: { untilHeapGrowthMiB } }) must be a number of MiB, 0 or more (Infinity: always), not ${shown(growth)}`];
+}
+
+/** A value as a message quotes it: numbers as numbers (NaN too), the rest as JSON. */
+function shown(value: unknown): string {
+  return typeof value === 'number' ? String(value) : JSON.stringify(value) ?? typeof value;
 }
 
 let started = false;
@@ -34,29 +45,31 @@ let favouringSize = false;
 
 /**
  * Makes V8 favour memory over speed, as `node --optimize-for-size` does, while the operator's
- * live heap is near what its modules take: the old generation grows less before it is collected, which bounds the
- * peak of a small operator (measured: peak RSS −25 to −30 MiB at N = 1,000 parents, for about
- * 10 % more CPU during convergence). The price grows with the heap, as each of the many more
- * full collections marks all of it (at N = 10,000 parents, 65 MiB live: 86 full collections
+ * live heap is near what its modules take: the old generation grows less before it is
+ * collected, which bounds the peak of a small operator (measured at N = 1,000 parents: peak
+ * RSS 114–121 MiB against 145–146 without, bench/README.md, *Bundled*; for about 10 % more
+ * CPU during convergence). The price grows with the heap, as each of the many more full
+ * collections marks all of it (at N = 10,000 parents, 65 MiB live: 86 full collections
  * instead of 9, 21 % more CPU); so once the live heap has grown by
  * {@link MemoryModeOptions.untilHeapGrowthMiB} the mode ends and the heap may grow to twice
  * the live data before a full collection (`--heap-growing-percent=100`, as Go's default
- * `GOGC=100` lets controller-runtime's; V8's own growth would allow 3 to 4 times), and back
- * below three quarters of that growth the memory mode returns. (Measured from what
- * the modules take, not from zero: an operator run from its `dist/` holds about 40 MiB at
- * rest, bundled about 15.)
+ * `GOGC=100` lets controller-runtime's; V8's own growth allowed 3 to 4 times), and back
+ * below three quarters of that growth the memory mode returns. (Measured from what the
+ * modules take, read when the mode is set, not from zero: an operator run from its `dist/`
+ * holds about 40 MiB at rest, bundled 12–15.)
  *
  * Why at run time and not on the command line: under any V8 flag that changes generated
  * code, V8 rejects the code Node ships cached for its own modules (it checks a hash of the
  * flags) and Node compiles them again at every start; with the heavier collections at start
- * that is about 70 ms of CPU (about 50 ms of it saved set here: the rest is the flag's cost
- * while the caches fill). Set when the operator starts, after its modules are loaded and
+ * that is about 70 ms of CPU (setting it here saves about 50 ms of that: the rest is the
+ * flag's cost while the caches fill). Set when the operator starts, after its modules are loaded and
  * before its caches fill. (The flag's implied young-generation size is not applied at run
  * time; the operator flags give it on the command line: `--max-semi-space-size=1`.)
  *
- * Process-wide, for the rest of the process; the first call's options hold, later calls do
- * nothing. The heap is looked at after full collections only (a `gc` performance observer and
- * `v8.GCProfiler`, neither of which keeps the process alive).
+ * Process-wide: the first call's options hold for the life of the process (also after the
+ * operator stops, or fails to start); later calls do nothing. The heap is looked at after
+ * full collections only (a `gc` performance observer and `v8.GCProfiler`, neither of which
+ * keeps the process alive).
  */
 export function optimizeForSize(options: MemoryModeOptions = {}): void {
   if (started) return;
@@ -96,7 +109,7 @@ function liveAfterLastFullCollection(profile: GCProfilerResult): number | undefi
 function favour(size: boolean): void {
   favouringSize = size;
   // Out of the memory mode, V8 would let the heap grow to 3 or 4 times the live data (measured:
-  // peak RSS 327 MiB at 66 MiB live); twice is what Go's GOGC=100 allows.
+  // peak RSS 328 MiB at 66 MiB live); twice is what Go's GOGC=100 allows.
   if (size) setFlagsFromString('--heap-growing-percent=0');
   setFlagsFromString(size ? '--optimize-for-size' : '--no-optimize-for-size');
   if (!size) setFlagsFromString('--heap-growing-percent=100');

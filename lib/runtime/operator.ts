@@ -197,22 +197,25 @@ export class Operator {
    *   (`maestro_unhandled_errors_total{type}`) instead of ending it, until `stop()`.
    * @param options.optimizeForSize from here on, V8 favours memory over speed while the live
    *   heap is near what the modules take, as `node --optimize-for-size` (default true, i.e.
-   *   until the live heap has grown by 24 MiB since `start()`; `{ untilHeapGrowthMiB }` moves
-   *   that bound, `Infinity` for always; process-wide, also after `stop()`): a lower peak for
-   *   about 10 % more CPU, without the start-up cost the flag has on the command line (set
-   *   before the caches fill, after the modules are loaded). Beyond the bound, where the
-   *   mode's CPU cost grows with the heap, the heap may grow to twice the live data between
-   *   full collections (as Go's `GOGC=100`). `false` keeps V8's defaults, e.g. in a process
-   *   that serves more than the operator.
+   *   until the live heap has grown by 24 MiB since `start()`, and again once it is back
+   *   below three quarters of that): a lower peak for about 10 % more CPU, without the
+   *   start-up cost the flag has on the command line (set before the caches fill, after the
+   *   modules are loaded). Beyond the bound, where the mode's CPU cost grows with the heap,
+   *   the heap may grow to twice the live data between full collections (as Go's
+   *   `GOGC=100`). `{ untilHeapGrowthMiB }` moves the bound (`Infinity`: always; `0`: only
+   *   until the heap grows at all). Process-wide: the first `start()`'s choice holds for the
+   *   life of the process, also after `stop()` or a failed start. `false` keeps V8's
+   *   defaults, e.g. in a process that serves more than the operator.
    *   Example: `start({ optimizeForSize: { untilHeapGrowthMiB: 128 } })`.
    * @throws `OperatorStartError` when the caches do not sync in time (the message names the
    *   kinds), or the leader-election Lease is forbidden (the message names the Role needed).
-   * @throws `OperatorConfigurationError` for an `untilHeapGrowthMiB` that is not a number ≥ 0.
+   * @throws `OperatorConfigurationError` for an `optimizeForSize` that is not a boolean or
+   *   `{ untilHeapGrowthMiB }` with a number ≥ 0, before anything changes in the process.
    * @throws `ServerConfigError` when a server cannot listen (e.g. its port is in use).
    */
   async start(options: { handleSignals?: boolean; guardProcess?: boolean; optimizeForSize?: boolean | MemoryModeOptions } = {}): Promise<void> {
+    const problems = memoryModeProblems(options.optimizeForSize);
     const memoryMode = options.optimizeForSize ?? true;
-    const problems = memoryModeProblems(memoryMode);
     if (problems.length > 0) throw new OperatorConfigurationError(problems);
     if (options.handleSignals ?? true) this.#installSignalHandlers();
     if (options.guardProcess ?? true) this.#unguard = guardProcess(this.manager.logger, this.manager.metrics.unhandledErrors());

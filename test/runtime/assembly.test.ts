@@ -317,15 +317,26 @@ describe('Operator configuration errors (reported by createOperator, before any 
     expect(problemsOf([A, B])).to.have.length(2);
   });
 
-  it('rejects a memory-mode bound that is not a number of MiB \u2265 0 at start(), before it changes the process', async () => {
+  it('rejects an optimizeForSize that is not a boolean or { untilHeapGrowthMiB \u2265 0 } at start(), before it changes the process', async () => {
     @Parent(Gadget) @Reconciles(1) class Step { async reconcile() { return {}; } }
     const operator = create([Step]);
     const signals = process.listenerCount('SIGTERM');
-    for (const optimizeForSize of [{ untilHeapGrowthMiB: -1 }, { untilHeapGrowthMiB: Number.NaN }, { untilHeapGrowthMiB: '64' }, 'yes']) {
+    const given = [{ untilHeapGrowthMiB: -1 }, { untilHeapGrowthMiB: Number.NaN }, { untilHeapGrowthMiB: '64' }, { untilHeapGrowth: 8 }, [], null, 'yes'];
+    const problems = [];
+    for (const optimizeForSize of given) {
       const err = await operator.start({ optimizeForSize: optimizeForSize as never }).then(() => undefined, (e: unknown) => e);
       expect(err, JSON.stringify(optimizeForSize)).to.be.instanceOf(OperatorConfigurationError);
-      expect((err as OperatorConfigurationError).problems[0]).to.match(/optimizeForSize/);
+      problems.push((err as OperatorConfigurationError).problems[0]);
     }
+    expect(problems).to.deep.equal([
+      'start({ optimizeForSize: { untilHeapGrowthMiB } }) must be a number of MiB, 0 or more (Infinity: always), not -1',
+      'start({ optimizeForSize: { untilHeapGrowthMiB } }) must be a number of MiB, 0 or more (Infinity: always), not NaN',
+      'start({ optimizeForSize: { untilHeapGrowthMiB } }) must be a number of MiB, 0 or more (Infinity: always), not "64"',
+      'start({ optimizeForSize }) knows only untilHeapGrowthMiB, not untilHeapGrowth',
+      'start({ optimizeForSize }) must be true, false or { untilHeapGrowthMiB }, not []',
+      'start({ optimizeForSize }) must be true, false or { untilHeapGrowthMiB }, not null',
+      'start({ optimizeForSize }) must be true, false or { untilHeapGrowthMiB }, not "yes"',
+    ]);
     expect(process.listenerCount('SIGTERM'), 'no signal handler left behind').to.equal(signals);
   });
 });
