@@ -24,9 +24,8 @@ export const DEFAULT_UNTIL_HEAP_GROWTH_MIB = 24;
 /** What is wrong with `start()`'s `optimizeForSize` option (empty when nothing is). */
 export function memoryModeProblems(option: unknown): string[] {
   if (option === undefined || typeof option === 'boolean') return [];
-  const given = shown(option);
   if (option === null || typeof option !== 'object' || Array.isArray(option)) {
-    return [`start({ optimizeForSize }) must be true, false or { untilHeapGrowthMiB }, not ${given}`];
+    return [`start({ optimizeForSize }) must be true, false or { untilHeapGrowthMiB }, not ${shown(option)}`];
   }
   const unknown = Object.keys(option).filter((key) => key !== 'untilHeapGrowthMiB');
   if (unknown.length > 0) return [`start({ optimizeForSize }) knows only untilHeapGrowthMiB, not ${unknown.join(', ')}`];
@@ -110,7 +109,5 @@ function favour(size: boolean): void {
   favouringSize = size;
   // Out of the memory mode, V8 would let the heap grow to 3 or 4 times the live data (measured:
   // peak RSS 328 MiB at 66 MiB live); twice is what Go's GOGC=100 allows.
-  if (size) setFlagsFromString('--heap-growing-percent=0');
-  setFlagsFromString(size ? '--optimize-for-size' : '--no-optimize-for-size');
-  if (!size) setFlagsFromString('--heap-growing-percent=100');
+  setFlagsFromString(size ? '--optimize-for-size --heap-growing-percent=0' : '--no-optimize-for-size --heap-growing-percent=100');
 }
