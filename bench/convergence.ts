@@ -10,6 +10,7 @@ import type { ContenderStats } from './contender.js';
 import { ContenderProcess, spawnBinary, spawnChild } from './children.js';
 import { Api } from './kube.js';
 import { writeRequests } from './report.js';
+import { readProc } from './proc.js';
 import { SITE, isReady, site, siteSpec, type SiteObject } from './site.js';
 import { OPERATOR_NODE_FLAGS } from '../lib/cli/node-flags.js';
 
@@ -42,6 +43,8 @@ export interface ConvergenceOptions {
   profileDir?: string;
   /** Write heap snapshots of the Maestro contender into this folder (after its full GCs). */
   heapSnapshotDir?: string;
+  /** The control plane's processes, to read their CPU during convergence (when found). */
+  controlPlane?: { apiServerPid: number; etcdPid: number };
   log: (line: string) => void;
 }
 
@@ -61,6 +64,12 @@ export interface RunResult {
   atStart: ContenderStats;
   /** After convergence and a quiet second. */
   converged: ContenderStats;
+  /**
+   * CPU (utime+stime, s) of kube-apiserver and etcd over the same span as the
+   * contender's convergence CPU (from its ready to converged and quiet; the harness's
+   * creates included, the same for every contender). Absent in older results.
+   */
+  controlPlaneCpuS?: { apiServer: number; etcd: number };
   /** Right after `converged`, with a full GC first (heapUsedBytes is the live heap). */
   convergedHeap: ContenderStats;
   steady?: {
@@ -204,6 +213,16 @@ function startContender(contender: ContenderName, namespace: string, options: Co
   return new ContenderProcess(spawnChild({ module, label, execArgv, env: { ...env, ...extra } }), label, startTimeoutMs);
 }
 
+/** CPU seconds of the control plane's processes so far; undefined when they cannot be read. */
+function controlPlaneCpu(pids: ConvergenceOptions['controlPlane']): { apiServer: number; etcd: number } | undefined {
+  if (!pids) return undefined;
+  try {
+    return { apiServer: readProc(pids.apiServerPid).cpuS, etcd: readProc(pids.etcdPid).cpuS };
+  } catch {
+    return undefined;
+  }
+}
+
 /** Runs the scenarios for one contender (one round). */
 export async function runConvergence(contender: ContenderName, options: ConvergenceOptions): Promise<RunResult> {
   const { api, n, log } = options;
@@ -221,6 +240,7 @@ export async function runConvergence(contender: ContenderName, options: Converge
   try {
     proc = startContender(contender, namespace, options, contender);
     result.atStart = await proc.ready;
+    const planeAtStart = controlPlaneCpu(options.controlPlane);
 
     // 1. Convergence.
     const converged = tracker.expect(new Map(names.map((name) => [name, 1])), timeoutMs);
@@ -233,11 +253,16 @@ export async function runConvergence(contender: ContenderName, options: Converge
     const settled = await quiet(proc, quietMaxMs);
     if (!settled.settled) log(`${contender} round ${options.round}: WARNING: still busy ${Math.round(quietMaxMs / 1000)} s after convergence`);
     result.converged = settled.stats;
+    const planeConverged = controlPlaneCpu(options.controlPlane);
+    if (planeAtStart && planeConverged) {
+      result.controlPlaneCpuS = { apiServer: planeConverged.apiServer - planeAtStart.apiServer, etcd: planeConverged.etcd - planeAtStart.etcd };
+    }
     result.convergedHeap = await proc.snapshot(true);
     log(`${contender} round ${options.round}: ${n} Sites Ready in ${(result.convergeMs / 1000).toFixed(2)} s `
       + `(created in ${(result.createMs / 1000).toFixed(2)} s), ${(result.converged.requests.total / n).toFixed(2)} requests/Site, `
       + `${result.converged.reconciles} reconciles, ${result.converged.requests.connections.net} connections, `
-      + `CPU ${(result.converged.proc.cpuS - result.atStart.proc.cpuS).toFixed(2)} s, peak RSS ${(result.converged.proc.peakRssBytes / 2 ** 20).toFixed(0)} MiB`);
+      + `CPU ${(result.converged.proc.cpuS - result.atStart.proc.cpuS).toFixed(2)} s, peak RSS ${(result.converged.proc.peakRssBytes / 2 ** 20).toFixed(0)} MiB`
+      + (result.controlPlaneCpuS ? `, kube-apiserver CPU ${result.controlPlaneCpuS.apiServer.toFixed(2)} s, etcd ${result.controlPlaneCpuS.etcd.toFixed(2)} s` : ''));
 
     // 2. Steady state: every tenth Site gets a new spec (generation 2).
     if (options.steady !== false) {

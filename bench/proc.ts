@@ -2,7 +2,7 @@
 // way for every contender whatever its language: utime + stime from /proc/<pid>/stat,
 // VmRSS and VmHWM (the kernel's peak RSS) from /proc/<pid>/status.
 import { spawnSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 
 /** One reading of a process. */
 export interface ProcSample {
@@ -72,4 +72,22 @@ export function hasProc(): boolean {
   } catch {
     return false;
   }
+}
+
+/**
+ * The pid of the process named `comm` (as in /proc/<pid>/comm) whose command line
+ * contains `argument`: here, a control-plane component of this run, told apart from any
+ * other on the machine by the run's directory in its flags.
+ */
+export function findProcess(comm: string, argument: string): number | undefined {
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      if (readFileSync(`/proc/${entry}/comm`, 'utf8').trim() !== comm) continue;
+      if (readFileSync(`/proc/${entry}/cmdline`, 'utf8').split('\0').some((arg) => arg.includes(argument))) return Number(entry);
+    } catch {
+      // Gone while listed.
+    }
+  }
+  return undefined;
 }

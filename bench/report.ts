@@ -53,6 +53,8 @@ export interface ContenderSummary {
   cpuConvergenceS: Spread;
   /** Live heap after convergence (after a full GC): V8 heapUsed, Go HeapAlloc. */
   heapMiB: Spread;
+  /** kube-apiserver + etcd CPU over the span of cpuConvergenceS (runs that measured it). */
+  controlPlaneCpuS: Spread;
   steadyS: Spread;
   steadyChanged: number;
   steadyReconciles: Spread;
@@ -96,6 +98,7 @@ export function summarizeContender(runs: readonly RunResult[]): ContenderSummary
     cpuS: of((r) => r.final.proc.cpuS),
     cpuConvergenceS: of((r) => r.converged.proc.cpuS - r.atStart.proc.cpuS),
     heapMiB: of((r) => r.convergedHeap.heapUsedBytes / MiB),
+    controlPlaneCpuS: spread(ok.flatMap((r) => (r.controlPlaneCpuS ? [r.controlPlaneCpuS.apiServer + r.controlPlaneCpuS.etcd] : []))),
     steadyS: ofSteady((r) => r.steady.readyMs / 1000),
     steadyChanged: steady[0]?.steady?.changed ?? 0,
     steadyReconciles: ofSteady((r) => r.steady.after.reconciles - r.convergedHeap.reconciles),
@@ -371,6 +374,7 @@ type Row = [label: string, pick: (s: ContenderSummary) => Spread, digits: number
 const HEAD_TO_HEAD: Row[] = [
   ['Time to converge (s)', (s) => s.convergeS, 2],
   ['Operator CPU during convergence (s)', (s) => s.cpuConvergenceS, 2],
+  ['kube-apiserver + etcd CPU during convergence (s)', (s) => s.controlPlaneCpuS, 2],
   ['Operator CPU to start, until caches synced, no objects (s)', (s) => s.cpuStartS, 2],
   ['RSS once started, no objects (MiB)', (s) => s.rssStartMiB, 1],
   ['Peak RSS, convergence + steady state (MiB)', (s) => s.peakRssMiB, 1],
@@ -401,6 +405,7 @@ const FULL: Row[] = [
   ['Peak RSS (MiB)', (s) => s.peakRssMiB, 1],
   ['Live heap after convergence (MiB)', (s) => s.heapMiB, 1],
   ['CPU, convergence only (s)', (s) => s.cpuConvergenceS, 2],
+  ['kube-apiserver + etcd CPU, same span (s)', (s) => s.controlPlaneCpuS, 2],
   ['CPU, whole life (s)', (s) => s.cpuS, 2],
   ['Steady state: time until Ready (s)', (s) => s.steadyS, 2],
   ['Steady state: reconciles', (s) => s.steadyReconciles, 0],

@@ -18,7 +18,7 @@ import { contenderNodeFlags, runConvergence, type RunResult } from './convergenc
 import { Api } from './kube.js';
 import { parseOptions, USAGE, type BenchOptions } from './options.js';
 import type { OverheadResult } from './overhead.js';
-import { hasProc } from './proc.js';
+import { findProcess, hasProc } from './proc.js';
 import { markdown, mergeRuns, summarizeCache, summarizeOverhead, summarizeRuns, targets, type ReportInput, type Summary } from './report.js';
 import { siteCRD } from './site.js';
 
@@ -130,6 +130,7 @@ async function main(): Promise<void> {
   }
 
   let plane: ControlPlane | undefined;
+  let controlPlane: { apiServerPid: number; etcdPid: number } | undefined;
   let api: Api | undefined;
   let interrupted = false;
   const shutdown = (signal: NodeJS.Signals) => {
@@ -178,6 +179,11 @@ async function main(): Promise<void> {
         log: (line) => log(`control plane: ${line}`),
       });
       api = new Api(plane.kubeConfig);
+      // The components of this plane carry its directory in their flags.
+      const apiServerPid = findProcess('kube-apiserver', plane.dir);
+      const etcdPid = findProcess('etcd', plane.dir);
+      controlPlane = apiServerPid && etcdPid ? { apiServerPid, etcdPid } : undefined;
+      if (!controlPlane) log('control plane: kube-apiserver or etcd not found in /proc; their CPU is not reported');
       const version = await api.send<{ gitVersion: string }>('GET', '/version');
       machine['kubernetes'] = version.gitVersion;
       await plane.installCRDs([siteCRD()]);
@@ -192,7 +198,7 @@ async function main(): Promise<void> {
       log(`warm-up: baseline with ${warmup} Sites (not recorded)`);
       const common = {
         api: api!, kubeconfigPath: plane!.kubeconfigPath, benchDir, peerDir, concurrency: opts.concurrency,
-        controllerRuntimeBinary: crBinary, maestroModule, steady: opts.only.includes('steady'), startup: opts.only.includes('startup'), log,
+        controllerRuntimeBinary: crBinary, maestroModule, controlPlane, steady: opts.only.includes('steady'), startup: opts.only.includes('startup'), log,
       };
       const warm = await runConvergence('baseline', { ...common, n: warmup, round: 0, steady: false, startup: false });
       if (warm.error) throw new Error(`the warm-up run failed: ${warm.error}`);

@@ -1,6 +1,8 @@
 import { expect } from 'chai';
 import { spawn } from 'node:child_process';
-import { parseStat, parseStatus, readProc } from '../../bench/proc.js';
+import { readFileSync } from 'node:fs';
+import { eventually } from '../../lib/testing/index.js';
+import { findProcess, parseStat, parseStatus, readProc } from '../../bench/proc.js';
 
 describe('bench /proc readings', () => {
   it('takes utime and stime from /proc/<pid>/stat, counting fields after the command name', () => {
@@ -39,6 +41,23 @@ describe('bench /proc readings', () => {
       expect(sample.peakRssBytes).to.be.at.least(sample.rssBytes);
     } finally {
       child.kill('SIGKILL');
+    }
+  });
+
+  it('finds a process by its command name and an argument, and only that one', async () => {
+    // Two children with the same name, told apart by an argument (as two control planes by their directories).
+    const marker = `/tmp/bench-proc-test-${process.pid}`;
+    const child = (suffix: string) => spawn(process.execPath, ['-e', 'setInterval(() => {}, 1000)', `${marker}-${suffix}`], { stdio: 'ignore' });
+    const [a, b] = [child('a'), child('b')];
+    try {
+      const comm = readFileSync(`/proc/${process.pid}/comm`, 'utf8').trim();
+      // Until a child has exec'd, its command line is this process's.
+      await eventually(() => findProcess(comm, `${marker}-a`) === a.pid && findProcess(comm, `${marker}-b`) === b.pid, { message: 'both found by their argument' });
+      expect(findProcess(comm, `${marker}-c`)).to.equal(undefined);
+      expect(findProcess('no-such-command', `${marker}-a`)).to.equal(undefined);
+    } finally {
+      a.kill('SIGKILL');
+      b.kill('SIGKILL');
     }
   });
 

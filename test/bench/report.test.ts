@@ -68,6 +68,22 @@ describe('bench report', () => {
     expect(s.startupPassS.median).to.equal(1.5);
   });
 
+  it('sums kube-apiserver and etcd CPU over the convergence span, from the runs that measured it, and shows the row only then', () => {
+    const measured = (round: number, apiServer: number, etcd: number) => ({ ...run('maestro', 1000, round, { rest: 150, perParentKiB: 160, cpuPerParentMs: 5, msPerParent: 10 }), controlPlaneCpuS: { apiServer, etcd } });
+    const older = run('maestro', 1000, 3, { rest: 150, perParentKiB: 160, cpuPerParentMs: 5, msPerParent: 10 });
+    const s = summarizeContender([measured(1, 9, 2.5), measured(2, 11, 3), older]);
+    expect(s.controlPlaneCpuS).to.deep.include({ n: 2, min: 11.5, max: 14 });
+    expect(s.controlPlaneCpuS.median).to.be.closeTo(12.75, 1e-9);
+    const report = (runs: RunResult[]) => markdown({
+      machine: { cores: 2, cpu: 'test', memory: '1 GiB', node: 'v24', os: 'Linux', kubernetes: 'v1.36.3' },
+      date: '2026-12-03', options: { n: [1000], rounds: [2], concurrency: 8, cacheObjects: 0 }, durationS: 60,
+      summary: { byN: summarizeRuns(runs, ['maestro', 'controller-runtime']) },
+    });
+    const cr = (round: number, apiServer: number) => ({ ...run('controller-runtime', 1000, round, { rest: 30, perParentKiB: 20, cpuPerParentMs: 3, msPerParent: 9 }), controlPlaneCpuS: { apiServer, etcd: 3 } });
+    expect(report([measured(1, 9, 2.5), cr(1, 14)])).to.match(/\| kube-apiserver \+ etcd CPU during convergence \(s\) \| 17\.00 \| 11\.50 \| 0\.68× \|/);
+    expect(report([older, run('controller-runtime', 1000, 1, { rest: 30, perParentKiB: 20, cpuPerParentMs: 3, msPerParent: 9 })]), 'older results: no row').not.to.contain('kube-apiserver + etcd');
+  });
+
   it('leaves failed runs out of the figures but counts them', () => {
     const s = summarizeContender([
       run('maestro', 1000, 1, { rest: 150, perParentKiB: 160, cpuPerParentMs: 5, msPerParent: 10 }),
