@@ -10,6 +10,8 @@ export class GreetingSpec {
 
 @Resource({ group: 'example.com', version: 'v1', kind: 'Greeting' })
 export class Greeting {
+  apiVersion?: string;
+  kind?: string;
   metadata?: V1ObjectMeta;
   @IsDefined() @ValidateNested() spec!: GreetingSpec;
 }

@@ -8,6 +8,7 @@ import { AlreadyOwnedError, buildSpecs } from '../../lib/runtime/index.js';
 import { FakeClient, reconcileOnce } from '../../lib/testing/index.js';
 import { Greeting, GreetingReconciler } from '../../samples/greeting/greeting.js';
 import { tick } from '../queue/wait.js';
+import { readFile } from 'node:fs/promises';
 
 const cm = (name: string, data: Record<string, string> = {}, metadata: Omit<V1ObjectMeta, 'name'> = {}): V1ConfigMap =>
   ({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name, namespace: 'ns', ...metadata }, data });
@@ -117,11 +118,19 @@ describe('FakeClient', () => {
 });
 
 describe('reconcileOnce', () => {
-  const greeting = (name: string, spec: Record<string, unknown>): Greeting => {
-    // The wire form, as a user creates it (the class declares no apiVersion and kind).
-    const wire = { apiVersion: 'example.com/v1', kind: 'Greeting', metadata: { name, namespace: 'ns' }, spec: spec as never };
-    return wire;
-  };
+  // The wire form, as a user writes it: the class declares apiVersion and kind, so a literal is a Greeting.
+  const greeting = (name: string, spec: Greeting['spec']): Greeting => ({ apiVersion: 'example.com/v1', kind: 'Greeting', metadata: { name, namespace: 'ns' }, spec });
+
+  it('takes the README’s call as written: a literal Greeting, no cast', async () => {
+    const readme = await readFile(new URL('../../../README.md', import.meta.url), 'utf8');
+    expect(readme).to.contain(`const { conditions, client } = await reconcileOnce(Greeting, { apiVersion: 'example.com/v1', kind: 'Greeting',
+  metadata: { name: 'hello', namespace: 'default' }, spec: { message: 'hi ', copies: 2 } });`);
+    // The same lines, compiled with this test (strict): they type-check and run.
+    const { conditions, client } = await reconcileOnce(Greeting, { apiVersion: 'example.com/v1', kind: 'Greeting',
+      metadata: { name: 'hello', namespace: 'default' }, spec: { message: 'hi ', copies: 2 } }, { components: [GreetingReconciler] });
+    expect(conditions.map((c) => [c.type, c.status, c.reason])).to.deep.equal([['Ready', 'True', 'Greeted']]);
+    expect(client.objects(V1ConfigMap).map((c) => c.data)).to.deep.equal([{ text: 'hi hi ' }]);
+  });
 
   it('runs one reconcile of the README\u2019s Greeting as the operator would: the child, its owner, Ready and observedGeneration', async () => {
     const { result, error, conditions, client, parent } = await reconcileOnce(Greeting, greeting('hello', { message: 'hi ', copies: 2 }), { components: [GreetingReconciler] });
