@@ -5,6 +5,7 @@
  */
 import { PerformanceObserver, constants } from 'node:perf_hooks';
 import { GCProfiler, getHeapStatistics, setFlagsFromString, type GCProfilerResult } from 'node:v8';
+import type { Logger } from '../log/index.js';
 
 /** Options of {@link optimizeForSize}. */
 export interface MemoryModeOptions {
@@ -65,12 +66,13 @@ let favouringSize = false;
  * before its caches fill. (The flag's implied young-generation size is not applied at run
  * time; the operator flags give it on the command line: `--max-semi-space-size=1`.)
  *
- * Process-wide: the first call's options hold for the life of the process (also after the
+ * Each switch is logged at info on `logger` (`optimizeForSize`, `liveHeapMiB`, `boundMiB`).
+ * Process-wide: the first call's options and logger hold for the life of the process (also after the
  * operator stops, or fails to start); later calls do nothing. The heap is looked at after
  * full collections only (a `gc` performance observer and `v8.GCProfiler`, neither of which
  * keeps the process alive).
  */
-export function optimizeForSize(options: MemoryModeOptions = {}): void {
+export function optimizeForSize(options: MemoryModeOptions = {}, logger?: Logger): void {
   if (started) return;
   started = true;
   const growth = (options.untilHeapGrowthMiB ?? DEFAULT_UNTIL_HEAP_GROWTH_MIB) * 2 ** 20;
@@ -94,8 +96,14 @@ export function optimizeForSize(options: MemoryModeOptions = {}): void {
     const live = liveAfterLastFullCollection(profiler.stop());
     profiler.start();
     if (live === undefined) return;
-    if (favouringSize && live > base + growth) favour(false);
-    else if (!favouringSize && live < base + growth * 0.75) favour(true);
+    const switchTo = favouringSize ? (live > base + growth ? false : undefined) : (live < base + growth * 0.75 ? true : undefined);
+    if (switchTo === undefined) return;
+    favour(switchTo);
+    // Rare (the heap crosses the bound), and it explains a change in RSS: at info.
+    const mib = (bytes: number) => Math.round(bytes / 2 ** 20);
+    logger?.info({ optimizeForSize: switchTo, liveHeapMiB: mib(live), boundMiB: mib(base + growth) }, switchTo
+      ? 'memory mode on again: the live heap is back below three quarters of the bound; V8 favours memory'
+      : 'memory mode off: the live heap passed the bound; V8 favours speed, the heap may grow to twice the live data');
   }).observe({ entryTypes: ['gc'] });
 }
 

@@ -203,7 +203,8 @@ export class Operator {
    *   modules are loaded). Beyond the bound, where the mode's CPU cost grows with the heap,
    *   the heap may grow to twice the live data between full collections (as Go's
    *   `GOGC=100`). `{ untilHeapGrowthMiB }` moves the bound (`Infinity`: always; `0`: only
-   *   until the heap grows at all). Process-wide: the first `start()`'s choice holds for the
+   *   until the heap grows at all). Each switch is logged at info (`optimizeForSize`,
+   *   `liveHeapMiB`, `boundMiB`). Process-wide: the first `start()`'s choice holds for the
    *   life of the process, also after `stop()` or a failed start. `false` keeps V8's
    *   defaults, e.g. in a process that serves more than the operator.
    *   Example: `start({ optimizeForSize: { untilHeapGrowthMiB: 128 } })`.
@@ -220,7 +221,7 @@ export class Operator {
     if (options.handleSignals ?? true) this.#installSignalHandlers();
     if (options.guardProcess ?? true) this.#unguard = guardProcess(this.manager.logger, this.manager.metrics.unhandledErrors());
     // Here, after the modules are loaded (what the flag would make costlier) and before the caches fill.
-    if (memoryMode !== false) optimizeForSize(memoryMode === true ? {} : memoryMode);
+    if (memoryMode !== false) optimizeForSize(memoryMode === true ? {} : memoryMode, this.manager.logger);
     try {
       await this.manager.start();
     } catch (err) {

@@ -116,7 +116,8 @@ describe('an operator\u2019s process: start errors, staying alive, the guard', f
       } });
       const exit = await proc.waitForExit(60_000);
       expect(exit.code, proc.lines.map((l) => l.text).join('\n')).to.equal(0);
-      return proc.logs((l) => l['outcome'] === 'memory')[0];
+      const switches = proc.logs((l) => 'optimizeForSize' in l).map((l) => [l['optimizeForSize'], Number(l['liveHeapMiB']) > Number(l['boundMiB'])]);
+      return { ...proc.logs((l) => l['outcome'] === 'memory')[0], switches };
     };
     // Each of before / after / grown / shrunk: whether the mode is on at that point (the probe takes the cached code).
     const atRest = await outcome();
@@ -126,7 +127,10 @@ describe('an operator\u2019s process: start errors, staying alive, the guard', f
     // The bound (default 24 MiB of growth): off once the live heap has grown past it, on again once it is back.
     const grown = await outcome(undefined, 80);
     expect(grown, JSON.stringify(grown)).to.deep.include({ before: false, after: true, grown: false, shrunk: true });
+    // Each switch is logged, with the live heap against the bound: off above it, on again below.
+    expect(grown.switches, 'the switches logged').to.deep.equal([[false, true], [true, false]]);
     const within = await outcome('{"untilHeapGrowthMiB":400}', 80);
-    expect(within, JSON.stringify(within)).to.deep.include({ before: false, after: true, grown: true, shrunk: true });
+    expect(within, JSON.stringify(within)).to.deep.include({ before: false, after: true, grown: true, shrunk: true, switches: [] });
+    expect(atRest.switches, 'no switch at rest').to.deep.equal([]);
   });
 });

@@ -65,7 +65,8 @@ switch (process.env['LIFECYCLE_CASE']) {
     let probes = 0;
     const taken = () => !new Script(cached.source, { filename: `probe-${++probes}.js`, cachedData: Buffer.from(cached.data, 'base64') }).cachedDataRejected;
     const optimize = process.env['LIFECYCLE_OPTIMIZE'];
-    const operator = createOperator({ name: 'memory-operator', reconcilers: widgetReconcilers, server: false, logger: pino({ level: 'silent' }) });
+    // At info: the memory mode's switches are logged (the test reads them from stdout).
+    const operator = createOperator({ name: 'memory-operator', reconcilers: widgetReconcilers, server: false, logger: pino({ level: 'info' }) });
     const before = taken();
     await operator.start({ handleSignals: false, ...(optimize === undefined ? {} : { optimizeForSize: JSON.parse(optimize) as boolean | { untilHeapGrowthMiB: number } }) });
     const after = taken();
