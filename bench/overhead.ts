@@ -1,4 +1,4 @@
-// Scenario 3, in a process of its own (node --expose-gc --max-semi-space-size=128):
+// Scenario 4, in a process of its own (node --expose-gc --max-semi-space-size=128):
 // what Maestro adds around reconcilers. Five decorated no-op reconcilers are assembled
 // as the operator assembles them (one child DI container per conduct, each step
 // resolved from it, a State, the status writer finding nothing to write); `ReconcilePipeline.reconcile()` is

@@ -81,6 +81,7 @@ function report(files: string[], opts: BenchOptions): void {
     date: saved.map((s) => s.date).join(', '),
     options: { ...last.options, n: ns, rounds: ns.map(roundsAt) },
     durationS: saved.reduce((sum, s) => sum + s.durationS, 0),
+    ...(saved.length > 1 ? { sources: saved.map((s) => ({ date: s.date, cpu: String(s.machine['cpu'] ?? '?'), os: String(s.machine['os'] ?? '?'), durationS: s.durationS })) } : {}),
     summary,
   };
   process.stdout.write(opts.json ? `${JSON.stringify({ ...input, targets: targets(summary) }, null, 2)}\n` : `${markdown(input)}\n`);

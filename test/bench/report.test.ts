@@ -80,7 +80,7 @@ describe('bench report', () => {
       summary: { byN: summarizeRuns(runs, ['maestro', 'controller-runtime']) },
     });
     const cr = (round: number, apiServer: number) => ({ ...run('controller-runtime', 1000, round, { rest: 30, perParentKiB: 20, cpuPerParentMs: 3, msPerParent: 9 }), controlPlaneCpuS: { apiServer, etcd: 3 } });
-    expect(report([measured(1, 9, 2.5), cr(1, 14)])).to.match(/\| kube-apiserver \+ etcd CPU during convergence \(s\) \| 17\.00 \| 11\.50 \| 0\.68× \|/);
+    expect(report([measured(1, 9, 2.5), cr(1, 14)])).to.match(/\| kube-apiserver \+ etcd CPU, same span \(s\) \| 17\.00 \| 11\.50 \| 0\.68× \|/);
     expect(report([older, run('controller-runtime', 1000, 1, { rest: 30, perParentKiB: 20, cpuPerParentMs: 3, msPerParent: 9 })]), 'older results: no row').not.to.contain('kube-apiserver + etcd');
   });
 
@@ -141,6 +141,19 @@ describe('bench report', () => {
     expect(find('Peak RSS growth per parent').measured).to.match(/^1\.50× \(30\.0 vs 20\.0 KiB per parent\)/);
     expect(find('Peak RSS growth per parent').met).to.equal(true);
     expect(targets(twoN(50)).find((t) => t.name.startsWith('Peak RSS growth'))!.met).to.equal(false);
+    // One round each: the time's ratio has no spread to show, and says so.
+    expect(find('Convergence time vs controller-runtime, N = 1,000').measured).to.contain('one round: no range');
+  });
+
+  it('names every run a merged report is made of, with its machine, instead of one run on the last machine', () => {
+    const machine = { cores: 2, cpu: 'Xeon', memory: '1 GiB', node: 'v24', os: 'Linux b', kubernetes: 'v1.36.3' };
+    const base = { machine, options: { n: [1000], rounds: [1], concurrency: 8, cacheObjects: 0 }, summary: { byN: twoN(30).byN.slice(0, 1) } };
+    const merged = markdown({ ...base, date: 'd1, d2', durationS: 600, sources: [
+      { date: 'd1', cpu: 'EPYC', os: 'Linux a', durationS: 300 }, { date: 'd2', cpu: 'Xeon', os: 'Linux b', durationS: 300 },
+    ] });
+    expect(merged).to.contain('Merged from 2 runs: d1 (EPYC, Linux a, 5.0 min); d2 (Xeon, Linux b, 5.0 min). The last: 2 cores (Xeon)');
+    expect(merged).not.to.contain('whole run');
+    expect(markdown({ ...base, date: 'd2', durationS: 300 })).to.contain('d2 · 2 cores (Xeon), 1 GiB · Node v24 · Linux b · kube-apiserver v1.36.3 + etcd on the same machine · whole run 5.0 min');
   });
 
   it('leads the markdown with Maestro vs controller-runtime at both N, then per-parent figures, then every contender run', () => {
