@@ -3,7 +3,7 @@
  *
  * @module
  */
-import { PerformanceObserver, constants } from 'node:perf_hooks';
+import { PerformanceObserver, constants, type PerformanceEntry } from 'node:perf_hooks';
 import { GCProfiler, getHeapStatistics, setFlagsFromString, type GCProfilerResult } from 'node:v8';
 import type { Logger } from '../log/index.js';
 
@@ -90,21 +90,27 @@ export function optimizeForSize(options: MemoryModeOptions = {}, logger?: Logger
   new PerformanceObserver((list) => {
     const entries = list.getEntries();
     collections += entries.length;
-    const full = entries.some((entry) => (entry as { detail?: { kind?: number } }).detail?.kind === constants.NODE_PERFORMANCE_GC_MAJOR);
+    const full = entries.some(isFullCollection);
     if (!full && collections < 64) return;
     collections = 0;
     const live = liveAfterLastFullCollection(profiler.stop());
     profiler.start();
     if (live === undefined) return;
-    const switchTo = favouringSize ? (live > base + growth ? false : undefined) : (live < base + growth * 0.75 ? true : undefined);
-    if (switchTo === undefined) return;
+    const bound = base + growth;
+    if (favouringSize ? live <= bound : live >= base + growth * 0.75) return;
+    const switchTo = !favouringSize;
     favour(switchTo);
     // Rare (the heap crosses the bound), and it explains a change in RSS: at info.
     const mib = (bytes: number) => Math.round(bytes / 2 ** 20);
-    logger?.info({ optimizeForSize: switchTo, liveHeapMiB: mib(live), boundMiB: mib(base + growth) }, switchTo
+    logger?.info({ optimizeForSize: switchTo, liveHeapMiB: mib(live), boundMiB: mib(bound) }, switchTo
       ? 'memory mode on again: the live heap is back below three quarters of the bound; V8 favours memory'
       : 'memory mode off: the live heap passed the bound; V8 favours speed, the heap may grow to twice the live data');
   }).observe({ entryTypes: ['gc'] });
+}
+
+/** Whether a `gc` performance entry is a full (mark-sweep-compact) collection. */
+export function isFullCollection(entry: PerformanceEntry): boolean {
+  return (entry as { detail?: { kind?: number } }).detail?.kind === constants.NODE_PERFORMANCE_GC_MAJOR;
 }
 
 /** The used heap after the last full collection in a GC profile (`v8.GCProfiler`'s result). */

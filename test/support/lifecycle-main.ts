@@ -13,7 +13,7 @@
 import 'reflect-metadata';
 import { readFileSync } from 'node:fs';
 import { Script, runInNewContext } from 'node:vm';
-import { PerformanceObserver, constants } from 'node:perf_hooks';
+import { PerformanceObserver } from 'node:perf_hooks';
 import { setImmediate as turn } from 'node:timers/promises';
 import { getHeapStatistics, setFlagsFromString } from 'node:v8';
 import { pino } from 'pino';
@@ -21,6 +21,7 @@ import { createOperator } from '../../lib/index.js';
 import { eventually } from '../../lib/testing/index.js';
 import { Metrics } from '../../lib/runtime/index.js';
 import { guardProcess } from '../../lib/runtime/guard.js';
+import { isFullCollection } from '../../lib/runtime/memory.js';
 import { widgetReconcilers } from './widget-operator.js';
 
 const emit = (fields: Record<string, unknown>) => process.stdout.write(`${JSON.stringify(fields)}\n`);
@@ -72,7 +73,7 @@ switch (process.env['LIFECYCLE_CASE']) {
     const after = taken();
     let fullCollections = 0;
     new PerformanceObserver((list) => {
-      fullCollections += list.getEntries().filter((entry) => (entry as { detail?: { kind?: number } }).detail?.kind === constants.NODE_PERFORMANCE_GC_MAJOR).length;
+      fullCollections += list.getEntries().filter(isFullCollection).length;
     }).observe({ entryTypes: ['gc'] });
     // A full collection, then a turn after the observers (the operator's first) have seen it.
     const settle = async () => {
