@@ -5,6 +5,7 @@
  * @module
  */
 import type { RequestOptions as HttpsRequestOptions } from 'node:https';
+import { StringDecoder } from 'node:string_decoder';
 import type { Dispatcher } from 'undici';
 import type { KubeConfig } from '@kubernetes/client-node';
 import { describeError } from '../errors/index.js';
@@ -149,34 +150,185 @@ function parseStatus(text: string): ApiStatus | undefined {
   }
 }
 
-interface Deadline {
-  signal: AbortSignal;
-  expired: () => boolean;
-  abort: (reason: unknown) => void;
-  clear: () => void;
+/**
+ * The deadline of one request or watch: it passes after `ms`, or is cut short by `outer`
+ * aborting or by {@link Deadline.abort} (the transport closing). Whoever waits on it is
+ * told once, through {@link Deadline.onEnd}; `clear` frees the timer and the listener.
+ */
+class Deadline {
+  expired = false;
+  /** Why it ended early or passed; undefined while it runs. */
+  reason: unknown;
+  readonly #timer: NodeJS.Timeout;
+  readonly #outer: AbortSignal | undefined;
+  readonly #onOuter = (): void => this.abort(this.#outer?.reason);
+  #listener: ((reason: Error) => void) | undefined;
+
+  constructor(ms: number, outer: AbortSignal | undefined) {
+    this.#timer = setTimeout(() => {
+      this.expired = true;
+      this.abort(new Error(`deadline of ${ms} ms exceeded`));
+    }, ms);
+    this.#timer.unref();
+    this.#outer = outer;
+    if (outer?.aborted) this.abort(outer.reason);
+    else outer?.addEventListener('abort', this.#onOuter, { once: true });
+  }
+
+  get ended(): boolean {
+    return this.reason !== undefined;
+  }
+
+  abort(reason: unknown): void {
+    if (this.ended) return;
+    this.reason = reason ?? new Error('aborted');
+    this.#listener?.(this.reason instanceof Error ? this.reason : new Error(String(this.reason)));
+  }
+
+  /** `listener` is called when the deadline ends early or passes (at once if it already did). */
+  onEnd(listener: (reason: Error) => void): void {
+    this.#listener = listener;
+    if (this.ended) listener(this.reason instanceof Error ? this.reason : new Error(String(this.reason)));
+  }
+
+  clear(): void {
+    clearTimeout(this.#timer);
+    this.#outer?.removeEventListener('abort', this.#onOuter);
+  }
 }
 
-/** A deadline for one request: aborts after `ms`, or when `outer` aborts; `clear` frees the timer. */
-function deadline(ms: number, outer: AbortSignal | undefined): Deadline {
-  const controller = new AbortController();
-  let expired = false;
-  const timer = setTimeout(() => {
-    expired = true;
-    controller.abort(new Error(`deadline of ${ms} ms exceeded`));
-  }, ms);
-  timer.unref();
-  const onOuter = (): void => controller.abort(outer?.reason);
-  if (outer?.aborted) onOuter();
-  else outer?.addEventListener('abort', onOuter, { once: true });
-  return {
-    signal: controller.signal,
-    expired: () => expired,
-    abort: (reason) => controller.abort(reason),
-    clear: () => {
-      clearTimeout(timer);
-      outer?.removeEventListener('abort', onOuter);
-    },
-  };
+/**
+ * One exchange with the server through undici's handler API (`Dispatcher.dispatch`):
+ * `dispatcher.request` would wrap every response in a Readable stream bound to its async
+ * context and wire an AbortSignal into it, which on a busy operator costs more CPU than
+ * undici's HTTP/2 work itself (bench/README.md, "The operator's CPU per request"). The
+ * body goes to {@link Exchange.body}; `done` settles once, with `finish`'s result at the
+ * end of the response, or with the error that ended it: the deadline's reason, a
+ * connection error, a timeout of undici's (`UND_ERR_HEADERS_TIMEOUT`,
+ * `UND_ERR_BODY_TIMEOUT`).
+ */
+abstract class Exchange<R> implements Dispatcher.DispatchHandler {
+  statusCode = 0;
+  readonly done: Promise<R>;
+  #resolve!: (result: R) => void;
+  #reject!: (err: unknown) => void;
+  #settled = false;
+  #controller: Dispatcher.DispatchController | undefined;
+  #abortReason: Error | undefined;
+
+  constructor(limit: Deadline) {
+    this.done = new Promise<R>((resolve, reject) => {
+      this.#resolve = resolve;
+      this.#reject = reject;
+    });
+    limit.onEnd((reason) => this.abort(reason));
+  }
+
+  /** Ends the exchange with `reason`; before undici started the request, at once (it is then cancelled when it starts). */
+  abort(reason: Error): void {
+    if (this.#settled) return;
+    this.#abortReason = reason;
+    if (this.#controller) this.#controller.abort(reason);
+    else this.fail(reason);
+  }
+
+  /** The body's bytes of a response with `statusCode` (informational responses excluded). */
+  protected abstract body(chunk: Buffer): void;
+  /** The exchange's result once the response ended. */
+  protected abstract finish(): R;
+
+  protected fail(err: unknown): void {
+    if (this.#settled) return;
+    this.#settled = true;
+    this.#reject(err);
+  }
+
+  onRequestStart(controller: Dispatcher.DispatchController): void {
+    if (this.#settled) controller.abort(this.#abortReason ?? new Error('aborted'));
+    else this.#controller = controller;
+  }
+
+  onResponseStart(_controller: Dispatcher.DispatchController, statusCode: number): void {
+    if (statusCode >= 200) this.statusCode = statusCode;
+  }
+
+  onResponseData(_controller: Dispatcher.DispatchController, chunk: Buffer): void {
+    if (!this.#settled) this.body(chunk);
+  }
+
+  onResponseEnd(): void {
+    if (this.#settled) return;
+    let result: R;
+    try {
+      result = this.finish();
+    } catch (err) {
+      this.fail(err);
+      return;
+    }
+    this.#settled = true;
+    this.#resolve(result);
+  }
+
+  onResponseError(_controller: Dispatcher.DispatchController, err: Error): void {
+    this.fail(err);
+  }
+}
+
+/** A response read whole, as text. */
+class TextExchange extends Exchange<string> {
+  readonly #chunks: Buffer[] = [];
+
+  protected body(chunk: Buffer): void {
+    this.#chunks.push(chunk);
+  }
+
+  protected finish(): string {
+    return this.#chunks.length === 1 ? this.#chunks[0]!.toString('utf8') : Buffer.concat(this.#chunks).toString('utf8');
+  }
+}
+
+/**
+ * A watch's response: each line of a 200 response is an event handed to `onEvent` as it
+ * arrives; any other status's body is kept as text for the error. What `onEvent` throws
+ * ends the watch with that error.
+ */
+class WatchExchange extends Exchange<string> {
+  handlerFailure: { error: unknown } | undefined;
+  readonly #onEvent: WatchOptions['onEvent'];
+  readonly #decoder = new StringDecoder('utf8');
+  #pending = '';
+
+  constructor(limit: Deadline, onEvent: WatchOptions['onEvent']) {
+    super(limit);
+    this.#onEvent = onEvent;
+  }
+
+  protected body(chunk: Buffer): void {
+    this.#pending += this.#decoder.write(chunk);
+    if (this.statusCode !== 200) return;
+    let start = 0;
+    try {
+      for (let newline = this.#pending.indexOf('\n'); newline >= 0; newline = this.#pending.indexOf('\n', start)) {
+        const line = this.#pending.slice(start, newline).trim();
+        start = newline + 1;
+        if (!line) continue;
+        const event = JSON.parse(line) as { type?: unknown; object?: unknown };
+        try {
+          this.#onEvent(String(event.type), (event.object ?? {}) as Record<string, unknown>);
+        } catch (error) {
+          this.handlerFailure = { error };
+          throw error;
+        }
+      }
+    } catch (err) {
+      this.abort(err instanceof Error ? err : new Error(String(err)));
+    }
+    this.#pending = this.#pending.slice(start);
+  }
+
+  protected finish(): string {
+    return this.#pending + this.#decoder.end();
+  }
 }
 
 const errorCode = (err: unknown): string | undefined => (err as { code?: unknown } | null)?.code as string | undefined;
@@ -265,10 +417,10 @@ export class ApiTransport {
     return { ...auth, 'User-Agent': this.#userAgent, Accept: 'application/json', ...extra };
   }
 
-  #failure(err: unknown, method: string, path: string, signal: AbortSignal | undefined, expired: boolean, ms: number): ApiError {
+  #failure(err: unknown, method: string, path: string, limit: Deadline, ms: number): ApiError {
     if (err instanceof ApiError) return err;
-    if (expired) return new ApiError(0, `no response within ${ms} ms`, { reason: 'Timeout' }, { verb: method, path, cause: err });
-    if (signal?.aborted) return new ApiError(0, `aborted (${describeError(signal.reason)})`, undefined, { verb: method, path, cause: err });
+    if (limit.expired) return new ApiError(0, `no response within ${ms} ms`, { reason: 'Timeout' }, { verb: method, path, cause: err });
+    if (limit.ended) return new ApiError(0, `aborted (${describeError(limit.reason)})`, undefined, { verb: method, path, cause: err });
     const cause = err instanceof Error && err.cause instanceof Error ? err.cause : err;
     const code = errorCode(cause) ?? errorCode(err);
     return new ApiError(0, `request failed: ${describeError(cause)}${code ? ` (${code})` : ''}`, undefined, { verb: method, path, cause: err });
@@ -285,13 +437,15 @@ export class ApiTransport {
   async send<T>(method: Method, path: string, options: SendOptions = {}): Promise<T> {
     const started = performance.now();
     const ms = options.timeoutMs ?? this.#timeoutMs;
-    const limit = deadline(ms, options.signal);
+    const limit = new Deadline(ms, options.signal);
     this.#inFlight.add(limit);
     let statusCode = 0;
     try {
       const { dispatcher, headers } = await this.#connect();
       const body = options.body === undefined ? undefined : JSON.stringify(options.body);
-      const response = await dispatcher.request({
+      const exchange = new TextExchange(limit);
+      // Ended while connecting (aborted, or the deadline passed): the exchange has failed already.
+      if (!limit.ended) dispatcher.dispatch({
         origin: this.server.origin,
         path: this.#url(path, options.query),
         method,
@@ -300,19 +454,18 @@ export class ApiTransport {
           ...(options.accept ? { Accept: options.accept } : {}),
         }),
         body,
-        signal: limit.signal,
         headersTimeout: ms,
         bodyTimeout: ms,
-      });
-      const text = await response.body.text();
-      statusCode = response.statusCode;
+      }, exchange);
+      const text = await exchange.done;
+      statusCode = exchange.statusCode;
       if (statusCode < 200 || statusCode > 299) {
         const status = parseStatus(text);
         throw new ApiError(statusCode, status?.message ?? `HTTP ${statusCode}`, status, { verb: method, path });
       }
       return (text ? JSON.parse(text) : undefined) as T;
     } catch (err) {
-      throw this.#failure(err, method, path, limit.signal, limit.expired(), ms);
+      throw this.#failure(err, method, path, limit, ms);
     } finally {
       this.#inFlight.delete(limit);
       limit.clear();
@@ -333,57 +486,37 @@ export class ApiTransport {
     const timeoutSeconds = options.timeoutSeconds ?? 300;
     const total = timeoutSeconds * 1000 + WATCH_SLACK_MS;
     const idle = options.idleTimeoutMs ?? DEFAULT_IDLE_MS;
-    const limit = deadline(total, options.signal);
+    const limit = new Deadline(total, options.signal);
     this.#inFlight.add(limit);
-    let statusCode = 0;
-    let body: Dispatcher.ResponseData['body'] | undefined;
-    let handlerFailure: { error: unknown } | undefined;
+    let exchange: WatchExchange | undefined;
     try {
       const { dispatcher, headers } = await this.#connect();
-      const response = await dispatcher.request({
+      exchange = new WatchExchange(limit, (type, object) => options.onEvent(type, object));
+      if (!limit.ended) dispatcher.dispatch({
         origin: this.server.origin,
         path: this.#url(path, { ...options.query, watch: 'true', timeoutSeconds: String(timeoutSeconds) }),
         method: 'GET',
         headers: this.#headers(headers, options.accept ? { Accept: options.accept } : {}),
-        signal: limit.signal,
         headersTimeout: this.#timeoutMs,
         bodyTimeout: idle,
-      });
-      statusCode = response.statusCode;
-      body = response.body;
-      if (statusCode !== 200) {
-        const status = parseStatus(await body.text());
-        throw new ApiError(statusCode, status?.message ?? `HTTP ${statusCode}`, status, { verb: 'WATCH', path });
-      }
-      body.setEncoding('utf8');
-      let pending = '';
-      for await (const chunk of body as AsyncIterable<string>) {
-        pending += chunk;
-        for (let newline = pending.indexOf('\n'); newline >= 0; newline = pending.indexOf('\n')) {
-          const line = pending.slice(0, newline).trim();
-          pending = pending.slice(newline + 1);
-          if (!line) continue;
-          const event = JSON.parse(line) as { type?: unknown; object?: unknown };
-          try {
-            options.onEvent(String(event.type), (event.object ?? {}) as Record<string, unknown>);
-          } catch (error) {
-            handlerFailure = { error };
-            throw error;
-          }
-        }
+      }, exchange);
+      const text = await exchange.done;
+      if (exchange.statusCode !== 200) {
+        const status = parseStatus(text);
+        throw new ApiError(exchange.statusCode, status?.message ?? `HTTP ${exchange.statusCode}`, status, { verb: 'WATCH', path });
       }
       return 'closed';
     } catch (err) {
-      if (handlerFailure) throw handlerFailure.error;
+      if (exchange?.handlerFailure) throw exchange.handlerFailure.error;
+      if (err instanceof ApiError) throw err;
       if (errorCode(err) === 'UND_ERR_BODY_TIMEOUT') return 'idle';
-      if (limit.expired()) return 'deadline';
-      if (limit.signal.aborted) return 'aborted';
-      throw this.#failure(err, 'WATCH', path, limit.signal, false, total);
+      if (limit.expired) return 'deadline';
+      if (limit.ended) return 'aborted';
+      throw this.#failure(err, 'WATCH', path, limit, total);
     } finally {
       this.#inFlight.delete(limit);
       limit.clear();
-      if (body && !body.destroyed) body.destroy();
-      this.#observer?.({ method: 'WATCH', path, statusCode, seconds: (performance.now() - started) / 1000 });
+      this.#observer?.({ method: 'WATCH', path, statusCode: exchange?.statusCode ?? 0, seconds: (performance.now() - started) / 1000 });
     }
   }
 

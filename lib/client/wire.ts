@@ -29,7 +29,107 @@ export function modelName(apiVersion: string | undefined, kind: string | undefin
  * resources (the rest as is).
  */
 export function fromWire<T extends KubernetesObject>(raw: KubernetesObject): T {
-  return ObjectSerializer.deserialize(raw, modelName(raw.apiVersion, raw.kind)) as T;
+  return modelFromWire<T>(raw, modelName(raw.apiVersion, raw.kind));
+}
+
+/** A wire-form value as the client-node model `type` (e.g. `V1CustomResourceDefinition`), as client-node's `ObjectSerializer.deserialize` gives it. */
+export function modelFromWire<T>(wire: unknown, type: string): T {
+  // Model, array, map and Date types get a new value from their converter; the rest
+  // (custom resources, primitives, a kind with a registered serializer) is client-node's.
+  const converter = wire === null || wire === undefined || registered.getSerializerForObject(wire) ? null : converterOf(type);
+  return (converter ? converter(wire) : ObjectSerializer.deserialize(wire, type)) as T;
+}
+
+/** A serializer registered with `ObjectSerializer.registerModel` for an object's kind: it then decides. */
+const registered = ObjectSerializer as unknown as { getSerializerForObject(obj: unknown): unknown };
+
+/** Turns a wire value (never null or undefined) into a model value. */
+type Converter = (wire: unknown) => unknown;
+
+/** Per type string: its converter, or null when values of it stay as they are. */
+const converters = new Map<string, Converter | null>();
+
+// The type strings of client-node's models, as its ObjectSerializer reads them.
+const PRIMITIVES = new Set(['string', 'boolean', 'double', 'integer', 'long', 'float', 'number', 'any']);
+const NULLABLE = ' | null';
+const OPTIONAL = ' | undefined';
+const ARRAY_OF = /^Array<(.+)>$/;
+const MAP_OF = /^\{ \[key: string\]: (.+); \}$/;
+
+/**
+ * The converter of a client-node type string, built once per type: what client-node's
+ * `ObjectSerializer.deserialize` does for that type, without parsing the type string and
+ * looking the model up again for every field of every object (a third of its cost, and
+ * the informers run it on every watch event; bench/README.md). The same results, to the
+ * prototype: test/client/wire-deserialize.test.ts compares the two on every model.
+ * Models with a discriminator (none in client-node 2.0.1) are left to client-node.
+ */
+function converterOf(type: string): Converter | null {
+  const known = converters.get(type);
+  if (known !== undefined) return known;
+  let converter: Converter | null;
+  if (PRIMITIVES.has(type.toLowerCase())) converter = null;
+  else if (type.endsWith(NULLABLE)) converter = converterOf(type.slice(0, -NULLABLE.length));
+  else if (type.endsWith(OPTIONAL)) converter = converterOf(type.slice(0, -OPTIONAL.length));
+  else if (ARRAY_OF.test(type)) converter = arrayConverter(ARRAY_OF.exec(type)![1]!);
+  else if (MAP_OF.test(type)) converter = mapConverter(MAP_OF.exec(type)![1]!);
+  else if (type === 'Date') converter = (wire) => new Date(wire as string);
+  else converter = modelConverter(type);
+  converters.set(type, converter);
+  return converter;
+}
+
+// Converters of items, values and fields are looked up on first use: models refer to one
+// another in cycles (a schema's `items` is a schema).
+function arrayConverter(itemType: string): Converter {
+  let item: Converter | null | undefined;
+  return (wire) => {
+    if (item === undefined) item = converterOf(itemType);
+    const out: unknown[] = [];
+    for (const value of wire as Iterable<unknown>) out.push(item && value !== null && value !== undefined ? item(value) : value);
+    return out;
+  };
+}
+
+function mapConverter(valueType: string): Converter {
+  let value: Converter | null | undefined;
+  return (wire) => {
+    if (value === undefined) value = converterOf(valueType);
+    const out: Record<string, unknown> = {};
+    // for...in, as client-node: a string given for a map becomes one of its characters by index.
+    for (const key in wire as Record<string, unknown>) {
+      const v = (wire as Record<string, unknown>)[key];
+      out[key] = value && v !== null && v !== undefined ? value(v) : v;
+    }
+    return out;
+  };
+}
+
+interface ModelClassWithTypes {
+  new (): Record<string, unknown>;
+  discriminator?: string;
+  getAttributeTypeMap(): Attribute[];
+}
+
+function modelConverter(type: string): Converter | null {
+  const Model = (models as unknown as Record<string, ModelClassWithTypes | undefined>)[type];
+  if (typeof Model !== 'function' || typeof Model.getAttributeTypeMap !== 'function') return null;
+  if (Model.discriminator != null) return (wire) => ObjectSerializer.deserialize(wire, type) as unknown;
+  const fields = Model.getAttributeTypeMap().map((a) => ({ name: a.name, wireName: a.baseName, type: a.type, convert: undefined as Converter | null | undefined }));
+  return (wire) => {
+    const instance = new Model();
+    for (const field of fields) {
+      const value = (wire as Record<string, unknown>)[field.wireName];
+      if (value === undefined) continue;
+      if (value === null) {
+        instance[field.name] = null;
+        continue;
+      }
+      if (field.convert === undefined) field.convert = converterOf(field.type);
+      instance[field.name] = field.convert ? field.convert(value) : value;
+    }
+    return instance;
+  };
 }
 
 /**
@@ -166,11 +266,6 @@ function serializeDate(date: Date, format: string): string {
   if (format === 'date') return iso.slice(0, 10);
   if (format === 'date-time-micro') return iso.replace(/\.(\d{3})Z$/, '.$1000Z');
   return iso;
-}
-
-/** A wire-form value as the client-node model `type` (e.g. `V1CustomResourceDefinition`). */
-export function modelFromWire<T>(wire: unknown, type: string): T {
-  return ObjectSerializer.deserialize(wire, type) as T;
 }
 
 /** A client-node model value of `type` in its wire form (unset fields dropped). */

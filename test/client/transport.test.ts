@@ -2,7 +2,7 @@
 // headers, deadlines, the connection pool, watches and their timeouts, request metrics.
 import { expect } from 'chai';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo, Socket } from 'node:net';
+import { createServer as createNetServer, type AddressInfo, type Socket } from 'node:net';
 import { KubeConfig } from '@kubernetes/client-node';
 import { ApiError } from '../../lib/index.js';
 import { ApiTransport, Backoff, Metrics, type RequestRecord } from '../../lib/runtime/index.js';
@@ -116,6 +116,54 @@ describe('ApiTransport (against a local HTTP server)', () => {
     const err = await pending.catch((e: unknown) => e);
     expect(err).to.be.instanceOf(ApiError).and.have.property('statusCode', 0);
     expect((err as Error).message).to.contain('aborted (leadership lost)');
+  });
+
+  it('keeps a request\u2019s deadline while its connection is still being set up (a TLS handshake never answered)', async () => {
+    // A server that accepts TCP connections and never speaks: undici's own connect timeout is 10 s.
+    const silent = createNetServer(() => undefined);
+    const held = new Set<Socket>();
+    silent.on('connection', (socket: Socket) => { held.add(socket); socket.on('close', () => held.delete(socket)); });
+    await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
+    const config = new KubeConfig();
+    config.loadFromOptions({
+      clusters: [{ name: 'mute', server: `https://127.0.0.1:${(silent.address() as AddressInfo).port}`, skipTLSVerify: true }],
+      users: [{ name: 'me', token: 't' }],
+      contexts: [{ name: 'mute', cluster: 'mute', user: 'me' }],
+      currentContext: 'mute',
+    });
+    const mute = ApiTransport.create(config);
+    try {
+      const started = performance.now();
+      const timedOut = await mute.send('GET', '/api/v1/pods', { timeoutMs: 300 }).catch((e: unknown) => e);
+      expect(timedOut).to.be.instanceOf(ApiError).and.include({ statusCode: 0, reason: 'Timeout' });
+      const controller = new AbortController();
+      const pending = mute.send('GET', '/api/v1/pods', { signal: controller.signal }).catch((e: unknown) => e);
+      controller.abort(new Error('stopping'));
+      expect(((await pending) as Error).message).to.contain('aborted (stopping)');
+      expect(await mute.watch('/api/v1/pods', { signal: AbortSignal.abort(new Error('gone')), onEvent: () => undefined })).to.equal('aborted');
+      expect(performance.now() - started, 'well before undici\u2019s 10 s connect timeout').to.be.lessThan(5_000);
+    } finally {
+      await mute.close(100);
+      for (const socket of held) socket.destroy();
+      await new Promise<void>((resolve) => silent.close(() => resolve()));
+    }
+  });
+
+  it('decodes a character split across chunks, in a response and in a watch', async () => {
+    const text = JSON.stringify({ data: { greeting: 'h\u00e9llo \u4e16\u754c' } });
+    const bytes = Buffer.from(text, 'utf8');
+    const cut = bytes.indexOf(0xc3) + 1; // inside the two bytes of \u00e9
+    handler = (req, res) => {
+      res.writeHead(200, { 'Content-Type': 'application/json' });
+      const payload = req.url?.includes('watch=true') ? Buffer.concat([Buffer.from('{"type":"ADDED","object":'), bytes, Buffer.from('}\n')]) : bytes;
+      const at = req.url?.includes('watch=true') ? cut + '{"type":"ADDED","object":'.length : cut;
+      res.write(payload.subarray(0, at));
+      setTimeout(() => res.end(payload.subarray(at)), 20);
+    };
+    expect(await transport.send('GET', '/api/v1/namespaces/a/configmaps/x')).to.deep.equal(JSON.parse(text));
+    const objects: unknown[] = [];
+    await transport.watch('/api/v1/configmaps', { onEvent: (_type, object) => objects.push(object) });
+    expect(objects).to.deep.equal([JSON.parse(text)]);
   });
 
   it('closes its pool within a bound, ending a request that hangs', async () => {
