@@ -4,7 +4,9 @@
  * `x_kubernetes_preserve_unknown_fields`) and back. client-node's public API reaches it
  * only through YAML (`loadYaml`, `dumpYaml`), far too slow for a cache. The module is
  * internal to client-node, which is pinned exactly; test/adapters/internals.test.ts fails
- * loudly when an upgrade moves or changes it. Nothing else imports client-node's `dist/`.
+ * loudly when an upgrade moves or changes it (the private `getSerializerForObject` included,
+ * through which a serializer registered for a kind keeps deciding). Nothing else imports
+ * client-node's `dist/`.
  *
  * @module
  */

@@ -7,6 +7,7 @@ import { createRequire } from 'node:module';
 import { Type } from 'class-transformer';
 import { inject, injectable } from 'tsyringe';
 import type { V1ConfigMap, V1CustomResourceDefinition } from '@kubernetes/client-node';
+import { ObjectSerializer } from '@kubernetes/client-node/dist/serializer.js';
 import { fromWire, modelFromWire, modelName, modelToWire, toWire } from '../../lib/client/wire.js';
 import { typeHintOf } from '../../lib/declare/type-hints.js';
 import { injectionTokens } from '../../lib/runtime/injection.js';
@@ -18,6 +19,11 @@ describe('Adapters to library internals (fail loudly on upgrade)', () => {
   describe('lib/client/wire.ts: client-node\u2019s model serializer', () => {
     it('is written against @kubernetes/client-node 2.0.1', () => {
       expect(versionOf('@kubernetes/client-node'), 'client-node changed: re-check lib/client/wire.ts (dist/serializer.js)').to.equal('2.0.1');
+    });
+
+    it('finds the serializer registered for an object\u2019s kind through ObjectSerializer\u2019s private getSerializerForObject', () => {
+      const lookup = (ObjectSerializer as unknown as { getSerializerForObject?: unknown }).getSerializerForObject;
+      expect(lookup, 'client-node moved it: re-check modelFromWire in lib/client/wire.ts').to.be.a('function');
     });
 
     it('turns wire JSON into model shape (Dates) and back, for built-in kinds', () => {
