@@ -205,7 +205,9 @@ class Deadline {
  * body goes to {@link Exchange.body}; `done` settles once, with `finish`'s result at the
  * end of the response, or with the error that ended it: the deadline's reason, a
  * connection error, a timeout of undici's (`UND_ERR_HEADERS_TIMEOUT`,
- * `UND_ERR_BODY_TIMEOUT`).
+ * `UND_ERR_BODY_TIMEOUT`). An exchange that ends before undici starts it (its connection
+ * still being set up) fails at once; the request keeps its place in undici's queue until
+ * then and is cancelled when it starts (undici's own early removal is internal to it).
  */
 abstract class Exchange<R> implements Dispatcher.DispatchHandler {
   statusCode = 0;
@@ -236,6 +238,11 @@ abstract class Exchange<R> implements Dispatcher.DispatchHandler {
   protected abstract body(chunk: Buffer): void;
   /** The exchange's result once the response ended. */
   protected abstract finish(): R;
+
+  /** Whether `done` has settled: nothing more is delivered then. */
+  protected get settled(): boolean {
+    return this.#settled;
+  }
 
   protected fail(err: unknown): void {
     if (this.#settled) return;
@@ -308,7 +315,8 @@ class WatchExchange extends Exchange<string> {
     if (this.statusCode !== 200) return;
     let start = 0;
     try {
-      for (let newline = this.#pending.indexOf('\n'); newline >= 0; newline = this.#pending.indexOf('\n', start)) {
+      // Not past the end of the watch: a handler may stop it (abort its signal) mid-chunk.
+      for (let newline = this.#pending.indexOf('\n'); newline >= 0 && !this.settled; newline = this.#pending.indexOf('\n', start)) {
         const line = this.#pending.slice(start, newline).trim();
         start = newline + 1;
         if (!line) continue;

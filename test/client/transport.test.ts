@@ -209,6 +209,21 @@ describe('ApiTransport (against a local HTTP server)', () => {
     expect(records.map((r) => [r.method, r.statusCode])).to.deep.equal([['WATCH', 200]]);
   });
 
+  it('delivers no event after its handler stopped the watch, not even the rest of the same chunk', async () => {
+    handler = (_req, res) => {
+      res.writeHead(200, { 'Content-Type': 'application/json' });
+      res.write(['a', 'b', 'c'].map((name) => JSON.stringify({ type: 'ADDED', object: { metadata: { name } } })).join('\n') + '\n');
+    };
+    const controller = new AbortController();
+    const names: string[] = [];
+    const end = await transport.watch('/api/v1/configmaps', {
+      signal: controller.signal,
+      onEvent: (_type, object) => { names.push((object.metadata as { name: string }).name); controller.abort(new Error('stopping')); },
+    });
+    expect(end).to.equal('aborted');
+    expect(names).to.deep.equal(['a']);
+  });
+
   it('ends a watch that stays silent longer than its idle timeout (a half-open connection)', async () => {
     handler = (_req, res) => { res.writeHead(200); res.write('{"type":"BOOKMARK","object":{"metadata":{"resourceVersion":"5"}}}\n'); };
     const types: string[] = [];
