@@ -3,9 +3,10 @@
 import { expect } from 'chai';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { createServer as createNetServer, type AddressInfo, type Socket } from 'node:net';
-import { KubeConfig } from '@kubernetes/client-node';
+import type { KubeConfig } from '@kubernetes/client-node';
 import { ApiError } from '../../lib/index.js';
 import { ApiTransport, Backoff, Metrics, type RequestRecord } from '../../lib/runtime/index.js';
+import { kubeConfigFor } from '../support/kubeconfig.js';
 import { parseMetrics, metricValue } from '../support/wait.js';
 
 type Handler = (req: IncomingMessage, res: ServerResponse, body: string) => void;
@@ -47,13 +48,7 @@ describe('ApiTransport (against a local HTTP server)', () => {
     records = [];
     handler = (_req, res) => { res.writeHead(200, { 'Content-Type': 'application/json' }); res.end('{}'); };
     const { port } = server.address() as AddressInfo;
-    kubeConfig = new KubeConfig();
-    kubeConfig.loadFromOptions({
-      clusters: [{ name: 'local', server: `http://127.0.0.1:${port}`, skipTLSVerify: true }],
-      users: [{ name: 'me', token: 'secret-token' }],
-      contexts: [{ name: 'local', cluster: 'local', user: 'me' }],
-      currentContext: 'local',
-    });
+    kubeConfig = kubeConfigFor(`http://127.0.0.1:${port}`, 'secret-token');
     transport = ApiTransport.create(kubeConfig, { userAgent: 'test-operator', onRequest: (r) => records.push(r), timeoutMs: 2_000 });
   });
   afterEach(() => transport.close());
@@ -124,14 +119,7 @@ describe('ApiTransport (against a local HTTP server)', () => {
     const held = new Set<Socket>();
     silent.on('connection', (socket: Socket) => { held.add(socket); socket.on('close', () => held.delete(socket)); });
     await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
-    const config = new KubeConfig();
-    config.loadFromOptions({
-      clusters: [{ name: 'mute', server: `https://127.0.0.1:${(silent.address() as AddressInfo).port}`, skipTLSVerify: true }],
-      users: [{ name: 'me', token: 't' }],
-      contexts: [{ name: 'mute', cluster: 'mute', user: 'me' }],
-      currentContext: 'mute',
-    });
-    const mute = ApiTransport.create(config);
+    const mute = ApiTransport.create(kubeConfigFor(`https://127.0.0.1:${(silent.address() as AddressInfo).port}`, 't'));
     try {
       const started = performance.now();
       const timedOut = await mute.send('GET', '/api/v1/pods', { timeoutMs: 300 }).catch((e: unknown) => e);

@@ -3,7 +3,7 @@
 import 'reflect-metadata';
 import { expect } from 'chai';
 import { createServer, type Server } from 'node:net';
-import { KubeConfig, V1ConfigMap } from '@kubernetes/client-node';
+import { V1ConfigMap } from '@kubernetes/client-node';
 import { container as globalContainer } from 'tsyringe';
 import { noopLogger } from '../../lib/conductor/index.js';
 import { createOperator, type OperatorOptions, type Reconciler, type Result } from '../../lib/index.js';
@@ -11,6 +11,7 @@ import { Registry, ServerConfigError } from '../../lib/runtime/index.js';
 import { decoratorsFor } from '../../decorators/index.js';
 import { catchError } from '../support/errors.js';
 import { get } from '../support/https-client.js';
+import { kubeConfigFor } from '../support/kubeconfig.js';
 
 const registry = new Registry();
 const { Parent, Reconciles } = decoratorsFor(registry);
@@ -20,11 +21,7 @@ class Noop implements Reconciler<V1ConfigMap> {
 }
 
 // No API server answers here: start() fails once the caches have not synced in 3 s; the servers answer before that.
-const kubeConfig = new KubeConfig();
-kubeConfig.loadFromOptions({
-  clusters: [{ name: 'none', server: 'https://127.0.0.1:1', skipTLSVerify: true }], users: [{ name: 'none' }],
-  contexts: [{ name: 'none', cluster: 'none', user: 'none' }], currentContext: 'none',
-});
+const kubeConfig = kubeConfigFor('https://127.0.0.1:1');
 const operatorWith = (server: OperatorOptions['server']) => createOperator({
   registry, reconcilers: [Noop], container: globalContainer.createChildContainer(), kubeConfig, logger: noopLogger, server, cacheSyncTimeoutMs: 3000,
 });

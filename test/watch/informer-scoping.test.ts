@@ -4,10 +4,11 @@
 import { expect } from 'chai';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { KubeConfig, V1ConfigMap, type KubernetesObject } from '@kubernetes/client-node';
+import { V1ConfigMap, type KubernetesObject } from '@kubernetes/client-node';
 import { ApiError } from '../../lib/index.js';
 import { ApiTransport, Backoff, Informer, METADATA_LIST_ACCEPT, METADATA_WATCH_ACCEPT, resourceOf } from '../../lib/runtime/index.js';
 import { waitFor } from '../queue/wait.js';
+import { kubeConfigFor } from '../support/kubeconfig.js';
 
 const meta = (name: string, rv: string, labels: Record<string, string> = {}) => ({
   name, namespace: 'web', uid: `uid-${name}`, resourceVersion: rv, creationTimestamp: '2026-01-02T03:04:05Z', labels,
@@ -41,14 +42,7 @@ describe('a scoped informer (against a local HTTP server)', () => {
       // Later watches stay open and silent until the informer stops.
     });
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-    const kubeConfig = new KubeConfig();
-    kubeConfig.loadFromOptions({
-      clusters: [{ name: 'local', server: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, skipTLSVerify: true }],
-      users: [{ name: 'me', token: 't' }],
-      contexts: [{ name: 'local', cluster: 'local', user: 'me' }],
-      currentContext: 'local',
-    });
-    transport = ApiTransport.create(kubeConfig);
+    transport = ApiTransport.create(kubeConfigFor(`http://127.0.0.1:${(server.address() as AddressInfo).port}`, 't'));
   });
   after(async () => {
     await transport.close(100);
@@ -123,12 +117,7 @@ describe('a scoped informer (against a local HTTP server)', () => {
       res.end(JSON.stringify({ apiVersion: 'v1', kind: 'ConfigMapList', metadata: { resourceVersion: '10' }, items: [] }));
     });
     await new Promise<void>((resolve) => refusing.listen(0, '127.0.0.1', resolve));
-    const kubeConfig = new KubeConfig();
-    kubeConfig.loadFromOptions({
-      clusters: [{ name: 'local', server: `http://127.0.0.1:${(refusing.address() as AddressInfo).port}`, skipTLSVerify: true }],
-      users: [{ name: 'me', token: 't' }], contexts: [{ name: 'local', cluster: 'local', user: 'me' }], currentContext: 'local',
-    });
-    const local = ApiTransport.create(kubeConfig);
+    const local = ApiTransport.create(kubeConfigFor(`http://127.0.0.1:${(refusing.address() as AddressInfo).port}`, 't'));
     const informerFor = () => new Informer<KubernetesObject>({ transport: local, resource: resourceOf(V1ConfigMap), namespace: 'web', fieldSelector: 'spec.bogus=1', backoff: new Backoff(5, 20) });
     try {
       // Two refusals (e.g. a replica that has not yet seen a CRD's new selectableFields), then the list: synced.
