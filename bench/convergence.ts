@@ -60,6 +60,11 @@ export interface RunResult {
   convergeMs: number;
   /** How long creating the N Sites took (the harness's share), ms. */
   createMs: number;
+  /**
+   * From the first create until 10, 25, 50, 75, 90 and 100 % of the Sites were seen
+   * Ready, ms: where in the run a difference in `convergeMs` arises (absent in older results).
+   */
+  progressMs?: number[];
   /** Counters when the contender reported ready (caches synced, before any Site existed). */
   atStart: ContenderStats;
   /** After convergence and a quiet second. */
@@ -107,6 +112,8 @@ class SiteTracker {
   readonly #readyGeneration = new Map<string, number>();
   #target = new Map<string, number>();
   readonly #satisfied = new Set<string>();
+  /** When each of the current target was first seen satisfied (performance.now()), in order. */
+  readonly #satisfiedAt: number[] = [];
   #resolve: ((at: number) => void) | undefined;
   #timer: NodeJS.Timeout | undefined;
   #stop: (() => void) | undefined;
@@ -130,6 +137,7 @@ class SiteTracker {
     const want = this.#target.get(name);
     if (want === undefined || this.#satisfied.has(name) || (this.#readyGeneration.get(name) ?? 0) < want) return;
     this.#satisfied.add(name);
+    this.#satisfiedAt.push(performance.now());
     if (this.#satisfied.size === this.#target.size) this.#resolve?.(performance.now());
   }
 
@@ -148,8 +156,15 @@ class SiteTracker {
       };
       this.#target = target;
       this.#satisfied.clear();
+      this.#satisfiedAt.length = 0;
       for (const name of target.keys()) this.#check(name);
     });
+  }
+
+  /** Times (ms after `since`) at which 10, 25, 50, 75, 90 and 100 % of the current target were Ready. */
+  progress(since: number): number[] {
+    const at = this.#satisfiedAt;
+    return [0.1, 0.25, 0.5, 0.75, 0.9, 1].map((q) => (at[Math.max(0, Math.ceil(q * at.length) - 1)] ?? NaN) - since);
   }
 
   stop(): void {
@@ -250,6 +265,7 @@ export async function runConvergence(contender: ContenderName, options: Converge
     await Api.pool(names, 32, (name) => api.send('POST', path, site(namespace, name)));
     result.createMs = performance.now() - t0;
     result.convergeMs = (await converged) - t0;
+    result.progressMs = tracker.progress(t0);
     const settled = await quiet(proc, quietMaxMs);
     if (!settled.settled) log(`${contender} round ${options.round}: WARNING: still busy ${Math.round(quietMaxMs / 1000)} s after convergence`);
     result.converged = settled.stats;
@@ -259,7 +275,7 @@ export async function runConvergence(contender: ContenderName, options: Converge
     }
     result.convergedHeap = await proc.snapshot(true);
     log(`${contender} round ${options.round}: ${n} Sites Ready in ${(result.convergeMs / 1000).toFixed(2)} s `
-      + `(created in ${(result.createMs / 1000).toFixed(2)} s), ${(result.converged.requests.total / n).toFixed(2)} requests/Site, `
+      + `(created in ${(result.createMs / 1000).toFixed(2)} s; 10/25/50/75/90 % Ready at ${result.progressMs.slice(0, 5).map((ms) => (ms / 1000).toFixed(2)).join('/')} s), ${(result.converged.requests.total / n).toFixed(2)} requests/Site, `
       + `${result.converged.reconciles} reconciles, ${result.converged.requests.connections.net} connections, `
       + `CPU ${(result.converged.proc.cpuS - result.atStart.proc.cpuS).toFixed(2)} s, peak RSS ${(result.converged.proc.peakRssBytes / 2 ** 20).toFixed(0)} MiB`
       + (result.controlPlaneCpuS ? `, kube-apiserver CPU ${result.controlPlaneCpuS.apiServer.toFixed(2)} s, etcd ${result.controlPlaneCpuS.etcd.toFixed(2)} s` : ''));

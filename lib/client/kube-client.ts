@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 import type { KubernetesObject, V1OwnerReference } from '@kubernetes/client-node';
 import { parseLabelSelector } from '../cache/selector.js';
 import { IndexNotFoundError } from '../cache/indexer.js';
@@ -330,7 +330,9 @@ export class KubeClient extends Client implements ControllerClient {
     const force = options.force ?? true;
     const fieldManager = options.fieldManager ?? this.#fieldManager;
     const key = `${resource.apiVersion}/${resource.kind}/${namespace ?? ''}/${name}`;
-    const digest = createHash('sha1').update(`${fieldManager}\n${force}\n${JSON.stringify(body)}`).digest('base64');
+    // Serialized once: for the digest and as the request's body.
+    const json = JSON.stringify(body);
+    const digest = hash('sha1', `${fieldManager}\n${force}\n${json}`, 'base64');
     const cacheCovers = !options.dryRun && this.#cache?.covers(resource, namespace) === true;
     // Ownership is decided on the object as it is (cached, else read), never on the body we
     // built: a forced apply would otherwise take the object from its controller silently.
@@ -354,7 +356,7 @@ export class KubeClient extends Client implements ControllerClient {
     if (cacheCovers) this.#applied.pending.set(key, inFlight);
     try {
       const result = await this.#send<T>('PATCH', objectPath(resource, namespace, name), {
-        body, contentType: APPLY_CONTENT_TYPE, query: { ...this.#query({ ...options, fieldManager }), force: force ? 'true' : undefined },
+        json, contentType: APPLY_CONTENT_TYPE, query: { ...this.#query({ ...options, fieldManager }), force: force ? 'true' : undefined },
       });
       if (cacheCovers && result.metadata?.resourceVersion) this.#applied.remember(key, { digest, resourceVersion: result.metadata.resourceVersion });
       settle(result.metadata?.resourceVersion);

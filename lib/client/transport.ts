@@ -48,6 +48,11 @@ export interface SendOptions {
   query?: Record<string, string | undefined>;
   /** Sent as JSON. */
   body?: unknown;
+  /**
+   * The body already serialized as JSON, sent as it is in place of `body`: for a caller
+   * that needs the text anyway (the client's `apply` digests it to skip no-op applies).
+   */
+  json?: string;
   /** Default `application/json`. */
   contentType?: string;
   /**
@@ -450,7 +455,7 @@ export class ApiTransport {
     let statusCode = 0;
     try {
       const { dispatcher, headers } = await this.#connect();
-      const body = options.body === undefined ? undefined : JSON.stringify(options.body);
+      const body = options.json ?? (options.body === undefined ? undefined : JSON.stringify(options.body));
       const exchange = new TextExchange(limit);
       // Ended while connecting (aborted, or the deadline passed): the exchange has failed already.
       if (!limit.ended) dispatcher.dispatch({

@@ -11,7 +11,7 @@
  * @module
  */
 import * as models from '@kubernetes/client-node/dist/gen/models/all.js';
-import { ObjectSerializer } from '@kubernetes/client-node/dist/serializer.js';
+import { ObjectSerializer, defaultSerializer } from '@kubernetes/client-node/dist/serializer.js';
 import type { KubernetesObject } from '@kubernetes/client-node';
 import { isBuiltInGroup } from '../resources/index.js';
 
@@ -36,10 +36,46 @@ export function fromWire<T extends KubernetesObject>(raw: KubernetesObject): T {
 
 /** A wire-form value as the client-node model `type` (e.g. `V1CustomResourceDefinition`), as client-node's `ObjectSerializer.deserialize` gives it. */
 export function modelFromWire<T>(wire: unknown, type: string): T {
-  // Model, array, map and Date types get a new value from their converter; the rest
-  // (custom resources, primitives, a kind with a registered serializer) is client-node's.
-  const converter = wire === null || wire === undefined || registered.getSerializerForObject(wire) ? null : converterOf(type);
+  // Model, array, map and Date types get a new value from their converter, custom resources
+  // theirs; the rest (primitives, a kind with a registered serializer) is client-node's.
+  if (wire === null || wire === undefined || registered.getSerializerForObject(wire)) return ObjectSerializer.deserialize(wire, type) as T;
+  if (type === CUSTOM_RESOURCE) return customResourceFromWire(wire) as T;
+  const converter = converterOf(type);
   return (converter ? converter(wire) : ObjectSerializer.deserialize(wire, type)) as T;
+}
+
+/** client-node's type of objects without a model: custom resources. */
+const CUSTOM_RESOURCE = 'KubernetesObject';
+
+/**
+ * client-node's class of the custom resources it deserializes (its `KubernetesObject`,
+ * not exported), taken from one it makes.
+ */
+const CustomResource = (Object.getPrototypeOf(defaultSerializer.deserialize({ apiVersion: 'v1', kind: 'Probe' }, CUSTOM_RESOURCE, '')) as { constructor: new () => Record<string, unknown> }).constructor;
+
+const RESOURCE_FIELDS = new Set(['apiVersion', 'kind', 'metadata']);
+
+/**
+ * A custom resource as client-node's deserializer makes it (an instance of its
+ * `KubernetesObject`: `apiVersion`, `kind`, `metadata` as `V1ObjectMeta`, every other field
+ * as is), with the converter of `V1ObjectMeta` in place of its per-field type parsing; an
+ * object without `apiVersion` and `kind` stays as it is, as there.
+ */
+function customResourceFromWire(wire: unknown): unknown {
+  if (typeof wire !== 'object' || wire === null || !('apiVersion' in wire) || !('kind' in wire)) return wire;
+  const fields = wire as Record<string, unknown>;
+  const instance = new CustomResource();
+  if (fields['apiVersion'] !== undefined) instance['apiVersion'] = fields['apiVersion'];
+  if (fields['kind'] !== undefined) instance['kind'] = fields['kind'];
+  const metadata = fields['metadata'];
+  if (metadata !== undefined) instance['metadata'] = metadata === null ? null : metadataConverter()(metadata);
+  for (const key of Object.keys(fields)) if (!RESOURCE_FIELDS.has(key)) instance[key] = fields[key];
+  return instance;
+}
+
+let objectMeta: Converter | undefined;
+function metadataConverter(): Converter {
+  return (objectMeta ??= converterOf('V1ObjectMeta')!);
 }
 
 /** A serializer registered with `ObjectSerializer.registerModel` for an object's kind: it then decides. */

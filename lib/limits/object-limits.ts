@@ -75,8 +75,7 @@ export interface ObjectLimitViolation {
 function leafBytes(value: unknown): number | undefined {
   switch (typeof value) {
     case 'string':
-      // JSON.stringify of a string is not recursive: exact size with escapes, natively.
-      return Buffer.byteLength(JSON.stringify(value), 'utf8');
+      return stringBytes(value);
     case 'number':
       return Number.isFinite(value) ? String(value).length : 4; // NaN, Infinity → null
     case 'boolean':
@@ -90,6 +89,18 @@ function leafBytes(value: unknown): number | undefined {
     default:
       return value === null ? 4 : -1; // -1: a container
   }
+}
+
+/** Printable ASCII other than `"` and `\\`: JSON writes it as it is. */
+const PLAIN_ASCII = /^[\x20\x21\x23-\x5b\x5d-\x7e]*$/;
+
+/** Bytes a string takes in JSON, quotes and escapes included. */
+function stringBytes(value: string): number {
+  // Most strings (names, labels, keys) need no escape: their length, without building the
+  // JSON (this walk runs before every reconcile, over the whole parent).
+  if (PLAIN_ASCII.test(value)) return value.length + 2;
+  // JSON.stringify of a string is not recursive: exact size with escapes, natively.
+  return Buffer.byteLength(JSON.stringify(value), 'utf8');
 }
 
 /**
@@ -117,12 +128,16 @@ export function checkObjectLimits(obj: unknown, limits: ObjectLimits = {}): Obje
     message: `the object nests deeper than ${maxDepth} levels; it is not reconciled`,
   });
 
-  // An explicit stack of [value, depth, inArray]; never the call stack.
-  const stack: Array<[unknown, number, boolean]> = [[obj, 1, false]];
+  // An explicit stack, never the call stack: values, and beside each its depth × 2 plus 1
+  // when it is an array's item (two arrays of plain values, no tuple per value).
+  const values: unknown[] = [obj];
+  const places: number[] = [2];
   let bytes = 0;
-  while (stack.length > 0) {
-    const [popped, depth, inArray] = stack.pop()!;
-    let value = popped;
+  while (values.length > 0) {
+    let value = values.pop();
+    const place = places.pop()!;
+    const depth = place >> 1;
+    const inArray = (place & 1) === 1;
     if (value !== null && typeof value === 'object' && typeof (value as { toJSON?: unknown }).toJSON === 'function') {
       // Dates (client-node models carry them) serialize through toJSON; one level suffices.
       value = (value as { toJSON: () => unknown }).toJSON();
@@ -138,16 +153,20 @@ export function checkObjectLimits(obj: unknown, limits: ObjectLimits = {}): Obje
       if (Array.isArray(value)) {
         bytes += Math.max(0, value.length - 1); // commas
         if (bytes > maxBytes) return tooLarge();
-        for (let i = value.length - 1; i >= 0; i--) stack.push([value[i], depth + 1, true]);
+        for (let i = value.length - 1; i >= 0; i--) {
+          values.push(value[i]);
+          places.push(((depth + 1) << 1) | 1);
+        }
       } else {
         let members = 0;
         for (const key of Object.keys(value as object)) {
           const member = (value as Record<string, unknown>)[key];
           if (leafBytes(member) === undefined) continue; // JSON omits these members
-          bytes += Buffer.byteLength(JSON.stringify(key), 'utf8') + 1 + (members > 0 ? 1 : 0); // "key": and a comma
+          bytes += stringBytes(key) + 1 + (members > 0 ? 1 : 0); // "key": and a comma
           members++;
           if (bytes > maxBytes) return tooLarge();
-          stack.push([member, depth + 1, false]);
+          values.push(member);
+          places.push((depth + 1) << 1);
         }
       }
     }

@@ -71,6 +71,15 @@ describe('ApiTransport (against a local HTTP server)', () => {
     expect(seen[0]!.headers['content-type']).to.equal('application/json');
   });
 
+  it('sends a body given as JSON text exactly as given, with its content type', async () => {
+    let received = '';
+    handler = (req, res, body) => { received = body; json(200, {})(req, res, body); };
+    const text = '{"kind":"ConfigMap","data":{"b":"2","a":"1"}}';
+    await transport.send('PATCH', '/api/v1/namespaces/a/configmaps/x', { json: text, contentType: 'application/apply-patch+yaml' });
+    expect(received).to.equal(text);
+    expect(seen[0]!.headers['content-type']).to.equal('application/apply-patch+yaml');
+  });
+
   it('sends the User-Agent and the kubeconfig\u2019s credentials on every request, the watch included', async () => {
     handler = (req, res) => {
       if (req.url?.includes('watch=true')) { res.writeHead(200); res.end(); return; }

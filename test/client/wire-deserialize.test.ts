@@ -84,6 +84,37 @@ describe('Wire to model shape (lib/client/wire.ts) agrees with client-node\u2019
     expect(() => { ObjectSerializer.deserialize({ metadata: { finalizers: 5 } }, 'V1ConfigMap'); }).to.throw(TypeError);
   });
 
+  it('on custom resources: client-node\u2019s own class, metadata as V1ObjectMeta, every other field as is, hostile shapes included', () => {
+    const site = { apiVersion: 'example.com/v1', kind: 'Site', metadata: { name: 'x', namespace: 'n', generation: 2, creationTimestamp: '2026-12-03T17:00:00Z',
+      ownerReferences: [{ apiVersion: 'v1', kind: 'ConfigMap', name: 'c', uid: 'u' }],
+      managedFields: [{ manager: 'm', operation: 'Update', apiVersion: 'example.com/v1', time: '2026-12-03T17:00:00Z', fieldsType: 'FieldsV1', fieldsV1: { 'f:status': {} }, subresource: 'status' }] },
+    spec: { content: 'h\u00e9llo', port: 80, when: '2026-12-03T17:00:00Z' }, status: { conditions: [{ type: 'Ready', status: 'True', lastTransitionTime: '2026-12-03T17:00:00Z' }], observedGeneration: 2 } };
+    const shapes: unknown[] = [
+      site,
+      { ...site, metadata: null },
+      { apiVersion: 'example.com/v1', kind: 'Site' },
+      { kind: null, apiVersion: 'example.com/v1', metadata: 'not an object', spec: null, extra: [1, null] },
+      { apiVersion: 'example.com/v1', kind: 'Site', metadata: { name: 'x', labels: null, creationTimestamp: 'not a date' } },
+      JSON.parse('{"apiVersion":"example.com/v1","kind":"Site","__proto__":{"polluted":true},"metadata":{"name":"p"}}'),
+      { apiVersion: 'example.com/v1', spec: {} }, // no kind: not a Kubernetes object, kept as is
+      [site],
+      'a string',
+      5,
+    ];
+    for (const wire of shapes) {
+      agree(wire, 'KubernetesObject');
+      if (typeof wire === 'object' && !Array.isArray(wire)) {
+        const ours = fromWire(structuredClone(wire) as never);
+        expect(isDeepStrictEqual(ours, ObjectSerializer.deserialize(structuredClone(wire), 'KubernetesObject')), JSON.stringify(wire)).to.equal(true);
+      }
+    }
+    const ours = fromWire(structuredClone(site) as never) as { metadata: { constructor: { name: string }; creationTimestamp: unknown }; spec: { when: unknown } };
+    expect(ours.metadata.constructor.name).to.equal('V1ObjectMeta');
+    expect(ours.metadata.creationTimestamp).to.be.instanceOf(Date);
+    expect(ours.spec.when, 'a custom resource\u2019s own fields stay as sent').to.equal('2026-12-03T17:00:00Z');
+    expect(({} as Record<string, unknown>)['polluted']).to.equal(undefined);
+  });
+
   it('leaves a kind with a serializer registered through client-node\u2019s ObjectSerializer.registerModel to it', () => {
     const seen: unknown[] = [];
     ObjectSerializer.registerModel({ group: '', version: 'v1', kind: 'ConfigMap' }, {

@@ -54,6 +54,7 @@ describe('limits: checkObjectLimits', () => {
     const samples: unknown[] = [
       { a: 'plain', b: 'quote " backslash \\ newline \n tab \t nul \u0000', c: 'héllo wörld ✓ 𝄞' },
       { metadata: { name: 'x', creationTimestamp: new Date('2026-01-02T03:04:05Z'), labels: {} }, list: [1, -2.5, 1e21, true, false, null] },
+      { 'key "quoted" \\': 'x', '✓': '\u007f\u001f', lone: '\ud800', edges: ' !#[]~', long: 'a'.repeat(5000) + '"' },
       { skipped: undefined, fn: () => 1, kept: [undefined, () => 1, NaN, Infinity], nested: [[[]], {}] },
       JSON.parse(bigObjectJSON(1000)),
       [],
