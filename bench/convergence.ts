@@ -15,8 +15,22 @@ import { SITE, isReady, site, siteSpec, type SiteObject } from './site.js';
 import { OPERATOR_NODE_FLAGS } from '../lib/cli/node-flags.js';
 
 export type ContenderName = 'maestro' | 'controller-runtime' | 'baseline' | 'peer';
-/** In the order they run within a round (and are reported). */
+/** In the order they are reported (the order they run in changes by round: {@link roundOrder}). */
 export const CONTENDERS: readonly ContenderName[] = ['maestro', 'controller-runtime', 'baseline', 'peer'];
+
+/**
+ * The order the contenders run in round `round` (from 1): a Williams design, so that over
+ * every n rounds (n contenders, n even; two take turns) each contender runs first once and
+ * right after each other one once. A contender that always ran right after the same other
+ * one would always meet the API server as that one left it (its cleanup still being paid
+ * for); a mere rotation would keep who follows whom.
+ */
+export function roundOrder<T>(contenders: readonly T[], round: number): T[] {
+  const n = contenders.length;
+  // The first row 0, 1, n-1, 2, n-2, ...; row r adds r (mod n) to each place.
+  const firstRow = Array.from({ length: n }, (_, i) => (i === 0 ? 0 : i % 2 === 1 ? (i + 1) / 2 : n - i / 2));
+  return firstRow.map((index) => contenders[(index + round - 1) % n]!);
+}
 
 export interface ConvergenceOptions {
   api: Api;
@@ -52,6 +66,8 @@ export interface ConvergenceOptions {
 export interface RunResult {
   contender: ContenderName;
   round: number;
+  /** Its place in the round's order (1: first; see {@link roundOrder}). Absent in older results. */
+  position?: number;
   namespace: string;
   n: number;
   /** Set when the run failed (timeout, crash); the other fields are then partial. */
@@ -136,9 +152,10 @@ class SiteTracker {
   #check(name: string): void {
     const want = this.#target.get(name);
     if (want === undefined || this.#satisfied.has(name) || (this.#readyGeneration.get(name) ?? 0) < want) return;
+    const now = performance.now();
     this.#satisfied.add(name);
-    this.#satisfiedAt.push(performance.now());
-    if (this.#satisfied.size === this.#target.size) this.#resolve?.(performance.now());
+    this.#satisfiedAt.push(now);
+    if (this.#satisfied.size === this.#target.size) this.#resolve?.(now);
   }
 
   /** Resolves with the time the last of `target` (name → generation) was seen Ready; rejects after `timeoutMs`. */
@@ -164,7 +181,8 @@ class SiteTracker {
   /** Times (ms after `since`) at which 10, 25, 50, 75, 90 and 100 % of the current target were Ready. */
   progress(since: number): number[] {
     const at = this.#satisfiedAt;
-    return [0.1, 0.25, 0.5, 0.75, 0.9, 1].map((q) => (at[Math.max(0, Math.ceil(q * at.length) - 1)] ?? NaN) - since);
+    const total = this.#target.size;
+    return [0.1, 0.25, 0.5, 0.75, 0.9, 1].map((q) => (at[Math.max(0, Math.ceil(q * total) - 1)] ?? NaN) - since);
   }
 
   stop(): void {

@@ -14,7 +14,7 @@ import { controlPlaneAssets, startControlPlane, type ControlPlane } from '../lib
 import { runCache, type CacheResults } from './cache.js';
 import { exited, killChildren, nextMessage, spawnChild } from './children.js';
 import { controllerRuntimeBinary, GoMissingError } from './controller-runtime.js';
-import { contenderNodeFlags, runConvergence, type RunResult } from './convergence.js';
+import { contenderNodeFlags, roundOrder, runConvergence, type RunResult } from './convergence.js';
 import { Api } from './kube.js';
 import { parseOptions, USAGE, type BenchOptions } from './options.js';
 import type { OverheadResult } from './overhead.js';
@@ -206,10 +206,10 @@ async function main(): Promise<void> {
       for (const [i, n] of opts.n.entries()) {
         const rounds = opts.rounds[i]!;
         for (let round = 1; round <= rounds; round++) {
-          for (const contender of opts.contenders) {
+          for (const [place, contender] of roundOrder(opts.contenders, round).entries()) {
             if (interrupted) return;
             log(`N = ${n}, round ${round}/${rounds}: ${contender}`);
-            runs.push(await runConvergence(contender, { ...common, n, round, profileDir, heapSnapshotDir }));
+            runs.push({ ...await runConvergence(contender, { ...common, n, round, profileDir, heapSnapshotDir }), position: place + 1 });
             // A long run that is interrupted keeps what it measured (report it with --from).
             if (opts.save) writeFileSync(opts.save, `${JSON.stringify(partial(), null, 2)}\n`);
           }

@@ -46,10 +46,10 @@ export type Method = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
 /** Options of {@link ApiTransport.send}. */
 export interface SendOptions {
   query?: Record<string, string | undefined>;
-  /** Sent as JSON. */
+  /** Sent as JSON (ignored when `json` is given). */
   body?: unknown;
   /**
-   * The body already serialized as JSON, sent as it is in place of `body`: for a caller
+   * The body already serialized as JSON, sent as it is; `body` is then ignored. For a caller
    * that needs the text anyway (the client's `apply` digests it to skip no-op applies).
    */
   json?: string;

@@ -74,10 +74,15 @@ describe('ApiTransport (against a local HTTP server)', () => {
   it('sends a body given as JSON text exactly as given, with its content type', async () => {
     let received = '';
     handler = (req, res, body) => { received = body; json(200, {})(req, res, body); };
-    const text = '{"kind":"ConfigMap","data":{"b":"2","a":"1"}}';
+    // Spacing, key order and a non-ASCII character that parsing and serializing again would change.
+    const text = '{ "kind": "ConfigMap",\n  "data": {"b": "h\u00e9llo", "a": "\\u00e9"} }';
     await transport.send('PATCH', '/api/v1/namespaces/a/configmaps/x', { json: text, contentType: 'application/apply-patch+yaml' });
     expect(received).to.equal(text);
     expect(seen[0]!.headers['content-type']).to.equal('application/apply-patch+yaml');
+    // Given both, the text is sent and the object ignored.
+    await transport.send('PUT', '/api/v1/namespaces/a/configmaps/x', { json: '{"sent":true}', body: { sent: false } });
+    expect(received).to.equal('{"sent":true}');
+    expect(seen[1]!.headers['content-type']).to.equal('application/json');
   });
 
   it('sends the User-Agent and the kubeconfig\u2019s credentials on every request, the watch included', async () => {

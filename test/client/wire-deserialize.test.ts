@@ -39,13 +39,14 @@ function sample(type: string, depth: number, seed: { n: number }): unknown {
   return out;
 }
 
+/** The same value, to the prototype of every nested value and the order of every object's keys (JSON keeps it). */
+function same(ours: unknown, theirs: unknown, what: string): void {
+  expect(JSON.stringify(ours), `${what}: the same JSON, keys in the same order`).to.equal(JSON.stringify(theirs));
+  if (!isDeepStrictEqual(ours, theirs)) expect.fail(`${what}: the same JSON but not the same prototypes or Dates`);
+}
+
 function agree(wire: unknown, type: string): void {
-  const ours = modelFromWire(structuredClone(wire), type);
-  const theirs: unknown = ObjectSerializer.deserialize(structuredClone(wire), type);
-  if (!isDeepStrictEqual(ours, theirs)) {
-    expect(JSON.stringify(ours), `${type}: the same JSON`).to.equal(JSON.stringify(theirs));
-    expect.fail(`${type}: the same JSON but not the same prototypes or Dates`);
-  }
+  same(modelFromWire(structuredClone(wire), type), ObjectSerializer.deserialize(structuredClone(wire), type), type);
 }
 
 describe('Wire to model shape (lib/client/wire.ts) agrees with client-node\u2019s ObjectSerializer', () => {
@@ -95,7 +96,6 @@ describe('Wire to model shape (lib/client/wire.ts) agrees with client-node\u2019
       { apiVersion: 'example.com/v1', kind: 'Site' },
       { kind: null, apiVersion: 'example.com/v1', metadata: 'not an object', spec: null, extra: [1, null] },
       { apiVersion: 'example.com/v1', kind: 'Site', metadata: { name: 'x', labels: null, creationTimestamp: 'not a date' } },
-      JSON.parse('{"apiVersion":"example.com/v1","kind":"Site","__proto__":{"polluted":true},"metadata":{"name":"p"}}'),
       { apiVersion: 'example.com/v1', spec: {} }, // no kind: not a Kubernetes object, kept as is
       [site],
       'a string',
@@ -104,15 +104,38 @@ describe('Wire to model shape (lib/client/wire.ts) agrees with client-node\u2019
     for (const wire of shapes) {
       agree(wire, 'KubernetesObject');
       if (typeof wire === 'object' && !Array.isArray(wire)) {
-        const ours = fromWire(structuredClone(wire) as never);
-        expect(isDeepStrictEqual(ours, ObjectSerializer.deserialize(structuredClone(wire), 'KubernetesObject')), JSON.stringify(wire)).to.equal(true);
+        same(fromWire(structuredClone(wire) as never), ObjectSerializer.deserialize(structuredClone(wire), 'KubernetesObject'), JSON.stringify(wire));
       }
     }
     const ours = fromWire(structuredClone(site) as never) as { metadata: { constructor: { name: string }; creationTimestamp: unknown }; spec: { when: unknown } };
     expect(ours.metadata.constructor.name).to.equal('V1ObjectMeta');
     expect(ours.metadata.creationTimestamp).to.be.instanceOf(Date);
     expect(ours.spec.when, 'a custom resource\u2019s own fields stay as sent').to.equal('2026-12-03T17:00:00Z');
-    expect(({} as Record<string, unknown>)['polluted']).to.equal(undefined);
+    expect(Object.keys(ours), 'apiVersion, kind and metadata first, as client-node orders them').to.deep.equal(['apiVersion', 'kind', 'metadata', 'spec', 'status']);
+
+    // A "__proto__" key (JSON.parse makes it an own property): client-node's assignment makes
+    // it the instance's prototype, and so does ours; Object.prototype is not touched.
+    const hostile: unknown = JSON.parse('{"metadata":{"name":"p"},"apiVersion":"example.com/v1","__proto__":{"polluted":true},"kind":"Site"}');
+    const theirs = ObjectSerializer.deserialize(hostile, 'KubernetesObject') as Record<string, unknown>;
+    const mine = modelFromWire<Record<string, unknown>>(hostile, 'KubernetesObject');
+    expect(JSON.stringify(mine)).to.equal(JSON.stringify(theirs));
+    expect(Object.getPrototypeOf(mine)).to.equal(Object.getPrototypeOf(theirs)).and.deep.equal({ polluted: true });
+    expect(mine['polluted']).to.equal(true);
+  });
+
+  it('leaves a custom resource kind with a serializer registered through client-node\u2019s ObjectSerializer.registerModel to it', () => {
+    const seen: unknown[] = [];
+    ObjectSerializer.registerModel({ group: 'example.com', version: 'v1', kind: 'Site' }, {
+      serialize: (data: unknown) => data,
+      deserialize: (data: unknown) => { seen.push(data); return { registered: true }; },
+    });
+    try {
+      expect(fromWire({ apiVersion: 'example.com/v1', kind: 'Site', metadata: { name: 's' } })).to.deep.equal({ registered: true });
+      expect(modelFromWire({ apiVersion: 'example.com/v1', kind: 'Site' }, 'KubernetesObject')).to.deep.equal({ registered: true });
+      expect(seen).to.have.length(2);
+    } finally {
+      ObjectSerializer.clearModelRegistry();
+    }
   });
 
   it('leaves a kind with a serializer registered through client-node\u2019s ObjectSerializer.registerModel to it', () => {
