@@ -5,7 +5,8 @@
  * only through YAML (`loadYaml`, `dumpYaml`), far too slow for a cache. The module is
  * internal to client-node, which is pinned exactly; test/adapters/internals.test.ts fails
  * loudly when an upgrade moves or changes it (the private `getSerializerForObject` included,
- * through which a serializer registered for a kind keeps deciding). Nothing else imports
+ * through which a serializer registered for a kind keeps deciding; its unexported class of
+ * custom resources is taken from what its `defaultSerializer` makes). Nothing else imports
  * client-node's `dist/`.
  *
  * @module

@@ -179,6 +179,14 @@ describe('bench report', () => {
       date: '2026-12-02', options: { n: [1000], rounds: [1], concurrency: 8, cacheObjects: 0 }, durationS: 60, summary: { byN: twoN(30).byN.slice(0, 1) },
     });
     expect(oneN, 'one N: no growth to describe').not.to.contain('Growth is');
+    expect(oneN).not.to.contain('do not count');
+    const quick = markdown({
+      machine: { cores: 2, cpu: 'test', memory: '1 GiB', node: 'v24', os: 'Linux', kubernetes: 'v1.36.3' },
+      date: '2026-12-03', options: { n: [200], rounds: [1], concurrency: 8, cacheObjects: 0 }, durationS: 60,
+      summary: { byN: summarizeRuns((['maestro', 'controller-runtime'] as const).map((c) => run(c, 200, 1, { rest: 100, perParentKiB: 20, cpuPerParentMs: 3, msPerParent: 12 })), ['maestro', 'controller-runtime']) },
+    });
+    expect(quick).to.contain('### Targets');
+    expect(quick).to.contain('The targets are set at N = 1,000 and 10,000; the rows at N = 200 are a first look and do not count.');
   });
 
   it('reports scoped caches (metadata only, label-selected) against the whole-object informer, with the < 30 % target', () => {
