@@ -187,13 +187,18 @@ class Deadline {
   abort(reason: unknown): void {
     if (this.ended) return;
     this.reason = reason ?? new Error('aborted');
-    this.#listener?.(this.reason instanceof Error ? this.reason : new Error(String(this.reason)));
+    this.#listener?.(this.#error());
   }
 
   /** `listener` is called when the deadline ends early or passes (at once if it already did). */
   onEnd(listener: (reason: Error) => void): void {
     this.#listener = listener;
-    if (this.ended) listener(this.reason instanceof Error ? this.reason : new Error(String(this.reason)));
+    if (this.ended) listener(this.#error());
+  }
+
+  /** The reason as an Error, for the exchange it ends. */
+  #error(): Error {
+    return this.reason instanceof Error ? this.reason : new Error(String(this.reason));
   }
 
   clear(): void {

@@ -69,14 +69,9 @@ function customResourceFromWire(wire: unknown): unknown {
   if (fields['apiVersion'] !== undefined) instance['apiVersion'] = fields['apiVersion'];
   if (fields['kind'] !== undefined) instance['kind'] = fields['kind'];
   const metadata = fields['metadata'];
-  if (metadata !== undefined) instance['metadata'] = metadata === null ? null : metadataConverter()(metadata);
+  if (metadata !== undefined) instance['metadata'] = metadata === null ? null : converterOf('V1ObjectMeta')!(metadata);
   for (const key of Object.keys(fields)) if (!RESOURCE_FIELDS.has(key)) instance[key] = fields[key];
   return instance;
-}
-
-let objectMeta: Converter | undefined;
-function metadataConverter(): Converter {
-  return (objectMeta ??= converterOf('V1ObjectMeta')!);
 }
 
 /** A serializer registered with `ObjectSerializer.registerModel` for an object's kind: it then decides. */

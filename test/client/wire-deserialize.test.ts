@@ -45,6 +45,20 @@ function same(ours: unknown, theirs: unknown, what: string): void {
   if (!isDeepStrictEqual(ours, theirs)) expect.fail(`${what}: the same JSON but not the same prototypes or Dates`);
 }
 
+/** Runs `check` with a serializer registered for `gvk` through client-node's registry, which records what it is given and answers `{ registered: true }`. */
+function withRegistered(gvk: { group: string; version: string; kind: string }, check: (seen: unknown[]) => void): void {
+  const seen: unknown[] = [];
+  ObjectSerializer.registerModel(gvk, {
+    serialize: (data: unknown) => data,
+    deserialize: (data: unknown) => { seen.push(data); return { registered: true }; },
+  });
+  try {
+    check(seen);
+  } finally {
+    ObjectSerializer.clearModelRegistry();
+  }
+}
+
 function agree(wire: unknown, type: string): void {
   same(modelFromWire(structuredClone(wire), type), ObjectSerializer.deserialize(structuredClone(wire), type), type);
 }
@@ -124,31 +138,17 @@ describe('Wire to model shape (lib/client/wire.ts) agrees with client-node\u2019
   });
 
   it('leaves a custom resource kind with a serializer registered through client-node\u2019s ObjectSerializer.registerModel to it', () => {
-    const seen: unknown[] = [];
-    ObjectSerializer.registerModel({ group: 'example.com', version: 'v1', kind: 'Site' }, {
-      serialize: (data: unknown) => data,
-      deserialize: (data: unknown) => { seen.push(data); return { registered: true }; },
-    });
-    try {
+    withRegistered({ group: 'example.com', version: 'v1', kind: 'Site' }, (seen) => {
       expect(fromWire({ apiVersion: 'example.com/v1', kind: 'Site', metadata: { name: 's' } })).to.deep.equal({ registered: true });
       expect(modelFromWire({ apiVersion: 'example.com/v1', kind: 'Site' }, 'KubernetesObject')).to.deep.equal({ registered: true });
       expect(seen).to.have.length(2);
-    } finally {
-      ObjectSerializer.clearModelRegistry();
-    }
+    });
   });
 
   it('leaves a kind with a serializer registered through client-node\u2019s ObjectSerializer.registerModel to it', () => {
-    const seen: unknown[] = [];
-    ObjectSerializer.registerModel({ group: '', version: 'v1', kind: 'ConfigMap' }, {
-      serialize: (data: unknown) => data,
-      deserialize: (data: unknown) => { seen.push(data); return { registered: true }; },
-    });
-    try {
+    withRegistered({ group: '', version: 'v1', kind: 'ConfigMap' }, (seen) => {
       expect(fromWire({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'c' } })).to.deep.equal({ registered: true });
       expect(seen).to.have.length(1);
-    } finally {
-      ObjectSerializer.clearModelRegistry();
-    }
+    });
   });
 });
