@@ -138,6 +138,11 @@ export class ContenderProcess {
     this.ready.catch(() => undefined);
   }
 
+  /** Reads its /proc now (the last reading if it is gone, undefined if it never could be read). */
+  sample(): ProcSample | undefined {
+    return this.#sample();
+  }
+
   #sample(): ProcSample | undefined {
     if (this.child.pid === undefined) return this.#last;
     try {

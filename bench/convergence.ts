@@ -10,7 +10,7 @@ import type { ContenderStats } from './contender.js';
 import { ContenderProcess, spawnBinary, spawnChild } from './children.js';
 import { Api } from './kube.js';
 import { writeRequests } from './report.js';
-import { readProc } from './proc.js';
+import { readMachine, readProc, type MachineTimes } from './proc.js';
 import { SITE, isReady, site, siteSpec, type SiteObject } from './site.js';
 import { OPERATOR_NODE_FLAGS } from '../lib/cli/node-flags.js';
 
@@ -91,6 +91,15 @@ export interface RunResult {
    * creates included, the same for every contender). Absent in older results.
    */
   controlPlaneCpuS?: { apiServer: number; etcd: number };
+  /**
+   * CPU from the first create until the last Site was seen Ready (the span of `convergeMs`),
+   * read from /proc at both ends: the contender's, kube-apiserver's and etcd's (s), and the
+   * share of the machine's CPU time that was busy (0–1, every process on it, the harness's
+   * included). `converged`'s figures run on to a quiet second after it, and so also count
+   * work a contender does after its last parent is Ready (controller-runtime's reconciles
+   * after its own children's events). Absent in older results.
+   */
+  untilReady?: { operatorCpuS: number; apiServerCpuS?: number; etcdCpuS?: number; machineBusy: number };
   /** Right after `converged`, with a full GC first (heapUsedBytes is the live heap). */
   convergedHeap: ContenderStats;
   steady?: {
@@ -256,6 +265,34 @@ function controlPlaneCpu(pids: ConvergenceOptions['controlPlane']): { apiServer:
   }
 }
 
+/** CPU counters at one moment, for {@link RunResult.untilReady}; a part that cannot be read is undefined. */
+interface CpuReading {
+  operatorS: number | undefined;
+  plane: { apiServer: number; etcd: number } | undefined;
+  machine: MachineTimes | undefined;
+}
+
+function cpuReading(proc: ContenderProcess, pids: ConvergenceOptions['controlPlane']): CpuReading {
+  let machine: MachineTimes | undefined;
+  try {
+    machine = readMachine();
+  } catch {
+    // No /proc/stat: no share of the machine.
+  }
+  return { operatorS: proc.sample()?.cpuS, plane: controlPlaneCpu(pids), machine };
+}
+
+/** The CPU spent between two readings, or undefined when the contender's or the machine's could not be read. */
+export function cpuBetween(from: CpuReading, to: CpuReading): RunResult['untilReady'] {
+  if (from.operatorS === undefined || to.operatorS === undefined || !from.machine || !to.machine) return undefined;
+  const total = to.machine.totalTicks - from.machine.totalTicks;
+  return {
+    operatorCpuS: to.operatorS - from.operatorS,
+    ...(from.plane && to.plane ? { apiServerCpuS: to.plane.apiServer - from.plane.apiServer, etcdCpuS: to.plane.etcd - from.plane.etcd } : {}),
+    machineBusy: total > 0 ? (to.machine.busyTicks - from.machine.busyTicks) / total : NaN,
+  };
+}
+
 /** Runs the scenarios for one contender (one round). */
 export async function runConvergence(contender: ContenderName, options: ConvergenceOptions): Promise<RunResult> {
   const { api, n, log } = options;
@@ -278,12 +315,18 @@ export async function runConvergence(contender: ContenderName, options: Converge
     // 1. Convergence.
     const converged = tracker.expect(new Map(names.map((name) => [name, 1])), timeoutMs);
     converged.catch(() => undefined); // awaited below; observed here in case creating fails first
+    const beforeCreating = cpuReading(proc, options.controlPlane);
+    // Read as soon as the last Site is seen Ready, before anything else the harness does.
+    const running = proc;
+    const atLastReady = converged.then(() => cpuReading(running, options.controlPlane));
+    atLastReady.catch(() => undefined);
     const t0 = performance.now();
     const path = `/apis/${SITE.group}/${SITE.version}/namespaces/${namespace}/${SITE.plural}`;
     await Api.pool(names, 32, (name) => api.send('POST', path, site(namespace, name)));
     result.createMs = performance.now() - t0;
     result.convergeMs = (await converged) - t0;
     result.progressMs = tracker.progress(t0);
+    result.untilReady = cpuBetween(beforeCreating, await atLastReady);
     const settled = await quiet(proc, quietMaxMs);
     if (!settled.settled) log(`${contender} round ${options.round}: WARNING: still busy ${Math.round(quietMaxMs / 1000)} s after convergence`);
     result.converged = settled.stats;
@@ -295,7 +338,9 @@ export async function runConvergence(contender: ContenderName, options: Converge
     log(`${contender} round ${options.round}: ${n} Sites Ready in ${(result.convergeMs / 1000).toFixed(2)} s `
       + `(created in ${(result.createMs / 1000).toFixed(2)} s; 10/25/50/75/90 % Ready at ${result.progressMs.slice(0, 5).map((ms) => (ms / 1000).toFixed(2)).join('/')} s), ${(result.converged.requests.total / n).toFixed(2)} requests/Site, `
       + `${result.converged.reconciles} reconciles, ${result.converged.requests.connections.net} connections, `
-      + `CPU ${(result.converged.proc.cpuS - result.atStart.proc.cpuS).toFixed(2)} s, peak RSS ${(result.converged.proc.peakRssBytes / 2 ** 20).toFixed(0)} MiB`
+      + `CPU ${(result.converged.proc.cpuS - result.atStart.proc.cpuS).toFixed(2)} s`
+      + (result.untilReady ? ` (${result.untilReady.operatorCpuS.toFixed(2)} s until the last Ready, the machine ${(result.untilReady.machineBusy * 100).toFixed(0)} % busy)` : '')
+      + `, peak RSS ${(result.converged.proc.peakRssBytes / 2 ** 20).toFixed(0)} MiB`
       + (result.controlPlaneCpuS ? `, kube-apiserver CPU ${result.controlPlaneCpuS.apiServer.toFixed(2)} s, etcd ${result.controlPlaneCpuS.etcd.toFixed(2)} s` : ''));
 
     // 2. Steady state: every tenth Site gets a new spec (generation 2).

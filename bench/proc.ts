@@ -64,6 +64,30 @@ export function readProc(pid: number): ProcSample {
   return { cpuS: (times.utimeTicks + times.stimeTicks) / clockTicksPerSecond(), rssBytes: memory.rssBytes, peakRssBytes: memory.peakRssBytes };
 }
 
+/** The machine's CPU time so far, from the first line of /proc/stat, in clock ticks summed over its CPUs. */
+export interface MachineTimes {
+  /** Every state but idle and iowait (user, nice, system, irq, softirq, steal). */
+  busyTicks: number;
+  /** All states (guest time is already inside user and nice, so it is not added again). */
+  totalTicks: number;
+}
+
+/** Parses the aggregate `cpu` line of /proc/stat. */
+export function parseMachineStat(text: string): MachineTimes {
+  const line = text.split('\n').find((l) => /^cpu\s/.test(l));
+  if (!line) throw new Error(`no aggregate cpu line in /proc/stat: '${text.slice(0, 80)}'`);
+  // user nice system idle iowait irq softirq steal [guest guest_nice]
+  const ticks = line.trim().split(/\s+/).slice(1, 9).map(Number);
+  if (ticks.length < 8 || ticks.some((t) => !Number.isInteger(t))) throw new Error(`not a /proc/stat cpu line: '${line.slice(0, 120)}'`);
+  const total = ticks.reduce((a, b) => a + b, 0);
+  return { busyTicks: total - ticks[3]! - ticks[4]!, totalTicks: total };
+}
+
+/** Reads the machine's CPU times now (see {@link parseMachineStat}). */
+export function readMachine(): MachineTimes {
+  return parseMachineStat(readFileSync('/proc/stat', 'utf8'));
+}
+
 /** Whether this machine has /proc (the bench needs it). */
 export function hasProc(): boolean {
   try {

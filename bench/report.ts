@@ -55,6 +55,12 @@ export interface ContenderSummary {
   heapMiB: Spread;
   /** kube-apiserver + etcd CPU over the span of cpuConvergenceS (runs that measured it). */
   controlPlaneCpuS: Spread;
+  /** CPU from the first create until the last parent was Ready (RunResult.untilReady; runs that measured it). */
+  cpuUntilReadyS: Spread;
+  /** kube-apiserver + etcd CPU over the span of cpuUntilReadyS. */
+  controlPlaneCpuUntilReadyS: Spread;
+  /** Busy share of the machine's CPU over the span of cpuUntilReadyS, in %. */
+  machineBusyUntilReadyPct: Spread;
   steadyS: Spread;
   steadyChanged: number;
   steadyReconciles: Spread;
@@ -99,6 +105,9 @@ export function summarizeContender(runs: readonly RunResult[]): ContenderSummary
     cpuConvergenceS: of((r) => r.converged.proc.cpuS - r.atStart.proc.cpuS),
     heapMiB: of((r) => r.convergedHeap.heapUsedBytes / MiB),
     controlPlaneCpuS: spread(ok.flatMap((r) => (r.controlPlaneCpuS ? [r.controlPlaneCpuS.apiServer + r.controlPlaneCpuS.etcd] : []))),
+    cpuUntilReadyS: spread(ok.flatMap((r) => (r.untilReady ? [r.untilReady.operatorCpuS] : []))),
+    controlPlaneCpuUntilReadyS: spread(ok.flatMap((r) => (r.untilReady?.apiServerCpuS !== undefined && r.untilReady.etcdCpuS !== undefined ? [r.untilReady.apiServerCpuS + r.untilReady.etcdCpuS] : []))),
+    machineBusyUntilReadyPct: spread(ok.flatMap((r) => (r.untilReady && Number.isFinite(r.untilReady.machineBusy) ? [r.untilReady.machineBusy * 100] : []))),
     steadyS: ofSteady((r) => r.steady.readyMs / 1000),
     steadyChanged: steady[0]?.steady?.changed ?? 0,
     steadyReconciles: ofSteady((r) => r.steady.after.reconciles - r.convergedHeap.reconciles),
@@ -381,6 +390,9 @@ const HEAD_TO_HEAD: Row[] = [
   ['Time to converge (s)', (s) => s.convergeS, 2],
   ['Operator CPU during convergence (s)', (s) => s.cpuConvergenceS, 2],
   ['kube-apiserver + etcd CPU, same span (s)', (s) => s.controlPlaneCpuS, 2],
+  ['Operator CPU until the last parent is Ready (s)', (s) => s.cpuUntilReadyS, 2],
+  ['kube-apiserver + etcd CPU until then (s)', (s) => s.controlPlaneCpuUntilReadyS, 2],
+  ['Machine CPU busy until then (%)', (s) => s.machineBusyUntilReadyPct, 0],
   ['Operator CPU to start, until caches synced, no objects (s)', (s) => s.cpuStartS, 2],
   ['RSS once started, no objects (MiB)', (s) => s.rssStartMiB, 1],
   ['Peak RSS, convergence + steady state (MiB)', (s) => s.peakRssMiB, 1],
@@ -412,6 +424,9 @@ const FULL: Row[] = [
   ['Live heap after convergence (MiB)', (s) => s.heapMiB, 1],
   ['CPU, convergence only (s)', (s) => s.cpuConvergenceS, 2],
   ['kube-apiserver + etcd CPU, same span as the last (s)', (s) => s.controlPlaneCpuS, 2],
+  ['CPU until the last parent is Ready (s)', (s) => s.cpuUntilReadyS, 2],
+  ['kube-apiserver + etcd CPU until then (s)', (s) => s.controlPlaneCpuUntilReadyS, 2],
+  ['Machine CPU busy until then (%)', (s) => s.machineBusyUntilReadyPct, 0],
   ['CPU, whole life (s)', (s) => s.cpuS, 2],
   ['Steady state: time until Ready (s)', (s) => s.steadyS, 2],
   ['Steady state: reconciles', (s) => s.steadyReconciles, 0],
@@ -439,7 +454,9 @@ export function markdown(input: ReportInput): string {
   lines.push(`Rounds: ${summary.byN.map((b, i) => `${options.rounds[i] ?? options.rounds[0]} at N = ${fmt(b.n, 0)}`).join(', ') || '–'}; concurrency ${options.concurrency}. `
     + 'Medians over the rounds, min–max in parentheses; ratios compare medians. CPU and RSS are read from /proc/<pid> of each contender (utime+stime, VmRSS, VmHWM). '
     + 'CPU during convergence, the operator\'s and the control plane\'s, spans from the contender\'s ready until converged and a quiet second: longer than the time to converge, '
-    + 'the more so for a contender that keeps working after the last parent is Ready.', '');
+    + 'the more so for a contender that keeps working after the last parent is Ready. '
+    + 'CPU until the last parent is Ready spans from the first create to the last parent seen Ready, the span of the time to converge; '
+    + 'the machine\'s busy share is over the same span, every process on it included (where it is near 100 %, the time to converge follows the CPU all processes spend).', '');
 
   let section = 1;
   const present = (atN: AtN) => (Object.keys(LABELS) as ContenderName[]).filter((c) => atN.contenders[c]);

@@ -2,7 +2,8 @@ import { expect } from 'chai';
 import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { eventually } from '../../lib/testing/index.js';
-import { findProcess, parseStat, parseStatus, readProc } from '../../bench/proc.js';
+import { findProcess, parseMachineStat, parseStat, parseStatus, readMachine, readProc } from '../../bench/proc.js';
+import { cpuBetween } from '../../bench/convergence.js';
 
 describe('bench /proc readings', () => {
   it('takes utime and stime from /proc/<pid>/stat, counting fields after the command name', () => {
@@ -23,6 +24,35 @@ describe('bench /proc readings', () => {
 
   it('leaves the figures undefined when a status has no memory (a zombie)', () => {
     expect(parseStatus('Name:\tnode\nState:\tZ (zombie)\n')).to.deep.equal({ rssBytes: undefined, peakRssBytes: undefined });
+  });
+
+  it('takes the machine\'s busy and total ticks from the cpu line of /proc/stat: idle and iowait are not busy, guest time is not counted twice', () => {
+    const text = 'cpu  100 5 50 800 20 3 2 1 40 0\ncpu0 50 2 25 400 10 1 1 0 20 0\nintr 1 2 3\n';
+    expect(parseMachineStat(text)).to.deep.equal({ busyTicks: 100 + 5 + 50 + 3 + 2 + 1, totalTicks: 100 + 5 + 50 + 800 + 20 + 3 + 2 + 1 });
+    expect(() => parseMachineStat('cpu0 1 2 3\n')).to.throw(/no aggregate cpu line/);
+    expect(() => parseMachineStat('cpu  1 2 x 4 5 6 7 8\n')).to.throw(/not a \/proc\/stat cpu line/);
+  });
+
+  it('reads the machine\'s CPU times: busy within total, both growing while a process computes', () => {
+    const before = readMachine();
+    const started = process.cpuUsage();
+    let x = 0;
+    while ((process.cpuUsage(started).user + process.cpuUsage(started).system) < 100_000) x++;
+    const after = readMachine();
+    expect(x).to.be.greaterThan(0);
+    expect(after.busyTicks).to.be.at.most(after.totalTicks);
+    // 100 ms of this process's CPU is at least ~10 ticks of busy time at 100 Hz (a tick of slack).
+    expect(after.busyTicks - before.busyTicks).to.be.at.least(9);
+    expect(after.totalTicks).to.be.greaterThan(before.totalTicks);
+  });
+
+  it('gives the CPU between two readings, the machine\'s busy share, and nothing when the contender could not be read', () => {
+    const from = { operatorS: 1, plane: { apiServer: 10, etcd: 2 }, machine: { busyTicks: 1000, totalTicks: 2000 } };
+    const to = { operatorS: 3.5, plane: { apiServer: 19, etcd: 4.5 }, machine: { busyTicks: 2470, totalTicks: 3500 } };
+    expect(cpuBetween(from, to)).to.deep.equal({ operatorCpuS: 2.5, apiServerCpuS: 9, etcdCpuS: 2.5, machineBusy: 0.98 });
+    expect(cpuBetween({ ...from, plane: undefined }, to), 'no control plane: no figure for it').to.deep.equal({ operatorCpuS: 2.5, machineBusy: 0.98 });
+    expect(cpuBetween({ ...from, operatorS: undefined }, to)).to.equal(undefined);
+    expect(cpuBetween(from, { ...to, machine: undefined })).to.equal(undefined);
   });
 
   it('reads a live process from outside: its CPU grows while it computes, its peak RSS covers its RSS', async () => {

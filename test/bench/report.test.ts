@@ -84,6 +84,28 @@ describe('bench report', () => {
     expect(report([older, run('controller-runtime', 1000, 1, { rest: 30, perParentKiB: 20, cpuPerParentMs: 3, msPerParent: 9 })]), 'older results: no row').not.to.contain('kube-apiserver + etcd');
   });
 
+  it('reports CPU until the last parent is Ready, with the control plane\'s and the machine\'s busy share, only from runs that measured it', () => {
+    const base = (c: ContenderName, round: number) => run(c, 1000, round, { rest: 150, perParentKiB: 160, cpuPerParentMs: 5, msPerParent: 10 });
+    const measured = (c: ContenderName, round: number, operatorCpuS: number, apiServerCpuS: number, machineBusy: number) => ({ ...base(c, round), untilReady: { operatorCpuS, apiServerCpuS, etcdCpuS: 2, machineBusy } });
+    const s = summarizeContender([measured('maestro', 1, 2.8, 9, 0.97), measured('maestro', 2, 3.0, 10, 0.99), base('maestro', 3)]);
+    expect(s.cpuUntilReadyS).to.deep.include({ n: 2, min: 2.8, max: 3 });
+    expect(s.controlPlaneCpuUntilReadyS).to.deep.include({ n: 2, min: 11, max: 12 });
+    expect(s.machineBusyUntilReadyPct.median).to.be.closeTo(98, 1e-9);
+    // A control plane that could not be read leaves its figure out, not zero.
+    const noPlane = { ...base('maestro', 4), untilReady: { operatorCpuS: 2, machineBusy: 0.5 } };
+    expect(summarizeContender([noPlane]).controlPlaneCpuUntilReadyS.n).to.equal(0);
+    const report = (runs: RunResult[]) => markdown({
+      machine: { cores: 2, cpu: 'test', memory: '1 GiB', node: 'v24', os: 'Linux', kubernetes: 'v1.36.3' },
+      date: '2026-12-04', options: { n: [1000], rounds: [1], concurrency: 8, cacheObjects: 0 }, durationS: 60,
+      summary: { byN: summarizeRuns(runs, ['maestro', 'controller-runtime']) },
+    });
+    const text = report([measured('maestro', 1, 2.8, 9, 0.97), measured('controller-runtime', 1, 2.1, 9.5, 0.99)]);
+    expect(text).to.match(/\| Operator CPU until the last parent is Ready \(s\) \| 2\.10 \| 2\.80 \| 1\.33× \|/);
+    expect(text).to.match(/\| kube-apiserver \+ etcd CPU until then \(s\) \| 11\.50 \| 11\.00 \| 0\.96× \|/);
+    expect(text).to.match(/\| Machine CPU busy until then \(%\) \| 99 \| 97 \|/);
+    expect(report([base('maestro', 1), base('controller-runtime', 1)]), 'older results: no row').not.to.match(/\| Operator CPU until the last parent is Ready/);
+  });
+
   it('leaves failed runs out of the figures but counts them', () => {
     const s = summarizeContender([
       run('maestro', 1000, 1, { rest: 150, perParentKiB: 160, cpuPerParentMs: 5, msPerParent: 10 }),
