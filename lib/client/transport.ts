@@ -145,6 +145,28 @@ function dispatcherFor(kubeConfig: KubeConfig, tls: Tls): Dispatcher {
   return new Agent({ connect });
 }
 
+/** Characters a query's key or value keeps as they are in `URLSearchParams`'s form encoding. */
+const FORM_SAFE = /^[\w.*-]*$/;
+
+/**
+ * The query string of `query`'s defined entries, as `URLSearchParams` writes it, without
+ * building one for the usual query of plain words (`fieldManager`, `force`, `dryRun`).
+ */
+export function queryString(query: Record<string, string | undefined>): string {
+  let search = '';
+  for (const key in query) {
+    const value = query[key];
+    if (value === undefined || !Object.hasOwn(query, key)) continue;
+    if (!FORM_SAFE.test(key) || !FORM_SAFE.test(value)) {
+      const params = new URLSearchParams();
+      for (const [k, v] of Object.entries(query)) if (v !== undefined) params.set(k, v);
+      return params.toString();
+    }
+    search += `${search ? '&' : ''}${key}=${value}`;
+  }
+  return search;
+}
+
 function parseStatus(text: string): ApiStatus | undefined {
   if (!text) return undefined;
   try {
@@ -373,6 +395,8 @@ export class ApiTransport {
   readonly #userAgent: string;
   readonly #observer: RequestObserver | undefined;
   readonly #timeoutMs: number;
+  /** The server URL's path, without a trailing `/`, before every request path. */
+  readonly #base: string;
   /** Whether credentials can change (exec plugins, auth providers, token files): re-read per request. */
   readonly #refresh: boolean;
   #connection: Promise<{ dispatcher: Dispatcher; tlsKey: string; headers: Record<string, string> }> | undefined;
@@ -389,6 +413,7 @@ export class ApiTransport {
     const cluster = kubeConfig.getCurrentCluster();
     if (!cluster) throw new ApiError(0, 'the kubeconfig has no current cluster');
     this.server = new URL(cluster.server);
+    this.#base = this.server.pathname.replace(/\/$/, '');
     this.#kubeConfig = kubeConfig;
     this.#userAgent = options.userAgent ?? 'maestro-operator';
     this.#observer = options.onRequest;
@@ -424,11 +449,8 @@ export class ApiTransport {
   }
 
   #url(path: string, query: Record<string, string | undefined> | undefined): string {
-    const params = new URLSearchParams();
-    for (const [key, value] of Object.entries(query ?? {})) if (value !== undefined) params.set(key, value);
-    const search = params.toString();
-    const base = this.server.pathname.replace(/\/$/, '');
-    return `${base}${path}${search ? `?${search}` : ''}`;
+    const search = query ? queryString(query) : '';
+    return `${this.#base}${path}${search ? `?${search}` : ''}`;
   }
 
   #headers(auth: Record<string, string>, extra: Record<string, string>): Record<string, string> {

@@ -6,6 +6,7 @@ import { createServer as createNetServer, type AddressInfo, type Socket } from '
 import type { KubeConfig } from '@kubernetes/client-node';
 import { ApiError } from '../../lib/index.js';
 import { ApiTransport, Backoff, Metrics, type RequestRecord } from '../../lib/runtime/index.js';
+import { queryString } from '../../lib/client/transport.js';
 import { kubeConfigFor } from '../support/kubeconfig.js';
 import { parseMetrics, metricValue } from '../support/wait.js';
 
@@ -260,6 +261,23 @@ describe('ApiTransport (against a local HTTP server)', () => {
     expect(metricValue(text, 'rest_client_requests_total', { code: '200', method: 'GET', host: '127.0.0.1' })).to.equal(1);
     expect(metricValue(text, 'rest_client_requests_total', { code: '404', method: 'GET' })).to.equal(1);
     expect(metricValue(text, 'rest_client_request_duration_seconds_count', { verb: 'GET' })).to.equal(2);
+  });
+});
+
+describe('the query string of a request', () => {
+  it('is what URLSearchParams writes, for plain words and for selectors, names and values that need encoding', () => {
+    const queries: Record<string, string | undefined>[] = [
+      {},
+      { fieldManager: 'site-operator', force: 'true', dryRun: undefined },
+      { labelSelector: 'app in (a,b),tier!=db', limit: '500', continue: 'eyJ2IjoibWV0YS5rOHMuaW8vdjEiLCJydiI6MTJ9' },
+      { fieldSelector: 'metadata.name=web-1', resourceVersion: '12345', watch: 'true', allowWatchBookmarks: 'true' },
+      { fieldManager: 'ünïcode manager', 'odd key': 'a+b&c=d', '*.-_': '*.-_' },
+      { timeoutSeconds: '300', sendInitialEvents: undefined },
+    ];
+    for (const query of queries) {
+      const expected = new URLSearchParams(Object.entries(query).filter((e): e is [string, string] => e[1] !== undefined)).toString();
+      expect(queryString(query), JSON.stringify(query)).to.equal(expected);
+    }
   });
 });
 
