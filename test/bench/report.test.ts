@@ -104,6 +104,11 @@ describe('bench report', () => {
     expect(text).to.match(/\| kube-apiserver \+ etcd CPU until then \(s\) \| 11\.50 \| 11\.00 \| 0\.96× \|/);
     expect(text).to.match(/\| Machine CPU busy until then \(%\) \| 99 \| 97 \|/);
     expect(report([base('maestro', 1), base('controller-runtime', 1)]), 'older results: no row').not.to.match(/\| Operator CPU until the last parent is Ready/);
+    // The CPU target, also over the span of the time to converge: 2.8 against 2.1 s is over 1.3×.
+    const byN = summarizeRuns([measured('maestro', 1, 2.8, 9, 0.97), measured('controller-runtime', 1, 2.1, 9.5, 0.99)], ['maestro', 'controller-runtime']);
+    expect(targets({ byN }).find((t) => t.name.startsWith('CPU until the last parent is Ready'))).to.deep.include({ target: '≤ 1.3×', measured: '1.33× (2.80 vs 2.10 s)', met: false });
+    const older = summarizeRuns([base('maestro', 1), base('controller-runtime', 1)], ['maestro', 'controller-runtime']);
+    expect(targets({ byN: older }).some((t) => t.name.startsWith('CPU until the last parent is Ready')), 'no target without the figures').to.equal(false);
   });
 
   it('leaves failed runs out of the figures but counts them', () => {
