@@ -99,7 +99,7 @@ export interface RunResult {
    * work a contender does after its last parent is Ready (controller-runtime's reconciles
    * after its own children's events). Absent in older results.
    */
-  untilReady?: { operatorCpuS: number; apiServerCpuS?: number; etcdCpuS?: number; machineBusy: number };
+  untilReady?: { operatorCpuS: number; apiServerCpuS?: number; etcdCpuS?: number; machineBusy?: number };
   /** Right after `converged`, with a full GC first (heapUsedBytes is the live heap). */
   convergedHeap: ContenderStats;
   steady?: {
@@ -282,14 +282,17 @@ function cpuReading(proc: ContenderProcess, pids: ConvergenceOptions['controlPla
   return { operatorS: proc.sample()?.cpuS, plane: controlPlaneCpu(pids), machine };
 }
 
-/** The CPU spent between two readings, or undefined when the contender's or the machine's could not be read. */
+/**
+ * The CPU spent between two readings, or undefined when the contender's could not be read;
+ * the control plane's and the machine's busy share only where they could be.
+ */
 export function cpuBetween(from: CpuReading, to: CpuReading): RunResult['untilReady'] {
-  if (from.operatorS === undefined || to.operatorS === undefined || !from.machine || !to.machine) return undefined;
-  const total = to.machine.totalTicks - from.machine.totalTicks;
+  if (from.operatorS === undefined || to.operatorS === undefined) return undefined;
+  const total = from.machine && to.machine ? to.machine.totalTicks - from.machine.totalTicks : 0;
   return {
     operatorCpuS: to.operatorS - from.operatorS,
     ...(from.plane && to.plane ? { apiServerCpuS: to.plane.apiServer - from.plane.apiServer, etcdCpuS: to.plane.etcd - from.plane.etcd } : {}),
-    machineBusy: total > 0 ? (to.machine.busyTicks - from.machine.busyTicks) / total : NaN,
+    ...(from.machine && to.machine && total > 0 ? { machineBusy: (to.machine.busyTicks - from.machine.busyTicks) / total } : {}),
   };
 }
 
@@ -339,7 +342,8 @@ export async function runConvergence(contender: ContenderName, options: Converge
       + `(created in ${(result.createMs / 1000).toFixed(2)} s; 10/25/50/75/90 % Ready at ${result.progressMs.slice(0, 5).map((ms) => (ms / 1000).toFixed(2)).join('/')} s), ${(result.converged.requests.total / n).toFixed(2)} requests/Site, `
       + `${result.converged.reconciles} reconciles, ${result.converged.requests.connections.net} connections, `
       + `CPU ${(result.converged.proc.cpuS - result.atStart.proc.cpuS).toFixed(2)} s`
-      + (result.untilReady ? ` (${result.untilReady.operatorCpuS.toFixed(2)} s until the last Ready, the machine ${(result.untilReady.machineBusy * 100).toFixed(0)} % busy)` : '')
+      + (result.untilReady ? ` (${result.untilReady.operatorCpuS.toFixed(2)} s until the last Ready`
+        + `${result.untilReady.machineBusy === undefined ? '' : `, the machine ${(result.untilReady.machineBusy * 100).toFixed(0)} % busy`})` : '')
       + `, peak RSS ${(result.converged.proc.peakRssBytes / 2 ** 20).toFixed(0)} MiB`
       + (result.controlPlaneCpuS ? `, kube-apiserver CPU ${result.controlPlaneCpuS.apiServer.toFixed(2)} s, etcd ${result.controlPlaneCpuS.etcd.toFixed(2)} s` : ''));
 

@@ -107,7 +107,7 @@ export function summarizeContender(runs: readonly RunResult[]): ContenderSummary
     controlPlaneCpuS: spread(ok.flatMap((r) => (r.controlPlaneCpuS ? [r.controlPlaneCpuS.apiServer + r.controlPlaneCpuS.etcd] : []))),
     cpuUntilReadyS: spread(ok.flatMap((r) => (r.untilReady ? [r.untilReady.operatorCpuS] : []))),
     controlPlaneCpuUntilReadyS: spread(ok.flatMap((r) => (r.untilReady?.apiServerCpuS !== undefined && r.untilReady.etcdCpuS !== undefined ? [r.untilReady.apiServerCpuS + r.untilReady.etcdCpuS] : []))),
-    machineBusyUntilReadyPct: spread(ok.flatMap((r) => (r.untilReady && Number.isFinite(r.untilReady.machineBusy) ? [r.untilReady.machineBusy * 100] : []))),
+    machineBusyUntilReadyPct: spread(ok.flatMap((r) => (typeof r.untilReady?.machineBusy === 'number' ? [r.untilReady.machineBusy * 100] : []))),
     steadyS: ofSteady((r) => r.steady.readyMs / 1000),
     steadyChanged: steady[0]?.steady?.changed ?? 0,
     steadyReconciles: ofSteady((r) => r.steady.after.reconciles - r.convergedHeap.reconciles),

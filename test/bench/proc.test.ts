@@ -46,13 +46,14 @@ describe('bench /proc readings', () => {
     expect(after.totalTicks).to.be.greaterThan(before.totalTicks);
   });
 
-  it('gives the CPU between two readings, the machine\'s busy share, and nothing when the contender could not be read', () => {
+  it('gives the CPU between two readings and the machine\'s busy share; nothing when the contender could not be read, no busy share when the machine could not', () => {
     const from = { operatorS: 1, plane: { apiServer: 10, etcd: 2 }, machine: { busyTicks: 1000, totalTicks: 2000 } };
     const to = { operatorS: 3.5, plane: { apiServer: 19, etcd: 4.5 }, machine: { busyTicks: 2470, totalTicks: 3500 } };
     expect(cpuBetween(from, to)).to.deep.equal({ operatorCpuS: 2.5, apiServerCpuS: 9, etcdCpuS: 2.5, machineBusy: 0.98 });
     expect(cpuBetween({ ...from, plane: undefined }, to), 'no control plane: no figure for it').to.deep.equal({ operatorCpuS: 2.5, machineBusy: 0.98 });
     expect(cpuBetween({ ...from, operatorS: undefined }, to)).to.equal(undefined);
-    expect(cpuBetween(from, { ...to, machine: undefined })).to.equal(undefined);
+    expect(cpuBetween(from, { ...to, machine: undefined }), 'no /proc/stat: no busy share, the rest kept').to.deep.equal({ operatorCpuS: 2.5, apiServerCpuS: 9, etcdCpuS: 2.5 });
+    expect(cpuBetween(from, { ...to, machine: from.machine }), 'no time passed: no busy share').to.deep.equal({ operatorCpuS: 2.5, apiServerCpuS: 9, etcdCpuS: 2.5 });
   });
 
   it('reads a live process from outside: its CPU grows while it computes, its peak RSS covers its RSS', async () => {

@@ -273,6 +273,10 @@ describe('the query string of a request', () => {
       { fieldSelector: 'metadata.name=web-1', resourceVersion: '12345', watch: 'true', allowWatchBookmarks: 'true' },
       { fieldManager: 'ünïcode manager', 'odd key': 'a+b&c=d', '*.-_': '*.-_' },
       { timeoutSeconds: '300', sendInitialEvents: undefined },
+      // Plain words first, then one that needs encoding: the whole query as URLSearchParams writes it.
+      { fieldManager: 'm', force: 'true', labelSelector: 'a=b' },
+      // Integer-like keys come first in an object's own order, in both.
+      { b: 'x', 10: 'y', 2: 'z y' },
     ];
     for (const query of queries) {
       const expected = new URLSearchParams(Object.entries(query).filter((e): e is [string, string] => e[1] !== undefined)).toString();
