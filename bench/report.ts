@@ -389,7 +389,8 @@ export const LABELS: Record<ContenderName, string> = {
   peer: 'peer (@dot-i/k8s-operator)',
 };
 
-type Row = [label: string, pick: (s: ContenderSummary) => Spread, digits: number];
+/** A row of a table: its label, its figure, the digits shown, and whether a ratio of it means something (not for a share). */
+type Row = [label: string, pick: (s: ContenderSummary) => Spread, digits: number, ratios?: boolean];
 
 const HEAD_TO_HEAD: Row[] = [
   ['Time to converge (s)', (s) => s.convergeS, 2],
@@ -397,7 +398,7 @@ const HEAD_TO_HEAD: Row[] = [
   ['kube-apiserver + etcd CPU, same span (s)', (s) => s.controlPlaneCpuS, 2],
   ['Operator CPU until the last parent is Ready (s)', (s) => s.cpuUntilReadyS, 2],
   ['kube-apiserver + etcd CPU until then (s)', (s) => s.controlPlaneCpuUntilReadyS, 2],
-  ['Machine CPU busy until then (%)', (s) => s.machineBusyUntilReadyPct, 0],
+  ['Machine CPU busy until then (%)', (s) => s.machineBusyUntilReadyPct, 0, false],
   ['Operator CPU to start, until caches synced, no objects (s)', (s) => s.cpuStartS, 2],
   ['RSS once started, no objects (MiB)', (s) => s.rssStartMiB, 1],
   ['Peak RSS, convergence + steady state (MiB)', (s) => s.peakRssMiB, 1],
@@ -431,7 +432,7 @@ const FULL: Row[] = [
   ['kube-apiserver + etcd CPU, same span as the last (s)', (s) => s.controlPlaneCpuS, 2],
   ['CPU until the last parent is Ready (s)', (s) => s.cpuUntilReadyS, 2],
   ['kube-apiserver + etcd CPU until then (s)', (s) => s.controlPlaneCpuUntilReadyS, 2],
-  ['Machine CPU busy until then (%)', (s) => s.machineBusyUntilReadyPct, 0],
+  ['Machine CPU busy until then (%)', (s) => s.machineBusyUntilReadyPct, 0, false],
   ['CPU, whole life (s)', (s) => s.cpuS, 2],
   ['Steady state: time until Ready (s)', (s) => s.steadyS, 2],
   ['Steady state: reconciles', (s) => s.steadyReconciles, 0],
@@ -472,12 +473,12 @@ export function markdown(input: ReportInput): string {
     lines.push(`### ${section++}. Maestro vs controller-runtime`, '');
     lines.push('| | ' + pairs.map((b) => `controller-runtime, N = ${fmt(b.n, 0)} | Maestro | Maestro / CR`).join(' | ') + ' |');
     lines.push('|---|' + pairs.map(() => '---:|---:|---:|').join(''));
-    for (const [label, pick, digits] of HEAD_TO_HEAD) {
+    for (const [label, pick, digits, ratios = true] of HEAD_TO_HEAD) {
       if (!pairs.some((b) => has(pick(b.contenders.maestro!)) || has(pick(b.contenders['controller-runtime']!)))) continue;
       lines.push(`| ${label} | ` + pairs.map((b) => {
         const cr = pick(b.contenders['controller-runtime']!);
         const ma = pick(b.contenders.maestro!);
-        return `${cell(cr, digits)} | ${cell(ma, digits)} | ${ratio(ma, cr)}`;
+        return `${cell(cr, digits)} | ${cell(ma, digits)} | ${ratios ? ratio(ma, cr) : ''}`;
       }).join(' | ') + ' |');
     }
     lines.push('');
@@ -537,10 +538,10 @@ export function markdown(input: ReportInput): string {
     const vsBaseline = cs.includes('baseline');
     lines.push(`| | ${cs.map((c) => LABELS[c]).join(' | ')}${vsBaseline ? ` | ${cs.filter((c) => c !== 'baseline').map((c) => `${LABELS[c].split(' ')[0]} / baseline`).join(' | ')}` : ''} |`);
     lines.push(`|---|${cs.map(() => '---:|').join('')}${vsBaseline ? cs.filter((c) => c !== 'baseline').map(() => '---:|').join('') : ''}`);
-    for (const [label, pick, digits] of FULL) {
+    for (const [label, pick, digits, ratios = true] of FULL) {
       if (!cs.some((c) => has(pick(atN.contenders[c]!)))) continue;
       const base = vsBaseline ? pick(atN.contenders.baseline!) : undefined;
-      lines.push(`| ${label} | ${cs.map((c) => cell(pick(atN.contenders[c]!), digits)).join(' | ')}${vsBaseline ? ` | ${cs.filter((c) => c !== 'baseline').map((c) => ratio(pick(atN.contenders[c]!), base)).join(' | ')}` : ''} |`);
+      lines.push(`| ${label} | ${cs.map((c) => cell(pick(atN.contenders[c]!), digits)).join(' | ')}${vsBaseline ? ` | ${cs.filter((c) => c !== 'baseline').map((c) => (ratios ? ratio(pick(atN.contenders[c]!), base) : '')).join(' | ')}` : ''} |`);
     }
     lines.push('');
     const kinds = [...new Set(cs.flatMap((c) => Object.keys(atN.contenders[c]!.requestsByKind)))].sort();
