@@ -20,7 +20,7 @@ class Site {
   metadata?: V1ObjectMeta;
   @ValidateNested() spec!: SiteSpec;
   status?: { conditions?: unknown[] };
-  /** A method of the class: an object's own field of that name must not replace it. */
+  /** A method of the class; one test gives the object a field of the same name. */
   describe(): string {
     return `site ${this.metadata?.name ?? ''}`;
   }
