@@ -10,10 +10,11 @@
  * bench/README.md: peak RSS 265 → 145–160 MiB). It is the size `--optimize-for-size`
  * implies, which the operators ran with before.
  *
- * `--optimize-for-size` is not among them: on the command line it makes V8 reject the code
- * Node caches for its own modules (V8 checks a hash of the flags that change code; heap
- * sizes are not among those), about 70 ms more CPU at every start. `Operator.start()` sets
- * it when the operator starts instead, after the modules are loaded (about 50 ms less, measured) (`start({ optimizeForSize })`, lib/runtime/memory.ts).
+ * No flag among them changes the code V8 generates: under such a flag (`--optimize-for-size`,
+ * for one) V8 rejects the code Node caches for its own modules (V8 checks a hash of the flags
+ * that change code; heap sizes are not among those), about 70 ms more CPU at every start.
+ * The old generation's growth is bounded by `Operator.start()` instead, after the modules are
+ * loaded (`start({ optimizeForSize })`, lib/runtime/memory.ts).
  *
  * V8 sizes the young generation when the process starts (`v8.setFlagsFromString` later does
  * not resize it), so this is a command-line flag; the compile cache `maestro-operator

@@ -3,7 +3,6 @@
  *
  * @module
  */
-import { PerformanceObserver, constants, type PerformanceEntry } from 'node:perf_hooks';
 import { GCProfiler, getHeapStatistics, setFlagsFromString, type GCProfilerResult } from 'node:v8';
 import type { Logger } from '../log/index.js';
 
@@ -42,35 +41,44 @@ function shown(value: unknown): string {
 
 let started = false;
 let favouringSize = false;
+let looks = 0;
+
+/** How far (%) the old generation may grow beyond the live data before a full collection, in the mode. */
+export const MEMORY_MODE_GROWTH_PERCENT = 25;
+
+/** The same out of the mode: twice the live data, as Go's default `GOGC=100` lets controller-runtime's heap grow. */
+export const SPEED_MODE_GROWTH_PERCENT = 100;
+
+/** How often (ms) the mode looks at the live heap. */
+const LOOK_EVERY_MS = 1_000;
 
 /**
- * Makes V8 favour memory over speed, as `node --optimize-for-size` does, while the operator's
- * live heap is near what its modules take: the old generation grows less before it is
- * collected, which bounds the peak of a small operator (measured at N = 1,000 parents: peak
- * RSS 114–121 MiB against 145–146 without, bench/README.md, *Bundled*; for about 10 % more
- * CPU during convergence). The price grows with the heap, as each of the many more full
- * collections marks all of it (at N = 10,000 parents, 65 MiB live: 86 full collections
- * instead of 9, 21 % more CPU); so once the live heap has grown by
+ * Makes V8 favour memory over speed while the operator's live heap is near what its modules
+ * take: after each full collection the old generation may grow by a quarter of the live data
+ * before the next (`--heap-growing-percent=25`, where V8's own heuristic allows 1.1 to 4
+ * times), which bounds the peak of a small operator (measured at N = 1,000 parents: peak RSS
+ * 104–106 MiB against 132–136 without, bench/README.md). The price grows with the heap, as each
+ * of the more frequent full collections marks all of it; so once the live heap has grown by
  * {@link MemoryModeOptions.untilHeapGrowthMiB} the mode ends and the heap may grow to twice
  * the live data before a full collection (`--heap-growing-percent=100`, as Go's default
- * `GOGC=100` lets controller-runtime's; V8's own growth allowed 3 to 4 times), and back
- * below three quarters of that growth the memory mode returns. (Measured from what the
- * modules take, read when the mode is set, not from zero: an operator run from its `dist/`
- * holds about 40 MiB at rest, bundled 12–15.)
+ * `GOGC=100` lets controller-runtime's), and back below three quarters of that growth the
+ * memory mode returns. (Measured from what the modules take, read when the mode is set, not
+ * from zero: an operator run from its `dist/` holds about 40 MiB at rest, bundled 12–15.)
  *
- * Why at run time and not on the command line: under any V8 flag that changes generated
- * code, V8 rejects the code Node ships cached for its own modules (it checks a hash of the
- * flags) and Node compiles them again at every start; with the heavier collections at start
- * that is about 70 ms of CPU (setting it here saves about 50 ms of that: the rest is the
- * flag's cost while the caches fill). Set when the operator starts, after its modules are loaded and
- * before its caches fill. (The flag's implied young-generation size is not applied at run
- * time; the operator flags give it on the command line: `--max-semi-space-size=1`.)
+ * Why not `--optimize-for-size`, which the mode was before: it bounds the growth alike
+ * (at most 1.3 times) and changes more in V8 than that; with the observer below, it cost
+ * 0.14 s more CPU per 1,000 parents converged (the observer about 0.04 s of it) and a peak
+ * 3–5 MiB higher (bench/README.md, *The memory mode without --optimize-for-size*). Set when the operator starts, after its modules are loaded (the
+ * bound is measured from what they take), and before its caches fill.
  *
  * Each switch is logged at info on `logger` (`optimizeForSize`, `liveHeapMiB`, `boundMiB`).
  * Process-wide: the first call's options and logger hold for the life of the process (also after the
- * operator stops, or fails to start); later calls do nothing. The heap is looked at after
- * full collections only (a `gc` performance observer and `v8.GCProfiler`, neither of which
- * keeps the process alive).
+ * operator stops, or fails to start); later calls do nothing. The live heap is the used heap
+ * at the end of the last full collection, which `v8.GCProfiler` records, looked at once a second
+ * by a timer that does not keep the process alive. (A `gc` performance observer would look
+ * at once, but it runs JavaScript at every collection, several hundred per 1,000 parents
+ * converged with the operators' small young generation: about 40 ms of CPU and 6 MB of
+ * garbage for a switch that a second later does as well.)
  */
 export function optimizeForSize(options: MemoryModeOptions = {}, logger?: Logger): void {
   if (started) return;
@@ -80,37 +88,35 @@ export function optimizeForSize(options: MemoryModeOptions = {}, logger?: Logger
   if (growth === Infinity) return;
   // What the modules hold (with some garbage, which makes the bound a little more generous).
   const base = getHeapStatistics().used_heap_size;
-  // The heap's size is taken as V8 recorded it at the end of each full collection: read later,
-  // from the observer, it would count what was allocated since (measured: up to +40 MiB).
-  // The profiler keeps every collection's statistics (about 4 KiB each) until it is stopped:
-  // stopped at each full collection, and after every 64 others, it holds at most about 256 KiB.
+  const bound = base + growth;
+  // The heap's size as V8 recorded it at the end of each full collection: read at any other
+  // time it would count what was allocated since (measured: up to +40 MiB). The profiler keeps
+  // every collection's statistics (about 4 KiB each) until it is stopped: a second's worth.
   const profiler = new GCProfiler();
   profiler.start();
-  let collections = 0;
-  new PerformanceObserver((list) => {
-    const entries = list.getEntries();
-    collections += entries.length;
-    const full = entries.some(isFullCollection);
-    if (!full && collections < 64) return;
-    collections = 0;
+  setInterval(() => {
     const live = liveAfterLastFullCollection(profiler.stop());
     profiler.start();
-    if (live === undefined) return;
-    const bound = base + growth;
-    if (favouringSize ? live <= bound : live >= base + growth * 0.75) return;
+    looks += 1;
+    if (live === undefined || (favouringSize ? live <= bound : live >= base + growth * 0.75)) return;
     const switchTo = !favouringSize;
     favour(switchTo);
     // Rare (the heap crosses the bound), and it explains a change in RSS: at info.
     const mib = (bytes: number) => Math.round(bytes / 2 ** 20);
     logger?.info({ optimizeForSize: switchTo, liveHeapMiB: mib(live), boundMiB: mib(bound) }, switchTo
-      ? 'memory mode on again: the live heap is back below three quarters of the bound; V8 favours memory'
-      : 'memory mode off: the live heap passed the bound; V8 favours speed, the heap may grow to twice the live data');
-  }).observe({ entryTypes: ['gc'] });
+      ? 'memory mode on again: the live heap is back below three quarters of the bound; the heap may grow by a quarter of the live data'
+      : 'memory mode off: the live heap passed the bound; the heap may grow to twice the live data');
+  }, LOOK_EVERY_MS).unref();
 }
 
-/** Whether a `gc` performance entry is a full (mark-sweep-compact) collection. */
-export function isFullCollection(entry: PerformanceEntry): boolean {
-  return (entry as { detail?: { kind?: number } }).detail?.kind === constants.NODE_PERFORMANCE_GC_MAJOR;
+/**
+ * How many times the memory mode has looked at the live heap in this process (for tests,
+ * which wait for the next look instead of sleeping).
+ *
+ * @internal
+ */
+export function memoryModeLooks(): number {
+  return looks;
 }
 
 /** The used heap after the last full collection in a GC profile (`v8.GCProfiler`'s result). */
@@ -121,7 +127,5 @@ function liveAfterLastFullCollection(profile: GCProfilerResult): number | undefi
 
 function favour(size: boolean): void {
   favouringSize = size;
-  // Out of the memory mode, V8 would let the heap grow to 3 or 4 times the live data (measured:
-  // peak RSS 328 MiB at 66 MiB live); twice is what Go's GOGC=100 allows.
-  setFlagsFromString(size ? '--optimize-for-size --heap-growing-percent=0' : '--no-optimize-for-size --heap-growing-percent=100');
+  setFlagsFromString(`--heap-growing-percent=${size ? MEMORY_MODE_GROWTH_PERCENT : SPEED_MODE_GROWTH_PERCENT}`);
 }

@@ -196,14 +196,14 @@ export class Operator {
    *   promise rejection or uncaught exception anywhere in the process is logged and counted
    *   (`maestro_unhandled_errors_total{type}`) instead of ending it, until `stop()`.
    * @param options.optimizeForSize from here on, V8 favours memory over speed while the live
-   *   heap is near what the modules take, as `node --optimize-for-size` (default true, i.e.
-   *   until the live heap has grown by 24 MiB since `start()`, and again once it is back
-   *   below three quarters of that): a lower peak for about 10 % more CPU, without the
-   *   start-up cost the flag has on the command line (set before the caches fill, after the
-   *   modules are loaded). Beyond the bound, where the mode's CPU cost grows with the heap,
-   *   the heap may grow to twice the live data between full collections (as Go's
-   *   `GOGC=100`). `{ untilHeapGrowthMiB }` moves the bound (`Infinity`: always; `0`: only
-   *   until the heap grows at all). Each switch is logged at info (`optimizeForSize`,
+   *   heap is near what the modules take (default true, i.e. until the live heap has grown
+   *   by 24 MiB since `start()`, and again once it is back below three quarters of that):
+   *   between full collections the heap may grow by a quarter of the live data
+   *   (`--heap-growing-percent=25`), a lower peak for some more CPU. Set after the modules
+   *   are loaded and before the caches fill. Beyond the bound, where the mode's CPU cost
+   *   grows with the heap, the heap may grow to twice the live data (as Go's `GOGC=100`).
+   *   The heap is looked at once a second. `{ untilHeapGrowthMiB }` moves the bound
+   *   (`Infinity`: always; `0`: only until the heap grows at all). Each switch is logged at info (`optimizeForSize`,
    *   `liveHeapMiB`, `boundMiB`). Process-wide: the first `start()`'s choice holds for the
    *   life of the process, also after `stop()` or a failed start. `false` keeps V8's
    *   defaults, e.g. in a process that serves more than the operator.
@@ -220,7 +220,7 @@ export class Operator {
     if (problems.length > 0) throw new OperatorConfigurationError(problems);
     if (options.handleSignals ?? true) this.#installSignalHandlers();
     if (options.guardProcess ?? true) this.#unguard = guardProcess(this.manager.logger, this.manager.metrics.unhandledErrors());
-    // Here, after the modules are loaded (what the flag would make costlier) and before the caches fill.
+    // Here, after the modules are loaded (the mode's bound is measured from what they take) and before the caches fill.
     if (memoryMode !== false) optimizeForSize(memoryMode === true ? {} : memoryMode, this.manager.logger);
     try {
       await this.manager.start();
