@@ -55,9 +55,10 @@ const LOOK_EVERY_MS = 1_000;
 /**
  * Makes V8 favour memory over speed while the operator's live heap is near what its modules
  * take: after each full collection the old generation may grow by a quarter of the live data
- * before the next (`--heap-growing-percent=25`, where V8's own heuristic allows 1.1 to 4
- * times), which bounds the peak of a small operator (measured at N = 1,000 parents: peak RSS
- * 104–106 MiB against 132–136 without, bench/README.md). The price grows with the heap, as each
+ * (and by V8's minimum step of 8 MiB) before the next (`--heap-growing-percent=25`, where
+ * V8's own heuristic allows 1.1 to 4 times), which bounds the peak of a small operator
+ * (measured at N = 1,000 parents: peak RSS 103–106 MiB; 132–136 with no mode in an earlier
+ * run, bench/README.md). The price grows with the heap, as each
  * of the more frequent full collections marks all of it; so once the live heap has grown by
  * {@link MemoryModeOptions.untilHeapGrowthMiB} the mode ends and the heap may grow to twice
  * the live data before a full collection (`--heap-growing-percent=100`, as Go's default
@@ -65,8 +66,9 @@ const LOOK_EVERY_MS = 1_000;
  * memory mode returns. (Measured from what the modules take, read when the mode is set, not
  * from zero: an operator run from its `dist/` holds about 40 MiB at rest, bundled 12–15.)
  *
- * Why not `--optimize-for-size`, which the mode was before: it bounds the growth alike
- * (at most 1.3 times) and changes more in V8 than that; with the observer below, it cost
+ * Why not `--optimize-for-size`, which the mode was before: it bounds the growth more
+ * tightly (1.3 times, a 2 MiB step) and changes more in V8 than that; with the `gc` observer
+ * it had, it cost
  * 0.14 s more CPU per 1,000 parents converged (the observer about 0.04 s of it) and a peak
  * 3–5 MiB higher (bench/README.md, *The memory mode without --optimize-for-size*). Set when the operator starts, after its modules are loaded (the
  * bound is measured from what they take), and before its caches fill.
@@ -77,8 +79,8 @@ const LOOK_EVERY_MS = 1_000;
  * at the end of the last full collection, which `v8.GCProfiler` records, looked at once a second
  * by a timer that does not keep the process alive. (A `gc` performance observer would look
  * at once, but it runs JavaScript at every collection, several hundred per 1,000 parents
- * converged with the operators' small young generation: about 40 ms of CPU and 6 MB of
- * garbage for a switch that a second later does as well.)
+ * converged with the operators' small young generation: about 40 ms of CPU, for a switch
+ * that a second later does as well.)
  */
 export function optimizeForSize(options: MemoryModeOptions = {}, logger?: Logger): void {
   if (started) return;

@@ -198,7 +198,7 @@ export class Operator {
    * @param options.optimizeForSize from here on, V8 favours memory over speed while the live
    *   heap is near what the modules take (default true, i.e. until the live heap has grown
    *   by 24 MiB since `start()`, and again once it is back below three quarters of that):
-   *   between full collections the heap may grow by a quarter of the live data
+   *   between full collections the heap may grow by a quarter of the live data (at least 8 MiB)
    *   (`--heap-growing-percent=25`), a lower peak for some more CPU. Set after the modules
    *   are loaded and before the caches fill. Beyond the bound, where the mode's CPU cost
    *   grows with the heap, the heap may grow to twice the live data (as Go's `GOGC=100`).

@@ -64,6 +64,8 @@ switch (process.env['LIFECYCLE_CASE']) {
     // far the old generation may now grow (F times the live data). Traced alone, and stdout
     // holds V8's trace alone (the logs go to stderr): C's stdio writes it in blocks.
     const probe = () => {
+      // First untraced: gc() during incremental marking finishes that marking as a collection of its own.
+      collect();
       setFlagsFromString('--trace-gc-verbose');
       collect();
       setFlagsFromString('--no-trace-gc-verbose');
