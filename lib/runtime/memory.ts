@@ -58,8 +58,8 @@ const LOOK_EVERY_MS = 1_000;
  * (and by V8's minimum step of 8 MiB) before the next (`--heap-growing-percent=25`, where
  * V8's own heuristic allows 1.1 to 4 times), which bounds the peak of a small operator
  * (measured at N = 1,000 parents: peak RSS 103–106 MiB; 132–136 with no mode in an earlier
- * run, bench/README.md). The price grows with the heap, as each
- * of the more frequent full collections marks all of it; so once the live heap has grown by
+ * run, bench/README.md). The price grows with the heap, as each of the more frequent full
+ * collections marks all of it; so once the live heap has grown by
  * {@link MemoryModeOptions.untilHeapGrowthMiB} the mode ends and the heap may grow to twice
  * the live data before a full collection (`--heap-growing-percent=100`, as Go's default
  * `GOGC=100` lets controller-runtime's), and back below three quarters of that growth the
@@ -68,9 +68,9 @@ const LOOK_EVERY_MS = 1_000;
  *
  * Why not `--optimize-for-size`, which the mode was before: it bounds the growth more
  * tightly (1.3 times, a 2 MiB step) and changes more in V8 than that; with the `gc` observer
- * it had, it cost
- * 0.14 s more CPU per 1,000 parents converged (the observer about 0.04 s of it) and a peak
- * 3–5 MiB higher (bench/README.md, *The memory mode without --optimize-for-size*). Set when the operator starts, after its modules are loaded (the
+ * it had, it cost 0.14 s more CPU per 1,000 parents converged (the observer about 0.04 s of
+ * it) and a peak 3–5 MiB higher (bench/README.md, *The memory mode without
+ * --optimize-for-size*). Set when the operator starts, after its modules are loaded (the
  * bound is measured from what they take), and before its caches fill.
  *
  * Each switch is logged at info on `logger` (`optimizeForSize`, `liveHeapMiB`, `boundMiB`).

@@ -198,13 +198,13 @@ export class Operator {
    * @param options.optimizeForSize from here on, V8 favours memory over speed while the live
    *   heap is near what the modules take (default true, i.e. until the live heap has grown
    *   by 24 MiB since `start()`, and again once it is back below three quarters of that):
-   *   between full collections the heap may grow by a quarter of the live data (at least 8 MiB)
-   *   (`--heap-growing-percent=25`), a lower peak for some more CPU. Set after the modules
-   *   are loaded and before the caches fill. Beyond the bound, where the mode's CPU cost
-   *   grows with the heap, the heap may grow to twice the live data (as Go's `GOGC=100`).
-   *   The heap is looked at once a second. `{ untilHeapGrowthMiB }` moves the bound
-   *   (`Infinity`: always; `0`: only until the heap grows at all). Each switch is logged at info (`optimizeForSize`,
-   *   `liveHeapMiB`, `boundMiB`). Process-wide: the first `start()`'s choice holds for the
+   *   between full collections the heap may grow by a quarter of the live data, at least
+   *   8 MiB (`--heap-growing-percent=25`), a lower peak for some more CPU. Set after the
+   *   modules are loaded and before the caches fill. Beyond the bound, where the mode's CPU
+   *   cost grows with the heap, the heap may grow to twice the live data (as Go's
+   *   `GOGC=100`). The heap is looked at once a second. `{ untilHeapGrowthMiB }` moves the
+   *   bound (`Infinity`: always; `0`: only until the heap grows at all). Each switch is
+   *   logged at info (`optimizeForSize`, `liveHeapMiB`, `boundMiB`). Process-wide: the first `start()`'s choice holds for the
    *   life of the process, also after `stop()` or a failed start. `false` keeps V8's
    *   defaults, e.g. in a process that serves more than the operator.
    *   Example: `start({ optimizeForSize: { untilHeapGrowthMiB: 128 } })`.
