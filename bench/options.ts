@@ -29,12 +29,13 @@ export interface BenchOptions {
 /** What `--quick` stands for (each part only when not given explicitly). */
 export const QUICK = { n: '200', rounds: '1', only: 'convergence,steady,startup' } as const;
 
-export const USAGE = `usage: npm run bench -- [--n 1000[,10000]] [--rounds 3[,1]] [--concurrency 8] [--quick]
+export const USAGE = `usage: npm run bench -- [--n 1000[,10000]] [--rounds 4[,1]] [--concurrency 8] [--quick]
                   [--only ${SCENARIOS.join(',')}] [--contenders ${CONTENDERS.join(',')}]
                   [--cache-objects 10000] [--json] [--save FILE] [--profile] [--heap-snapshot] [--from FILE[,FILE]]
                   [--maestro-modules]
   --n            parents per convergence run; a list runs every N (default 1000)
-  --rounds       rounds (contenders alternate within a round); one value, or one per N (default 3)
+  --rounds       rounds (contenders alternate within a round); one value, or one per N
+                 (default: as many as contenders, so that each goes first once)
   --quick        a quick look: --n ${QUICK.n} --rounds ${QUICK.rounds} --only ${QUICK.only} unless given
   --only         scenarios (default all); steady and startup run after convergence, so they imply it
   --contenders   default all; 'cr' stands for controller-runtime
@@ -96,7 +97,9 @@ export function parseOptions(argv: readonly string[]): BenchOptions {
   });
   const ns = ints('n', values.n ?? (values.quick ? QUICK.n : '1000'), 1);
   if (new Set(ns).size !== ns.length) throw new Error(`--n lists a value twice: '${values.n}'`);
-  const rs = ints('rounds', values.rounds ?? (values.quick ? QUICK.rounds : '3'), 1);
+  const contenders = list<ContenderName>('contenders', values.contenders, CONTENDERS);
+  // By default as many rounds as contenders: each then goes first (and last) once.
+  const rs = ints('rounds', values.rounds ?? (values.quick ? QUICK.rounds : String(contenders.length)), 1);
   if (rs.length !== 1 && rs.length !== ns.length) {
     throw new Error(`--rounds takes one value or one per N (${ns.length}), got ${rs.length}`);
   }
@@ -111,7 +114,7 @@ export function parseOptions(argv: readonly string[]): BenchOptions {
     concurrency: int('concurrency', values.concurrency, 1),
     cacheObjects: int('cache-objects', values['cache-objects'], 1),
     only: SCENARIOS.filter((s) => only.includes(s)),
-    contenders: list<ContenderName>('contenders', values.contenders, CONTENDERS),
+    contenders,
     json: values.json,
     save: values.save,
     profile: values.profile,

@@ -13,7 +13,7 @@ export interface MemoryModeOptions {
    * its size when the mode was set (the loaded modules) with V8 favouring memory; beyond it the
    * mode ends (the heap may then grow to twice the live data), and back below three quarters
    * of it the mode returns. Default 24. `Infinity`: favour memory whatever the heap; `0`:
-   * only until the heap grows at all.
+   * only until the heap grows at all (the mode then does not return).
    */
   untilHeapGrowthMiB?: number;
 }
@@ -74,7 +74,9 @@ const LOOK_EVERY_MS = 1_000;
  * bound is measured from what they take), and before its caches fill.
  *
  * Each switch is logged at info on `logger` (`optimizeForSize`, `liveHeapMiB`, `boundMiB`).
- * Process-wide: the first call's options and logger hold for the life of the process (also after the
+ * A process started with its own `--heap-growing-percent=N` or `--optimize-for-size` keeps
+ * it: the mode then stays off and says so at info (`flag`). (A flag set later with
+ * `v8.setFlagsFromString` cannot be seen, and is overwritten.) Process-wide: the first call's options and logger hold for the life of the process (also after the
  * operator stops, or fails to start); later calls do nothing. The live heap is the used heap
  * at the end of the last full collection, which `v8.GCProfiler` records, looked at once a second
  * by a timer that does not keep the process alive. (A `gc` performance observer would look
@@ -85,6 +87,12 @@ const LOOK_EVERY_MS = 1_000;
 export function optimizeForSize(options: MemoryModeOptions = {}, logger?: Logger): void {
   if (started) return;
   started = true;
+  const own = ownHeapGrowthFlag(process.execArgv);
+  if (own !== undefined) {
+    // The process's own choice of how the heap grows holds: the mode would overwrite it.
+    logger?.info({ optimizeForSize: false, flag: own }, `memory mode off: the process was started with ${own}, which decides how the heap grows`);
+    return;
+  }
   const growth = (options.untilHeapGrowthMiB ?? DEFAULT_UNTIL_HEAP_GROWTH_MIB) * 2 ** 20;
   favour(true);
   if (growth === Infinity) return;
@@ -100,15 +108,27 @@ export function optimizeForSize(options: MemoryModeOptions = {}, logger?: Logger
     const live = liveAfterLastFullCollection(profiler.stop());
     profiler.start();
     looks += 1;
-    if (live === undefined || (favouringSize ? live <= bound : live >= base + growth * 0.75)) return;
+    // With no growth allowed (0) the mode does not return: at its base it would switch every second.
+    if (live === undefined || (favouringSize ? live <= bound : growth === 0 || live >= base + growth * 0.75)) return;
     const switchTo = !favouringSize;
     favour(switchTo);
     // Rare (the heap crosses the bound), and it explains a change in RSS: at info.
     const mib = (bytes: number) => Math.round(bytes / 2 ** 20);
     logger?.info({ optimizeForSize: switchTo, liveHeapMiB: mib(live), boundMiB: mib(bound) }, switchTo
-      ? 'memory mode on again: the live heap is back below three quarters of the bound; the heap may grow by a quarter of the live data'
+      ? 'memory mode on again: the live heap is back below three quarters of the growth the bound allows; the heap may grow by a quarter of the live data'
       : 'memory mode off: the live heap passed the bound; the heap may grow to twice the live data');
   }, LOOK_EVERY_MS).unref();
+}
+
+/**
+ * The flag among `execArgv` (the process's own command line) that already decides how V8's
+ * old generation grows, `--heap-growing-percent=N` or `--optimize-for-size` (with dashes or
+ * underscores, as V8 reads them), if any. (Node refuses either in `NODE_OPTIONS`.)
+ *
+ * @internal
+ */
+export function ownHeapGrowthFlag(execArgv: readonly string[]): string | undefined {
+  return execArgv.findLast((arg) => /^--(heap[-_]growing[-_]percent=|optimize[-_]for[-_]size$)/.test(arg));
 }
 
 /**

@@ -203,10 +203,12 @@ export class Operator {
    *   modules are loaded and before the caches fill. Beyond the bound, where the mode's CPU
    *   cost grows with the heap, the heap may grow to twice the live data (as Go's
    *   `GOGC=100`). The heap is looked at once a second. `{ untilHeapGrowthMiB }` moves the
-   *   bound (`Infinity`: always; `0`: only until the heap grows at all). Each switch is
-   *   logged at info (`optimizeForSize`, `liveHeapMiB`, `boundMiB`). Process-wide: the first `start()`'s choice holds for the
-   *   life of the process, also after `stop()` or a failed start. `false` keeps V8's
-   *   defaults, e.g. in a process that serves more than the operator.
+   *   bound (`Infinity`: always; `0`: only until the heap grows at all, for good). Each switch is
+   *   logged at info (`optimizeForSize`, `liveHeapMiB`, `boundMiB`). A process started with
+   *   its own `--heap-growing-percent=N` or `--optimize-for-size` keeps it (the mode stays
+   *   off and logs why). Process-wide: the first `start()`'s choice holds for the life of
+   *   the process, also after `stop()` or a failed start. `false` keeps V8's defaults, e.g.
+   *   in a process that serves more than the operator.
    *   Example: `start({ optimizeForSize: { untilHeapGrowthMiB: 128 } })`.
    * @throws `OperatorStartError` when the caches do not sync in time (the message names the
    *   kinds), or the leader-election Lease is forbidden (the message names the Role needed).

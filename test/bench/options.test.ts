@@ -2,10 +2,12 @@ import { expect } from 'chai';
 import { parseOptions } from '../../bench/options.js';
 
 describe('bench options', () => {
-  it('defaults to N = 1000, 3 rounds, every scenario and contender', () => {
+  it('defaults to N = 1000, every scenario and contender, and a round per contender (each goes first once)', () => {
     const o = parseOptions([]);
     expect(o.n).to.deep.equal([1000]);
-    expect(o.rounds).to.deep.equal([3]);
+    expect(o.rounds).to.deep.equal([4]);
+    expect(parseOptions(['--contenders', 'maestro,cr']).rounds).to.deep.equal([2]);
+    expect(parseOptions(['--contenders', 'maestro,cr', '--rounds', '3']).rounds).to.deep.equal([3]);
     expect(o.only).to.deep.equal(['convergence', 'steady', 'startup', 'overhead', 'cache']);
     expect(o.contenders).to.deep.equal(['maestro', 'controller-runtime', 'baseline', 'peer']);
     expect(o.concurrency).to.equal(8);

@@ -102,10 +102,10 @@ describe('an operator\u2019s process: start errors, staying alive, the guard', f
   it('bounds V8\u2019s heap growth to a quarter of the live data when it starts (start({ optimizeForSize }), default on), not before, and only while the live heap is below the bound', async () => {
     // How far V8 lets the old generation grow (times the live data) after each of the case's 4
     // traced full collections: before start(), after it, with LIFECYCLE_GROW_MIB more live, and
-    // once that is released. The case sets 300 % first, as a user's flag.
-    const outcome = async (optimize?: string, growMiB = 0) => {
+    // once that is released. The case sets 300 % first, at run time (or its command line does).
+    const outcome = async (optimize?: string, growMiB = 0, garbageMiB = 0) => {
       const proc = await startOperatorProcess({ module: main, kubeConfig: plane.kubeConfig, env: {
-        LIFECYCLE_CASE: 'memory', LIFECYCLE_GROW_MIB: String(growMiB), ...(optimize ? { LIFECYCLE_OPTIMIZE: optimize } : {}),
+        LIFECYCLE_CASE: 'memory', LIFECYCLE_GROW_MIB: String(growMiB), LIFECYCLE_GARBAGE_MIB: String(garbageMiB), ...(optimize ? { LIFECYCLE_OPTIMIZE: optimize } : {}),
       } });
       const exit = await proc.waitForExit(60_000);
       expect(exit.code, proc.tail()).to.equal(0);
@@ -116,8 +116,9 @@ describe('an operator\u2019s process: start errors, staying alive, the guard', f
         const near = (percent: number) => Math.abs(Number(factor) - (1 + percent / 100)) < 0.051;
         return [near(MEMORY_MODE_GROWTH_PERCENT) ? 'memory' : near(SPEED_MODE_GROWTH_PERCENT) ? 'speed' : near(300) ? 'user' : `factor ${factor}`];
       });
-      const switches = proc.logs((l) => 'optimizeForSize' in l).map((l) => [l['optimizeForSize'], Number(l['liveHeapMiB']) > Number(l['boundMiB'])]);
-      return { growth, switches, heap: proc.logs((l) => l['outcome'] === 'memory')[0] };
+      const switches = proc.logs((l) => 'liveHeapMiB' in l).map((l) => [l['optimizeForSize'], Number(l['liveHeapMiB']) > Number(l['boundMiB'])]);
+      const stayedOff = proc.logs((l) => 'flag' in l).map((l) => [l['optimizeForSize'], l['flag'], l['msg']]);
+      return { growth, switches, stayedOff, heap: proc.logs((l) => l['outcome'] === 'memory')[0] };
     };
     const atRest = await outcome();
     expect(atRest.growth, JSON.stringify(atRest)).to.deep.equal(['user', 'memory', 'memory', 'memory']);
@@ -132,5 +133,24 @@ describe('an operator\u2019s process: start errors, staying alive, the guard', f
     const within = await outcome('{"untilHeapGrowthMiB":400}', 80);
     expect(within.growth, JSON.stringify(within)).to.deep.equal(['user', 'memory', 'memory', 'memory']);
     expect(within.switches).to.deep.equal([]);
+    // No growth allowed: off once the heap grows, and it stays off, also when the live heap
+    // falls below its base (read with 20 MiB of garbage): it would switch there every second.
+    const none = await outcome('{"untilHeapGrowthMiB":0}', 80, 20);
+    expect(none.growth, JSON.stringify(none)).to.deep.equal(['user', 'memory', 'speed', 'speed']);
+    expect(none.switches).to.deep.equal([[false, true]]);
+    expect([...atRest.stayedOff, ...grown.stayedOff, ...within.stayedOff, ...none.stayedOff], 'the mode steps aside only for a flag on the command line').to.deep.equal([]);
+  });
+
+  it('leaves the heap’s growth to a process started with its own --heap-growing-percent, and says so', async () => {
+    const proc = await startOperatorProcess({ module: main, kubeConfig: plane.kubeConfig, execArgv: ['--heap-growing-percent=300'], env: {
+      LIFECYCLE_CASE: 'memory', LIFECYCLE_GROW_MIB: '80',
+    } });
+    const exit = await proc.waitForExit(60_000);
+    expect(exit.code, proc.tail()).to.equal(0);
+    const factors = proc.lines.filter((l) => l.stream === 'stdout').flatMap((l) => /\[HeapController\] factor (\d+(?:\.\d+)?) /.exec(l.text)?.[1] ?? []);
+    // 300 % at each of the four collections: before start(), after it, grown by 80 MiB (past the bound), released.
+    expect(factors, proc.tail()).to.deep.equal(['4.0', '4.0', '4.0', '4.0']);
+    const logged = proc.logs((l) => 'flag' in l || 'liveHeapMiB' in l).map((l) => [l['optimizeForSize'], l['flag'], l['msg']]);
+    expect(logged).to.deep.equal([[false, '--heap-growing-percent=300', 'memory mode off: the process was started with --heap-growing-percent=300, which decides how the heap grows']]);
   });
 });

@@ -19,7 +19,7 @@ import { createOperator } from '../../lib/index.js';
 import { eventually } from '../../lib/testing/index.js';
 import { Metrics } from '../../lib/runtime/index.js';
 import { guardProcess } from '../../lib/runtime/guard.js';
-import { memoryModeLooks } from '../../lib/runtime/memory.js';
+import { memoryModeLooks, ownHeapGrowthFlag } from '../../lib/runtime/memory.js';
 import { widgetReconcilers } from './widget-operator.js';
 
 const emit = (fields: Record<string, unknown>) => process.stdout.write(`${JSON.stringify(fields)}\n`);
@@ -55,9 +55,10 @@ switch (process.env['LIFECYCLE_CASE']) {
     break;
   }
   case 'memory': {
-    // V8's growth of the old generation as a user's command line might set it, for the test
-    // to tell apart from the memory mode's (25 %) and from the growth past its bound (100 %).
-    setFlagsFromString('--heap-growing-percent=300');
+    // V8's growth of the old generation set by the process itself before start() (which the
+    // mode cannot see), unless the command line sets it: for the test to tell apart from the
+    // memory mode's (25 %) and from the growth past its bound (100 %).
+    if (!process.execArgv.includes('--heap-growing-percent=300')) setFlagsFromString('--heap-growing-percent=300');
     setFlagsFromString('--expose-gc');
     const collect = runInNewContext('gc') as () => void;
     // A full collection traced by V8: its "[HeapController] factor F" line on stdout says how
@@ -74,13 +75,16 @@ switch (process.env['LIFECYCLE_CASE']) {
     // At info: the memory mode's switches are logged (the test reads them).
     const operator = createOperator({ name: 'memory-operator', reconcilers: widgetReconcilers, server: false, logger: pino({ level: 'info' }, pino.destination(2)) });
     probe();
+    // LIFECYCLE_GARBAGE_MIB of garbage when start() reads the heap: the mode's base, and the
+    // live heap can later fall below it.
+    void Array.from({ length: Math.round(Number(process.env['LIFECYCLE_GARBAGE_MIB'] ?? 0) / (800_000 / 2 ** 20)) }, (_, i) => new Array<number>(100_000).fill(i));
     await operator.start({ handleSignals: false, ...(optimize === undefined ? {} : { optimizeForSize: JSON.parse(optimize) as boolean | { untilHeapGrowthMiB: number } }) });
     probe();
-    // A full collection, then the mode's next look at the heap (none when the mode is off).
+    // A full collection, then the mode's next look at the heap (none when the mode is off, or the command line decides).
     const settle = async () => {
       const seen = memoryModeLooks();
       collect();
-      if (optimize !== 'false') await eventually(() => memoryModeLooks() > seen, { timeoutMs: 10_000, intervalMs: 20 });
+      if (optimize !== 'false' && ownHeapGrowthFlag(process.execArgv) === undefined) await eventually(() => memoryModeLooks() > seen, { timeoutMs: 10_000, intervalMs: 20 });
     };
     // LIFECYCLE_GROW_MIB more live data, in arrays of 100,000 small integers (8 bytes each).
     const kept = Array.from({ length: Math.round(Number(process.env['LIFECYCLE_GROW_MIB'] ?? 0) / (800_000 / 2 ** 20)) }, (_, i) => new Array<number>(100_000).fill(i));
