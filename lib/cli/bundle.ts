@@ -63,7 +63,7 @@ export interface BundleOptions {
   /**
    * The Node flags the operator runs with, for which the compile cache is made: V8 uses a
    * cache only under the flags it was made with (a mismatch is not an error: the operator
-   * compiles as without one). Default: the operator flags, `--max-semi-space-size=1`.
+   * compiles as without one). Default: the operator flags, `--max-semi-space-size=4`.
    *
    * @example
    * ```ts

@@ -23,7 +23,7 @@ const takenUnder = (flags: readonly string[], data: string) => execFileSync(proc
 
 describe('the Node flags operators run with', () => {
   it('bound the young generation (V8 sizes it only at start, so it is a command-line flag)', () => {
-    expect(OPERATOR_NODE_FLAGS).to.deep.equal(['--max-semi-space-size=1']);
+    expect(OPERATOR_NODE_FLAGS).to.deep.equal(['--max-semi-space-size=4']);
   });
 
   it('change no code V8 generates: V8 takes code cached without flags, as Node\u2019s cache of its own modules is (--optimize-for-size would not)', () => {
