@@ -57,10 +57,10 @@ const LOOK_EVERY_MS = 1_000;
  * take: after each full collection the old generation may grow by a quarter of the live data
  * (and by V8's minimum step of 8 MiB) before the next (`--heap-growing-percent=25`, where
  * V8's own heuristic allows 1.1 to 4 times), which bounds the peak of a small operator
- * (measured at N = 1,000 parents: peak RSS 103–106 MiB; 132–136 with no mode in an earlier
- * run, bench/README.md). The price grows with the heap, as each of the more frequent full
- * collections marks all of it; so once the live heap has grown by
- * {@link MemoryModeOptions.untilHeapGrowthMiB} the mode ends and the heap may grow to twice
+ * (measured at N = 1,000 parents with a 1 MiB young generation: peak RSS 103–106 MiB;
+ * 132–136 with no mode in an earlier run, bench/README.md). The price grows with the heap,
+ * as each of the more frequent full collections marks all of it; so once the live heap has
+ * grown by {@link MemoryModeOptions.untilHeapGrowthMiB} the mode ends and the heap may grow to twice
  * the live data before a full collection (`--heap-growing-percent=100`, as Go's default
  * `GOGC=100` lets controller-runtime's), and back below three quarters of that growth the
  * memory mode returns. (Measured from what the modules take, read when the mode is set, not
@@ -76,11 +76,12 @@ const LOOK_EVERY_MS = 1_000;
  * Each switch is logged at info on `logger` (`optimizeForSize`, `liveHeapMiB`, `boundMiB`).
  * A process started with its own `--heap-growing-percent=N` or `--optimize-for-size` keeps
  * it: the mode then stays off and says so at info (`flag`). (A flag set later with
- * `v8.setFlagsFromString` cannot be seen, and is overwritten.) Process-wide: the first call's options and logger hold for the life of the process (also after the
- * operator stops, or fails to start); later calls do nothing. The live heap is the used heap
- * at the end of the last full collection, which `v8.GCProfiler` records, looked at once a second
- * by a timer that does not keep the process alive. (A `gc` performance observer would look
- * at once, but it runs JavaScript at every collection, several hundred per 1,000 parents
+ * `v8.setFlagsFromString` cannot be seen, and is overwritten.) Process-wide: the first
+ * call's options and logger hold for the life of the process (also after the operator
+ * stops, or fails to start); later calls do nothing. The live heap is the used heap at the
+ * end of the last full collection, which `v8.GCProfiler` records, looked at once a second by
+ * a timer that does not keep the process alive. (A `gc` performance observer would look at
+ * once, but it runs JavaScript at every collection, several hundred per 1,000 parents
  * converged with the operators' small young generation: about 40 ms of CPU, for a switch
  * that a second later does as well.)
  */
