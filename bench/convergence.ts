@@ -338,9 +338,10 @@ export async function runConvergence(contender: ContenderName, options: Converge
       result.controlPlaneCpuS = { apiServer: planeConverged.apiServer - planeAtStart.apiServer, etcd: planeConverged.etcd - planeAtStart.etcd };
     }
     result.convergedHeap = await proc.snapshot(true);
+    const connections = result.converged.requests.connections.net;
     log(`${contender} round ${options.round}: ${n} Sites Ready in ${(result.convergeMs / 1000).toFixed(2)} s `
       + `(created in ${(result.createMs / 1000).toFixed(2)} s; 10/25/50/75/90 % Ready at ${result.progressMs.slice(0, 5).map((ms) => (ms / 1000).toFixed(2)).join('/')} s), ${(result.converged.requests.total / n).toFixed(2)} requests/Site, `
-      + `${result.converged.reconciles} reconciles, ${result.converged.requests.connections.net} connection${result.converged.requests.connections.net === 1 ? '' : 's'}, `
+      + `${result.converged.reconciles} reconciles, ${connections} connection${connections === 1 ? '' : 's'}, `
       + `CPU ${(result.converged.proc.cpuS - result.atStart.proc.cpuS).toFixed(2)} s`
       + (result.untilReady ? ` (${result.untilReady.operatorCpuS.toFixed(2)} s until the last Ready`
         + `${result.untilReady.machineBusy === undefined ? '' : `, the machine ${(result.untilReady.machineBusy * 100).toFixed(0)} % busy`})` : '')

@@ -16,6 +16,10 @@ import { widgetCRD, widgetReconcilers } from '../support/widget-operator.js';
 
 const main = fileURLToPath(new URL('../support/lifecycle-main.js', import.meta.url));
 
+/** The growth factors of V8's traced full collections on a process's stdout ("[HeapController] factor F"), as printed (one decimal). */
+const heapFactors = (proc: { lines: ReadonlyArray<{ stream: string; text: string }> }): string[] =>
+  proc.lines.filter((l) => l.stream === 'stdout').flatMap((l) => /\[HeapController\] factor (\d+(?:\.\d+)?) /.exec(l.text)?.[1] ?? []);
+
 /** A loopback port nothing listens on (bound, then released). */
 async function closedPort(): Promise<number> {
   const server = createServer();
@@ -109,12 +113,10 @@ describe('an operator\u2019s process: start errors, staying alive, the guard', f
       } });
       const exit = await proc.waitForExit(60_000);
       expect(exit.code, proc.tail()).to.equal(0);
-      const growth = proc.lines.filter((l) => l.stream === 'stdout').flatMap((l) => {
-        const factor = /\[HeapController\] factor (\d+(?:\.\d+)?) /.exec(l.text)?.[1];
-        if (factor === undefined) return [];
+      const growth = heapFactors(proc).map((factor) => {
         // Printed to one decimal (1.25 as 1.2).
         const near = (percent: number) => Math.abs(Number(factor) - (1 + percent / 100)) < 0.051;
-        return [near(MEMORY_MODE_GROWTH_PERCENT) ? 'memory' : near(SPEED_MODE_GROWTH_PERCENT) ? 'speed' : near(300) ? 'user' : `factor ${factor}`];
+        return near(MEMORY_MODE_GROWTH_PERCENT) ? 'memory' : near(SPEED_MODE_GROWTH_PERCENT) ? 'speed' : near(300) ? 'user' : `factor ${factor}`;
       });
       const switches = proc.logs((l) => 'liveHeapMiB' in l).map((l) => [l['optimizeForSize'], Number(l['liveHeapMiB']) > Number(l['boundMiB'])]);
       const stayedOff = proc.logs((l) => 'flag' in l).map((l) => [l['optimizeForSize'], l['flag'], l['msg']]);
@@ -147,7 +149,7 @@ describe('an operator\u2019s process: start errors, staying alive, the guard', f
     } });
     const exit = await proc.waitForExit(60_000);
     expect(exit.code, proc.tail()).to.equal(0);
-    const factors = proc.lines.filter((l) => l.stream === 'stdout').flatMap((l) => /\[HeapController\] factor (\d+(?:\.\d+)?) /.exec(l.text)?.[1] ?? []);
+    const factors = heapFactors(proc);
     // 300 % at each of the four collections: before start(), after it, grown by 80 MiB (past the bound), released.
     expect(factors, proc.tail()).to.deep.equal(['4.0', '4.0', '4.0', '4.0']);
     const logged = proc.logs((l) => 'flag' in l || 'liveHeapMiB' in l).map((l) => [l['optimizeForSize'], l['flag'], l['msg']]);
