@@ -58,6 +58,9 @@ interface Term {
 
 type Parent = KubernetesObject & { metadata: NonNullable<KubernetesObject['metadata']> };
 
+/** Parents deleted before their cleanup ran, remembered until it did. */
+const GONE_LIMIT = 10_000;
+
 function splitKey(key: string): { namespace: string | undefined; name: string } {
   const slash = key.indexOf('/');
   return slash < 0 ? { namespace: undefined, name: key } : { namespace: key.slice(0, slash), name: key.slice(slash + 1) };
@@ -87,6 +90,11 @@ export class Controller {
   readonly #clock: Clock;
   readonly #setTimer: (callback: () => void, ms: number) => CancelTimer;
   #term: Term | undefined;
+  /**
+   * Parents deleted with a finalizer of ours on them (`Finalizers.missedCleanup`), as last
+   * seen, by key: each goes through the pipeline once more, for its cleanups only.
+   */
+  readonly #gone = new Map<string, Parent>();
   /** The workers of the last term, until all of them finished. */
   #previous: Promise<void> | undefined;
   #watching = false;
@@ -142,7 +150,24 @@ export class Controller {
       logger: this.#log,
       active: () => (this.#term && !this.#term.ending ? this.#term.ctx.signal : undefined),
       enqueue: (key) => this.#enqueue(key),
+      deleted: (obj) => this.#deleted(obj),
     });
+  }
+
+  /** Remembers a parent deleted before its cleanup ran; returns whether it was one. */
+  #deleted(obj: KubernetesObject): boolean {
+    if (!this.#options.pipeline.finalizers.missedCleanup(obj)) return false;
+    const { namespace, name, uid } = obj.metadata ?? {};
+    const key = keyOf(namespace, name ?? '');
+    this.#gone.set(key, obj as Parent);
+    this.#log.warn({ namespace, name, uid, finalizers: obj.metadata?.finalizers },
+      'parent deleted with its finalizer on it (the delete raced the finalizer being added, kubernetes/kubernetes#77988); running its cleanup');
+    if (this.#gone.size > GONE_LIMIT) {
+      const [oldest] = this.#gone.keys();
+      this.#gone.delete(oldest!);
+      this.#log.error({ key: oldest, limit: GONE_LIMIT }, 'too many parents deleted before their cleanup; the oldest one\'s cleanup is not run');
+    }
+    return true;
   }
 
   /**
@@ -176,6 +201,7 @@ export class Controller {
 
   #enqueueAll(term: Term): void {
     for (const obj of this.#options.source.list(this.resource)) term.queue.add(keyOf(obj.metadata?.namespace, obj.metadata?.name ?? ''));
+    for (const key of this.#gone.keys()) term.queue.add(key);
   }
 
   /** Ends the current term: no key is handed out any more; returns it with its workers. */
@@ -264,6 +290,9 @@ export class Controller {
     const elapsed = () => Math.max(0, this.#clock.now() - started) / 1000;
     const { namespace, name } = splitKey(key);
     const log = this.#log.child({ namespace, name, reconcileID: randomUUID() });
+    const gone = this.#gone.get(key);
+    // First the cleanup a deletion skipped; then a parent of the same name created since, if any.
+    if (gone && !(await this.#cleanupGone(term, key, gone, elapsed, log))) return;
     let parent: Parent | undefined;
     try {
       parent = this.#options.source.get<Parent>(this.resource, name, namespace);
@@ -286,6 +315,26 @@ export class Controller {
       this.#succeeded(term, key, result, elapsed(), log);
     } catch (err) {
       this.#failed(term, key, err, elapsed(), log);
+    }
+  }
+
+  /** Runs the cleanups of a parent deleted before them; returns whether they are done (else the key was requeued). */
+  async #cleanupGone(term: Term, key: string, gone: Parent, elapsed: () => number, log: Logger): Promise<boolean> {
+    const forget = () => { if (this.#gone.get(key) === gone) this.#gone.delete(key); };
+    try {
+      const result = await this.#options.pipeline.reconcile({
+        ctx: term.ctx, parent: gone, client: this.#options.client.forParent(gone, term.ctx.signal), logger: log.child({ uid: gone.metadata.uid }), gone: true,
+      });
+      if (result.requeue || (result.requeueAfter ?? 0) > 0) {
+        this.#succeeded(term, key, result, elapsed(), log);
+        return false;
+      }
+      forget();
+      return true;
+    } catch (err) {
+      if (isTerminal(err)) forget();
+      this.#failed(term, key, err, elapsed(), log);
+      return false;
     }
   }
 

@@ -5,6 +5,12 @@
  * they do not reconcile the parent again. (Both are patches: generated RBAC grants `patch`
  * on the parent for this, and only to parents with finalizers.)
  *
+ * The API server can delete a parent whose finalizer is being added: a delete that read the
+ * object before the finalizer was there removes it anyway (kubernetes/kubernetes#77988, not
+ * fixed in 1.36), while the patch that added the finalizer succeeds. The parent's last state,
+ * as the watch delivers its deletion, then still carries our finalizer:
+ * {@link Finalizers.missedCleanup} recognises it, and the controller runs the cleanup for it.
+ *
  * A finalizer the operator no longer declares would leave objects that carry it
  * Terminating forever. List it in the operator's `retiredFinalizers` option: the runtime
  * then removes it from every parent it reconciles, live or being deleted, without any
@@ -26,10 +32,23 @@ export type FinalizerLiveReader = (obj: KubernetesObject, signal?: AbortSignal) 
 const sameList = (a: readonly string[] | undefined, b: readonly string[] | undefined): boolean =>
   (a ?? []).length === (b ?? []).length && (a ?? []).every((v, i) => v === b![i]);
 
+const uidOf = (obj: KubernetesObject): string => obj.metadata?.uid ?? `${obj.metadata?.namespace ?? ''}/${obj.metadata?.name ?? ''}`;
+
 /** Attempts to remove one finalizer when the list keeps moving under us. */
 const REMOVE_ATTEMPTS = 5;
 /** Objects whose successful cleanup is remembered until their finalizer is removed. */
 const CLEANED_LIMIT = 10_000;
+
+/** Options of {@link Finalizers.finalize}. */
+export interface FinalizeOptions {
+  /** Re-reads the parent when a removal finds the finalizer list moved (without it, the removal fails the reconcile). */
+  readLive?: FinalizerLiveReader;
+  /**
+   * The parent is gone already (deleted with our finalizer on it, see
+   * {@link Finalizers.missedCleanup}): run the cleanups, remove nothing.
+   */
+  gone?: boolean;
+}
 
 /** The finalizers of one parent kind, and what the runtime does with them. */
 export class Finalizers {
@@ -82,9 +101,10 @@ export class Finalizers {
    * process) until its finalizer is removed, so a reconcile retried after a failed removal
    * does not run it twice either. (After a restart it may: cleanups must be idempotent.)
    */
-  async finalize(parent: Parent, client: Client, cleanup: (finalizer: string) => Promise<Result>, log: Logger, readLive?: FinalizerLiveReader): Promise<Result> {
-    const uid = parent.metadata.uid ?? `${parent.metadata.namespace ?? ''}/${parent.metadata.name ?? ''}`;
-    for (const finalizer of this.retired) {
+  async finalize(parent: Parent, client: Client, cleanup: (finalizer: string) => Promise<Result>, log: Logger, options: FinalizeOptions = {}): Promise<Result> {
+    const uid = uidOf(parent);
+    const { gone = false, readLive } = options;
+    for (const finalizer of gone ? [] : this.retired) {
       if (!(parent.metadata.finalizers ?? []).includes(finalizer)) continue;
       if (await this.#remove(parent, finalizer, client, readLive)) log.info({ finalizer }, 'retired finalizer removed without cleanup');
     }
@@ -97,11 +117,30 @@ export class Finalizers {
         if (result.requeue || (result.requeueAfter ?? 0) > 0) return result;
         this.#remember(uid, finalizer);
       }
+      if (gone) {
+        log.info({ finalizer }, 'cleanup done for a parent deleted before it');
+        continue;
+      }
       const removed = await this.#remove(parent, finalizer, client, readLive);
       this.#forget(uid, finalizer);
       if (removed) log.info({ finalizer }, 'cleanup done; finalizer removed');
     }
+    if (gone) this.#cleaned.delete(uid);
     return {};
+  }
+
+  /**
+   * Whether `obj`, as it was when it was deleted, carried one of our finalizers but no
+   * deletion timestamp: it was removed without ever being marked for deletion, so its
+   * cleanup never ran. The API server does this when a delete races the finalizer's
+   * addition (kubernetes/kubernetes#77988). (A deletion that went the usual way shows the
+   * timestamp, with our finalizer too when the removal of the last finalizer deleted it, or
+   * when someone removed our finalizer to skip the cleanup on purpose.) Run the cleanup with
+   * {@link finalize} and `gone: true`.
+   */
+  missedCleanup(obj: KubernetesObject): boolean {
+    const finalizers = obj.metadata?.finalizers ?? [];
+    return !obj.metadata?.deletionTimestamp && this.names.some((f) => finalizers.includes(f));
   }
 
   /**

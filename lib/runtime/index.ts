@@ -22,7 +22,7 @@ export { queueKey, subscribe } from './sources.js';
 export type { SourcesOptions } from './sources.js';
 export { ReconcilePipeline, isInterruption } from './pipeline.js';
 export type { PipelineOptions, ReconcileRequest, ScopeFactory } from './pipeline.js';
-export { Finalizers } from './finalizers.js';
+export { Finalizers, type FinalizeOptions, type FinalizerLiveReader } from './finalizers.js';
 export { parentChanged } from './predicates.js';
 export { defaultStatusHandler } from './status.js';
 export type { LiveReader } from './status.js';

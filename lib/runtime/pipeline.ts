@@ -9,7 +9,7 @@
  *                                │
  *                                ▼
  *                            deleting? ──yes──▶ cleanups, then finalizers removed
- *                                    │ no
+ *                                    │ no      (gone with our finalizer on it: cleanups only)
  *                                    ▼
  *     1. validation      the parent class's constraints       (TerminalError InvalidSpec)
  *     2. finalizers      added before anything needs cleaning up
@@ -61,6 +61,11 @@ export interface ReconcileRequest<P extends KubernetesObject = KubernetesObject>
   client: Client;
   /** The reconcile's logger (with `controller`, `namespace`, `name`, `reconcileID`). */
   logger: Logger;
+  /**
+   * `parent` is the last state of a parent deleted with a finalizer of ours on it (see
+   * `Finalizers.missedCleanup`): only its cleanups run.
+   */
+  gone?: boolean;
 }
 
 /** Opens the dependency-injection scope of one reconcile. */
@@ -123,11 +128,17 @@ export class ReconcilePipeline<P extends KubernetesObject = KubernetesObject> {
     const { parent, refusal } = this.#admit(request.parent);
     const scope = this.#options.scopes(parent, client, logger);
     try {
-      if (refusal) return await this.#conduct(ctx, scope, client, parent, logger, refusal);
-      if (parent.metadata?.deletionTimestamp) {
+      if (refusal) {
+        // A parent that is gone has no status to write the refusal to.
+        if (request.gone) throw refusal;
+        return await this.#conduct(ctx, scope, client, parent, logger, refusal);
+      }
+      if (parent.metadata?.deletionTimestamp || request.gone) {
         const deleting = parent as P & { metadata: NonNullable<P['metadata']> };
-        return await this.#finalizers.finalize(deleting, client, (finalizer) => this.#cleanup(ctx, scope, client, parent, finalizer), logger,
-          (obj, signal) => this.#options.readLive(obj, signal ?? ctx.signal));
+        return await this.#finalizers.finalize(deleting, client, (finalizer) => this.#cleanup(ctx, scope, client, parent, finalizer), logger, {
+          readLive: (obj, signal) => this.#options.readLive(obj, signal ?? ctx.signal),
+          gone: request.gone === true,
+        });
       }
       return await this.#conduct(ctx, scope, client, parent, logger);
     } catch (err) {

@@ -37,6 +37,11 @@ export interface SourcesOptions {
   active(): AbortSignal | undefined;
   /** Adds a parent key to the current term's queue. */
   enqueue(key: string): void;
+  /**
+   * Told of every deletion of a parent within a term; answers whether the deletion left a
+   * cleanup to run (the parent is then enqueued whatever its predicates say).
+   */
+  deleted?(obj: KubernetesObject): boolean;
 }
 
 const resourceLabel = (resource: ResourceInfo) => `${resource.plural}.${resource.group || 'core'}`;
@@ -123,7 +128,10 @@ export function subscribe(options: SourcesOptions): void {
       }
       if (parentPasses({ type: 'update', oldObj, newObj })) enqueueParent(newObj);
     },
-    onDelete: (obj) => { if (parentPasses({ type: 'delete', obj })) enqueueParent(obj); },
+    onDelete: (obj) => {
+      if (options.active() && options.deleted?.(obj)) enqueueParent(obj);
+      else if (parentPasses({ type: 'delete', obj })) enqueueParent(obj);
+    },
   });
 
   for (const watch of spec.watches) {

@@ -4,7 +4,7 @@
 // 1. Scenarios 4 (a 90 s black hole, behind a proxy of its own) and 7-idle (100 s of silence)
 //    spend most of their time waiting; they start in the background at once.
 // 2. Meanwhile the scenarios that neither stop the API server nor depend on quiet run one after
-//    another: 2, 3, 5, 6, 8 (each in its own namespace, with its own operator processes and user).
+//    another: 2, 3, 5, 6, 8, 10 (each in its own namespace, with its own operator processes and user).
 // 3. Then the results of 4 and 7-idle are awaited and asserted.
 // 4. Last, one after another, the scenarios that stop or restart the API server: 1, 7-restart, 9
 //    (an outage would break 4's measurements and 7-idle's silence).
@@ -21,6 +21,7 @@ import { ownershipConflict, title as title6 } from './scenarios/6-ownership-conf
 import { idleTitle, quietWatches, restartTitle, restartUnderInformers } from './scenarios/7-watch-idle-restart.js';
 import { throwingCollector, title as title8 } from './scenarios/8-throwing-collector.js';
 import { unreachableWithoutServer, title as title9 } from './scenarios/9-unreachable-without-server.js';
+import { deleteRacesFinalizer, title as title10 } from './scenarios/10-delete-races-finalizer.js';
 import { faultParameter, faultsPlane } from './support/harness.js';
 
 /** A scenario started in the background: its outcome, settled (so a failure is reported by its own test, never unhandled). */
@@ -65,6 +66,7 @@ describe(SUITE, () => {
   it(title5, hostileInput).timeout(300_000);
   it(title6, ownershipConflict).timeout(180_000);
   it(title8, throwingCollector).timeout(120_000);
+  it(title10, deleteRacesFinalizer).timeout(180_000);
   // Phase 3: the background scenarios' results.
   it(title4, awaited(title4)).timeout(faultParameter('MAESTRO_FAULT_BLACKHOLE_MS', 90_000) + 300_000);
   it(idleTitle, awaited(idleTitle)).timeout(faultParameter('MAESTRO_FAULT_IDLE_MS', 100_000) + 240_000);

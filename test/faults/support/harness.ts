@@ -275,7 +275,7 @@ export interface ReadyState {
   current: boolean;
 }
 
-type Obj = { metadata?: { name?: string; generation?: number; deletionTimestamp?: string; finalizers?: string[]; uid?: string; ownerReferences?: Array<{ uid: string; name: string; controller?: boolean; kind: string }> }; status?: { conditions?: unknown } };
+export type Obj = { metadata?: { name?: string; generation?: number; deletionTimestamp?: string; finalizers?: string[]; uid?: string; ownerReferences?: Array<{ uid: string; name: string; controller?: boolean; kind: string }> }; status?: { conditions?: unknown } };
 
 /** The Ready condition of an object, if it has a well-formed one. */
 export function readyOf(obj: Obj): ReadyState | undefined {
