@@ -85,6 +85,12 @@ export interface Reconciler<P extends KubernetesObject = KubernetesObject> {
  * the parent is being deleted; the finalizer is removed once it resolves. Throwing
  * retries it with backoff, and the parent stays until it succeeds.
  *
+ * It may run more than once (after a restart), so it must be idempotent. And it may get a
+ * parent that is gone already, without `deletionTimestamp`: kube-apiserver deletes a parent
+ * at once when the delete raced the finalizer being added (kubernetes#77988), and the runtime
+ * then runs the cleanup for its last state. Do not write to the parent then; another parent
+ * of the same name may exist by now (it is reconciled after the cleanup).
+ *
  * @example
  * ```ts
  * @Parent(StaticSite) @Finalizer('example.com/cleanup')

@@ -22,7 +22,11 @@ export const METADATA_WATCH_ACCEPT = 'application/json;as=PartialObjectMetadata;
 export interface InformerHandler<T extends KubernetesObject> {
   onAdd?(obj: T): void;
   onUpdate?(oldObj: T, newObj: T): void;
-  onDelete?(obj: T): void;
+  /**
+   * `finalStateUnknown`: the deletion was found by a re-list (the watch missed it), and `obj`
+   * is the last state this cache saw, which may be older than the one deleted.
+   */
+  onDelete?(obj: T, finalStateUnknown?: boolean): void;
 }
 
 /** Options of an {@link Informer}. */
@@ -392,7 +396,7 @@ export class Informer<T extends KubernetesObject = KubernetesObject> {
         bucket.delete(name);
         this.#indexer.remove(`${namespace}/${name}`);
         const obj = this.#out(held);
-        this.#emit((h) => h.onDelete?.(obj));
+        this.#emit((h) => h.onDelete?.(obj, true));
       }
       if (bucket.size === 0) this.#objects.delete(namespace);
     }

@@ -8,6 +8,7 @@ import type { KubernetesObject } from '@kubernetes/client-node';
 import { isTerminal, type Result } from '../api/index.js';
 import type { ObjectSource } from '../cache/index.js';
 import type { Client, ControllerClient } from '../client/client.js';
+import { isNotFound } from '../client/errors.js';
 import { ContextCanceledError, type Context } from '../context/index.js';
 import { Registry } from '../declare/registry.js';
 import type { ParentSpec } from '../declare/specs.js';
@@ -92,9 +93,10 @@ export class Controller {
   #term: Term | undefined;
   /**
    * Parents deleted with a finalizer of ours on them (`Finalizers.missedCleanup`), as last
-   * seen, by key: each goes through the pipeline once more, for its cleanups only.
+   * seen, by key and uid: each goes through the pipeline once more, for its cleanups only.
    */
-  readonly #gone = new Map<string, Parent>();
+  readonly #gone = new Map<string, Map<string, Parent>>();
+  #goneCount = 0;
   /** The workers of the last term, until all of them finished. */
   #previous: Promise<void> | undefined;
   #watching = false;
@@ -157,17 +159,28 @@ export class Controller {
   /** Remembers a parent deleted before its cleanup ran; returns whether it was one. */
   #deleted(obj: KubernetesObject): boolean {
     if (!this.#options.pipeline.finalizers.missedCleanup(obj)) return false;
-    const { namespace, name, uid } = obj.metadata ?? {};
+    const { namespace, name, uid = '' } = obj.metadata ?? {};
     const key = keyOf(namespace, name ?? '');
-    this.#gone.set(key, obj as Parent);
+    let entries = this.#gone.get(key);
+    if (!entries) this.#gone.set(key, (entries = new Map<string, Parent>()));
+    if (!entries.has(uid)) this.#goneCount++;
+    entries.set(uid, obj as Parent);
     this.#log.warn({ namespace, name, uid, finalizers: obj.metadata?.finalizers },
       'parent deleted with its finalizer on it (the delete raced the finalizer being added, kubernetes/kubernetes#77988); running its cleanup');
-    if (this.#gone.size > GONE_LIMIT) {
-      const [oldest] = this.#gone.keys();
-      this.#gone.delete(oldest!);
-      this.#log.error({ key: oldest, limit: GONE_LIMIT }, 'too many parents deleted before their cleanup; the oldest one\'s cleanup is not run');
+    if (this.#goneCount > GONE_LIMIT) {
+      const [oldestKey, oldest] = this.#gone.entries().next().value!;
+      const [oldestUid] = oldest.keys();
+      this.#forgetGone(oldestKey, oldestUid!);
+      this.#log.error({ key: oldestKey, uid: oldestUid, limit: GONE_LIMIT }, 'too many parents deleted before their cleanup; the oldest one\'s cleanup is not run');
     }
     return true;
+  }
+
+  #forgetGone(key: string, uid: string): void {
+    const entries = this.#gone.get(key);
+    if (!entries?.delete(uid)) return;
+    this.#goneCount--;
+    if (entries.size === 0) this.#gone.delete(key);
   }
 
   /**
@@ -290,9 +303,8 @@ export class Controller {
     const elapsed = () => Math.max(0, this.#clock.now() - started) / 1000;
     const { namespace, name } = splitKey(key);
     const log = this.#log.child({ namespace, name, reconcileID: randomUUID() });
-    const gone = this.#gone.get(key);
-    // First the cleanup a deletion skipped; then a parent of the same name created since, if any.
-    if (gone && !(await this.#cleanupGone(term, key, gone, elapsed, log))) return;
+    // First the cleanups deletions skipped; then a parent of the same name created since, if any.
+    if (this.#gone.has(key) && !(await this.#cleanupGone(term, key, elapsed, log))) return;
     let parent: Parent | undefined;
     try {
       parent = this.#options.source.get<Parent>(this.resource, name, namespace);
@@ -318,23 +330,50 @@ export class Controller {
     }
   }
 
-  /** Runs the cleanups of a parent deleted before them; returns whether they are done (else the key was requeued). */
-  async #cleanupGone(term: Term, key: string, gone: Parent, elapsed: () => number, log: Logger): Promise<boolean> {
-    const forget = () => { if (this.#gone.get(key) === gone) this.#gone.delete(key); };
-    try {
-      const result = await this.#options.pipeline.reconcile({
-        ctx: term.ctx, parent: gone, client: this.#options.client.forParent(gone, term.ctx.signal), logger: log.child({ uid: gone.metadata.uid }), gone: true,
-      });
-      if (result.requeue || (result.requeueAfter ?? 0) > 0) {
-        this.#succeeded(term, key, result, elapsed(), log);
-        return false;
+  /**
+   * Runs the cleanups of the parents of `key` deleted before them, oldest first. Returns
+   * whether all are done; if not, the key was requeued (by the result or with backoff).
+   */
+  async #cleanupGone(term: Term, key: string, elapsed: () => number, log: Logger): Promise<boolean> {
+    for (const [uid, gone] of [...this.#gone.get(key) ?? []]) {
+      const goneLog = log.child({ uid });
+      try {
+        // A deletion event is no proof: a parent that stopped matching the controller's
+        // selector is reported deleted too, and must keep what it owns.
+        if (await this.#stillExists(gone, term)) {
+          goneLog.info('a parent reported deleted still exists (it no longer matches the selector); no cleanup');
+          this.#forgetGone(key, uid);
+          continue;
+        }
+        const result = await this.#options.pipeline.reconcile({
+          ctx: term.ctx, parent: gone, client: this.#options.client.forParent(gone, term.ctx.signal), logger: goneLog, gone: true,
+        });
+        if (result.requeue || (result.requeueAfter ?? 0) > 0) {
+          this.#succeeded(term, key, result, elapsed(), log);
+          return false;
+        }
+        this.#forgetGone(key, uid);
+      } catch (err) {
+        if (!isTerminal(err) || isInterruption(err)) {
+          this.#failed(term, key, err, elapsed(), log);
+          return false;
+        }
+        // Nothing to wait for: the parent will not change again. A live one of the same name is reconciled.
+        this.#metrics.terminalError();
+        this.#forgetGone(key, uid);
+        goneLog.warn({ err: describeError(err) }, 'the cleanup of a parent deleted before it failed terminally; not retried');
       }
-      forget();
-      return true;
+    }
+    return true;
+  }
+
+  /** Whether the API server still has `obj` (the same uid). */
+  async #stillExists(obj: Parent, term: Term): Promise<boolean> {
+    try {
+      return (await this.#options.client.readLive(obj, term.ctx.signal)).metadata?.uid === obj.metadata.uid;
     } catch (err) {
-      if (isTerminal(err)) forget();
-      this.#failed(term, key, err, elapsed(), log);
-      return false;
+      if (isNotFound(err)) return false;
+      throw err;
     }
   }
 

@@ -38,8 +38,9 @@ export interface SourcesOptions {
   /** Adds a parent key to the current term's queue. */
   enqueue(key: string): void;
   /**
-   * Told of every deletion of a parent within a term; answers whether the deletion left a
-   * cleanup to run (the parent is then enqueued whatever its predicates say).
+   * Told of every deletion of a parent a watch delivered within a term (not of those a
+   * re-list found); answers whether it left a cleanup to run (the parent is then enqueued
+   * whatever its predicates say).
    */
   deleted?(obj: KubernetesObject): boolean;
 }
@@ -84,7 +85,8 @@ function passes(predicates: readonly Predicate[], event: WatchEvent, onError: (e
  *
  * - the parent kind: creations, deletions, and updates of the spec (generation), labels,
  *   annotations, finalizers or deletion (not status-only writes), that also pass the
- *   `@Parent` predicates;
+ *   `@Parent` predicates; and, whatever the predicates say, a deletion that left a cleanup
+ *   to run (`deleted`);
  * - owned kinds (`@Owns`): any change of a child reconciles its controller owner, except
  *   the echo of the operator's own apply; an apply that moved a child to another owner
  *   tells the former owner too;
@@ -128,8 +130,8 @@ export function subscribe(options: SourcesOptions): void {
       }
       if (parentPasses({ type: 'update', oldObj, newObj })) enqueueParent(newObj);
     },
-    onDelete: (obj) => {
-      if (options.active() && options.deleted?.(obj)) enqueueParent(obj);
+    onDelete: (obj, finalStateUnknown) => {
+      if (!finalStateUnknown && options.active() && options.deleted?.(obj)) enqueueParent(obj);
       else if (parentPasses({ type: 'delete', obj })) enqueueParent(obj);
     },
   });

@@ -80,7 +80,8 @@ export interface ParentOptions<T extends KubernetesObject = KubernetesObject> {
    * Event filters on the parent kind, on top of the built-in one (spec, labels,
    * annotations, finalizers or deletion changed): a parent event enqueues only if every
    * one lets it pass. Every parent is still reconciled when the controller starts and on
-   * resyncs.
+   * resyncs, and a deletion that left a cleanup to run (see `Cleaner`) is handled whatever
+   * the predicates say.
    */
   predicates?: Array<PredicateLike<T>>;
   /** Reconcile only the parents with these labels (see {@link CacheScope.labelSelector}). */

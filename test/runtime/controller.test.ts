@@ -12,6 +12,9 @@ import {
   Controller, FakeClock, Metrics, ReconcilePipeline, ReconcileScope, Registry, Terms, buildSpecs, planInjection, type ParentSpec,
 } from '../../lib/runtime/index.js';
 import { FakeClient, type FakeInterceptor, type RecordedEvent } from '../../lib/testing/index.js';
+import type { KubernetesObject } from '@kubernetes/client-node';
+import type { InformerHandler, ObjectSource } from '../../lib/cache/index.js';
+import type { ResourceInfo } from '../../lib/resources/index.js';
 import type { ObjectLimits } from '../../lib/limits/index.js';
 import type { RateLimiter } from '../../lib/queue/index.js';
 import { isPending, tick, waitFor } from '../queue/wait.js';
@@ -116,6 +119,17 @@ function harness(options: {
   rateLimiter?: () => RateLimiter<string>;
 } = {}) {
   const client = new FakeClient({ registry, objects: options.objects, intercept: options.intercept });
+  // The Task handlers the controller subscribes, so that a test can deliver events the fake
+  // API cannot produce (a deletion as kube-apiserver makes it in kubernetes#77988).
+  const taskHandlers: Array<InformerHandler<KubernetesObject>> = [];
+  const source: ObjectSource = {
+    ...client.source,
+    addHandler: <T extends KubernetesObject>(resource: ResourceInfo, handler: InformerHandler<T>) => {
+      if (resource.kind === 'Task') taskHandlers.push(handler);
+      client.source.addHandler(resource, handler);
+    },
+  };
+  const deliverDelete = (obj: Task, finalStateUnknown?: boolean) => { for (const handler of taskHandlers) handler.onDelete?.(obj, finalStateUnknown); };
   const spec = buildSpecs({ registry, components: [Work, Child, Ready, Cleanup] }).parents[0] as ParentSpec;
   const root = container.createChildContainer();
   const { plan, problems } = planInjection(spec, registry, root);
@@ -129,7 +143,7 @@ function harness(options: {
     retiredFinalizers: options.retiredFinalizers,
   });
   const controller = new Controller({
-    spec, source: client.source, client, pipeline, metrics: new Metrics(), logger: noopLogger,
+    spec, source, client, pipeline, metrics: new Metrics(), logger: noopLogger,
     maxConcurrentReconciles: options.concurrency ?? 1, clock: seen.clock, rateLimiter: options.rateLimiter,
   });
   controller.watch();
@@ -137,7 +151,7 @@ function harness(options: {
   const stored = (name: string) => client.objects(Task).find((t) => t.metadata?.name === name);
   const ready = (name: string) => stored(name)?.status?.conditions?.find((c) => (c as Condition | null)?.type === 'Ready');
   const writes = () => client.calls.filter((c) => !c.startsWith('get ') && !c.startsWith('list '));
-  return { client, controller, terms, events, stored, ready, writes };
+  return { client, controller, terms, events, stored, ready, writes, deliverDelete };
 }
 
 /** Advances the fake clock in steps until `condition` holds (timers fire, workers run in between). */
@@ -362,6 +376,67 @@ describe('The controller and its reconcile pipeline (fake client, fake clock)', 
       expect(h.events.slice(2).filter((e) => e.reason === 'Done')).to.deep.equal([
         { type: 'Normal', reason: 'Done', message: 'Ready: False -> True: did fine', object: `${NS}/e` },
       ]);
+    });
+  });
+
+  describe('parents deleted before their cleanup ran (a delete that raced the finalizer, kubernetes#77988)', () => {
+    const FINALIZER = 'unit.maestro.dev/cleanup';
+    /** The last state of a parent the API server removed although its finalizer was added: the finalizer, no deletionTimestamp. */
+    const lastState = (name: string, uid: string): Task => ({ ...task(name), metadata: { name, namespace: NS, uid, finalizers: [FINALIZER] } });
+    const cleanups = (name: string) => seen.trace.filter((t) => t === `cleanup:${NS}/${name}`).length;
+    const idle = () => (h.controller.queue?.len() ?? 0) === 0 && h.controller.inFlight === 0;
+
+    it('runs the cleanup of the parent that is gone, once, and writes nothing to it', async () => {
+      h = harness();
+      h.terms.begin();
+      h.deliverDelete(lastState('raced', 'uid-raced'));
+      await waitFor(() => cleanups('raced') === 1 && idle(), 'the cleanup ran');
+      expect(h.writes(), 'no finalizer removal, no status: the parent is gone').to.deep.equal([]);
+      expect(h.client.calls, 'one read, to make sure it is gone').to.deep.equal([`get Task/${NS}/raced`]);
+      await advanceUntil(() => false, 'nothing', 10_000, 120_000).catch(() => undefined);
+      expect(cleanups('raced'), 'not again').to.equal(1);
+    });
+
+    it('keeps what a parent owns when it is reported deleted but still exists (it stopped matching the selector)', async () => {
+      h = harness({ objects: [task('kept')] });
+      h.terms.begin();
+      await waitFor(() => h.ready('kept')?.status === 'True', 'Ready=True');
+      const reads = () => h.client.calls.filter((c) => c === `get Task/${NS}/kept`).length;
+      h.deliverDelete(h.stored('kept')!);
+      await waitFor(() => reads() === 1 && idle(), 'the live read');
+      expect(cleanups('kept')).to.equal(0);
+      expect(h.stored('kept')!.metadata!.finalizers).to.deep.equal([FINALIZER]);
+    });
+
+    it('ignores a deletion a re-list found (the state it has may be older than the one deleted)', () => {
+      h = harness();
+      h.terms.begin();
+      h.deliverDelete(lastState('relisted', 'uid-relisted'), true);
+      expect(h.controller.queue?.len()).to.equal(0);
+    });
+
+    it('cleans up after the deleted parent first, then reconciles one created since with the same name', async () => {
+      h = harness({ objects: [task('again')] });
+      h.terms.begin();
+      h.deliverDelete(lastState('again', 'uid-old'));
+      await waitFor(() => h.ready('again')?.status === 'True' && idle(), 'the new parent Ready=True');
+      // (The deletion arrived while the key was queued already: it may be reconciled once more.)
+      expect(seen.trace.filter((t) => t.endsWith(`${NS}/again`)).slice(0, 4)).to.deep.equal([`cleanup:${NS}/again`, `work:${NS}/again`, `child:${NS}/again`, `ready:${NS}/again`]);
+      expect(cleanups('again')).to.equal(1);
+      expect(h.stored('again')!.metadata!.finalizers, 'the new parent keeps its finalizer').to.deep.equal([FINALIZER]);
+    });
+
+    it('retries with backoff when making sure the parent is gone fails, then cleans up once', async () => {
+      let failures = 0;
+      const intercept: FakeInterceptor = (action) => {
+        if (action.verb === 'get' && action.name === 'flaky' && failures++ < 2) throw new ApiError(503, 'etcdserver: leader changed', { reason: 'ServiceUnavailable', code: 503 });
+      };
+      h = harness({ intercept });
+      h.terms.begin();
+      h.deliverDelete(lastState('flaky', 'uid-flaky'));
+      await advanceUntil(() => cleanups('flaky') === 1 && idle(), 'the cleanup after two failed reads');
+      expect(failures).to.equal(3);
+      expect(h.writes()).to.deep.equal([]);
     });
   });
 
