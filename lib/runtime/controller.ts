@@ -358,8 +358,8 @@ export class Controller {
           this.#failed(term, key, err, elapsed(), log);
           return false;
         }
-        // Nothing to wait for: the parent will not change again. A live one of the same name is reconciled.
-        this.#metrics.terminalError();
+        // Nothing to wait for: the parent will not change again. A live one of the same name is
+        // reconciled. (Not counted as a terminal reconcile error: this work item goes on.)
         this.#forgetGone(key, uid);
         goneLog.warn({ err: describeError(err) }, 'the cleanup of a parent deleted before it failed terminally; not retried');
       }

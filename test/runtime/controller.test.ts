@@ -6,7 +6,7 @@ import { container } from 'tsyringe';
 import { V1ConfigMap, V1Secret, type V1ObjectMeta } from '@kubernetes/client-node';
 import { IsDefined, IsInt, IsOptional, IsString, Min, ValidateNested } from 'class-validator';
 import { decoratorsFor } from '../../decorators/index.js';
-import { ApiError, Context, fetchState, type Cleaner, type Client, type Condition, type Reconciler, type Result } from '../../lib/index.js';
+import { ApiError, Context, TerminalError, fetchState, type Cleaner, type Client, type Condition, type Reconciler, type Result } from '../../lib/index.js';
 import { noopLogger } from '../../lib/conductor/index.js';
 import {
   Controller, FakeClock, Metrics, ReconcilePipeline, ReconcileScope, Registry, Terms, buildSpecs, planInjection, type ParentSpec,
@@ -106,6 +106,7 @@ class Ready implements Reconciler<Task> {
 class Cleanup implements Cleaner<Task> {
   async cleanup(_ctx: Context, _client: Client, task: Task): Promise<Result> {
     seen.trace.push(`cleanup:${keyOf(task)}`);
+    if (task.spec.message === 'refuse-cleanup') throw new TerminalError('CleanupRefused', `no cleanup for ${task.metadata!.name}`);
     return {};
   }
 }
@@ -424,6 +425,18 @@ describe('The controller and its reconcile pipeline (fake client, fake clock)', 
       expect(seen.trace.filter((t) => t.endsWith(`${NS}/again`)).slice(0, 4)).to.deep.equal([`cleanup:${NS}/again`, `work:${NS}/again`, `child:${NS}/again`, `ready:${NS}/again`]);
       expect(cleanups('again')).to.equal(1);
       expect(h.stored('again')!.metadata!.finalizers, 'the new parent keeps its finalizer').to.deep.equal([FINALIZER]);
+    });
+
+    it('does not retry a cleanup that fails terminally, and still reconciles a parent created since with the same name', async () => {
+      h = harness({ objects: [task('refused')] });
+      h.terms.begin();
+      await waitFor(() => h.ready('refused')?.status === 'True' && idle(), 'the new parent Ready=True');
+      const reconciles = () => seen.trace.filter((t) => t === `work:${NS}/refused`).length;
+      const before = reconciles();
+      h.deliverDelete({ ...lastState('refused', 'uid-refused'), spec: { message: 'refuse-cleanup' } });
+      await waitFor(() => cleanups('refused') === 1 && reconciles() === before + 1 && idle(), 'the cleanup, then the live parent');
+      await advanceUntil(() => false, 'nothing', 10_000, 120_000).catch(() => undefined);
+      expect(cleanups('refused'), 'not retried').to.equal(1);
     });
 
     it('retries with backoff when making sure the parent is gone fails, then cleans up once', async () => {
