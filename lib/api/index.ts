@@ -89,7 +89,9 @@ export interface Reconciler<P extends KubernetesObject = KubernetesObject> {
  * parent that is gone already, without `deletionTimestamp`: kube-apiserver deletes a parent
  * at once when the delete raced the finalizer being added (kubernetes#77988), and the runtime
  * then runs the cleanup for its last state. Do not write to the parent then; another parent
- * of the same name may exist by now (it is reconciled after the cleanup).
+ * of the same name may exist by now, and is reconciled only after the cleanup (it waits
+ * while the cleanup is retried). For such a parent a `TerminalError` ends the attempts (it
+ * is logged), and one over the object limits gets no cleanup.
  *
  * @example
  * ```ts

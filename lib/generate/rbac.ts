@@ -86,8 +86,12 @@ const RBAC_GROUP = 'rbac.authorization.k8s.io';
 export const RUNTIME_VERBS = Object.freeze({
   /** The cache lists and watches the parent kind and every watched kind. */
   watch: Object.freeze(['list', 'watch']),
-  /** Finalizers are added with a merge patch of the parent and removed with a JSON patch. */
-  finalizers: Object.freeze(['patch']),
+  /**
+   * Finalizers are added with a merge patch of the parent and removed with a JSON patch; a
+   * removal that finds the list moved reads the parent again, and so does the check that a
+   * parent deleted with our finalizer on it (kubernetes#77988) is really gone.
+   */
+  finalizers: Object.freeze(['get', 'patch']),
   /** The status writer patches the status subresource (a `@StatusConditions` class is expected to do the same). */
   status: Object.freeze(['patch']),
   /** The default status writer re-reads the parent from the API server after a `409 Conflict`. */

@@ -165,8 +165,6 @@ export class Controller {
     if (!entries) this.#gone.set(key, (entries = new Map<string, Parent>()));
     if (!entries.has(uid)) this.#goneCount++;
     entries.set(uid, obj as Parent);
-    this.#log.warn({ namespace, name, uid, finalizers: obj.metadata?.finalizers },
-      'parent deleted with its finalizer on it (the delete raced the finalizer being added, kubernetes/kubernetes#77988); running its cleanup');
     if (this.#goneCount > GONE_LIMIT) {
       const [oldestKey, oldest] = this.#gone.entries().next().value!;
       const [oldestUid] = oldest.keys();
@@ -345,6 +343,8 @@ export class Controller {
           this.#forgetGone(key, uid);
           continue;
         }
+        goneLog.warn({ finalizers: gone.metadata.finalizers },
+          'parent deleted with its finalizer on it (the delete raced the finalizer being added, kubernetes/kubernetes#77988); running its cleanup');
         const result = await this.#options.pipeline.reconcile({
           ctx: term.ctx, parent: gone, client: this.#options.client.forParent(gone, term.ctx.signal), logger: goneLog, gone: true,
         });

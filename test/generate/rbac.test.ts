@@ -127,7 +127,7 @@ describe('generate: RBAC from what the decorators declare', () => {
       expect([...RUNTIME_VERBS.apply, ...RUNTIME_VERBS.watch].sort()).to.deep.equal(APPLIED);
     });
 
-    it('grants the parent patch only with a finalizer, get only with the default status writer', () => {
+    it('grants the parent patch only with a finalizer, get only with the default status writer or a finalizer', () => {
       const registry = new Registry();
       const d = decoratorsFor(registry);
       @d.Resource({ group: 'rbac.generate.maestro.dev', version: 'v1', kind: 'Plain' })
@@ -141,6 +141,11 @@ describe('generate: RBAC from what the decorators declare', () => {
       expect(verbsOf([PlainStep])).to.deep.equal(['events: create,patch', 'plains: get,list,watch', 'plains/status: patch']);
       // A status handler of one's own: no re-read by the runtime (declare what it reads with @Uses).
       expect(verbsOf([PlainStep, PlainStatus])).to.deep.equal(['events: create,patch', 'plains: list,watch', 'plains/status: patch']);
+      // A finalizer: patched in and out, and read again (a removal whose list moved, a parent
+      // deleted with the finalizer on it), whoever writes the status.
+      @d.Parent(Plain) @d.Finalizer('rbac.generate.maestro.dev/cleanup')
+      class PlainCleanup { async cleanup(): Promise<Result> { return {}; } }
+      expect(verbsOf([PlainStep, PlainStatus, PlainCleanup])).to.deep.equal(['events: create,patch', 'plains: get,list,patch,watch', 'plains/status: patch']);
     });
 
     it('derives the same RBAC from the operator\u2019s specs as from the component classes', () => {
