@@ -3,7 +3,7 @@
 import 'reflect-metadata';
 import { expect } from 'chai';
 import { container } from 'tsyringe';
-import { V1ConfigMap, V1Secret, type V1ObjectMeta } from '@kubernetes/client-node';
+import { V1ConfigMap, V1Secret, type KubernetesObject, type V1ObjectMeta } from '@kubernetes/client-node';
 import { IsDefined, IsInt, IsOptional, IsString, Min, ValidateNested } from 'class-validator';
 import { decoratorsFor } from '../../decorators/index.js';
 import { ApiError, Context, TerminalError, fetchState, type Cleaner, type Client, type Condition, type Reconciler, type Result } from '../../lib/index.js';
@@ -12,7 +12,6 @@ import {
   Controller, FakeClock, Metrics, ReconcilePipeline, ReconcileScope, Registry, Terms, buildSpecs, planInjection, type ParentSpec,
 } from '../../lib/runtime/index.js';
 import { FakeClient, type FakeInterceptor, type RecordedEvent } from '../../lib/testing/index.js';
-import type { KubernetesObject } from '@kubernetes/client-node';
 import type { InformerHandler, ObjectSource } from '../../lib/cache/index.js';
 import type { ResourceInfo } from '../../lib/resources/index.js';
 import type { ObjectLimits } from '../../lib/limits/index.js';

@@ -4,11 +4,11 @@
 // kubernetes/kubernetes#77988: a DELETE that read the object before a finalizer was added
 // removes it anyway, and the PATCH that added the finalizer succeeds too. The operator then
 // goes on to apply the child, and no cleanup ever runs: the parent was never marked for
-// deletion. The DELETE's own response shows it: the object it removed carries the finalizer
-// and no deletionTimestamp. Now the controller recognises that state in the watch's deletion
-// event (Finalizers.missedCleanup) and runs the cleanup for the parent that is gone. The test
-// tells the races by its own watch: a deletion whose object carries the operator's finalizer
-// and no deletionTimestamp. (The DELETE's response cannot tell: it is the object as it read it.)
+// deletion. Its last state, as a watch delivers the deletion, carries the finalizer and no
+// deletionTimestamp. The controller now recognises that state (Finalizers.missedCleanup) and
+// runs the cleanup for the parent that is gone. The test tells the races by its own watch, the
+// same way. (The DELETE's response cannot tell: it is the object as the DELETE read it.)
+// Without the fix, a run left exactly the raced parents' children behind.
 import { Watch } from '@kubernetes/client-node';
 import { expect } from 'chai';
 import { setTimeout as delay } from 'node:timers/promises';
