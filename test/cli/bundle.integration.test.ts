@@ -42,23 +42,63 @@ describe('maestro-operator bundle: the static-site operator as its image runs it
     await rm(outdir, { recursive: true, force: true });
   });
 
-  it('writes one ASCII ES module, its source map, its starter and its compile cache, importing nothing but Node built-ins', async () => {
-    expect(stdout).to.match(/^wrote .*main\.code\.mjs \(\d+\.\d MiB\), its source map and compile cache; run .*main\.mjs$/m);
-    expect((await readdir(outdir)).sort()).to.deep.equal(['compile-cache', 'main.code.mjs', 'main.code.mjs.map', 'main.mjs']);
+  it('writes one ASCII ES module, its source map, its starter, its side modules and its compile cache, importing nothing but Node built-ins', async () => {
+    expect(stdout).to.match(/^wrote .*main\.code\.mjs \(\d+\.\d MiB\) and 2 side modules, their source maps and compile cache; run .*main\.mjs$/m);
+    const parsers = ['main.undici-llhttp-llhttp-wasm.cjs', 'main.undici-llhttp-llhttp_simd-wasm.cjs', 'main.undici-milo-no-simd.cjs', 'main.undici-milo-simd.cjs'];
+    expect((await readdir(outdir)).sort()).to.deep.equal([
+      'compile-cache', 'main.code.mjs', 'main.code.mjs.map', 'main.mjs', ...parsers, 'main.undici.mjs', 'main.undici.mjs.map', 'main.x509.mjs', 'main.x509.mjs.map',
+    ]);
     const starter = await readFile(join(outdir, 'main.mjs'), 'utf8');
     expect([...starter.matchAll(/\bimport\b[^'"]*['"]([^'"]+)['"]/g)].map((m) => m[1])).to.deep.equal(['node:module', 'node:url', './main.code.mjs']);
-    const code = await readFile(join(outdir, 'main.code.mjs'), 'utf8');
-    // One non-ASCII character would make V8 hold all of it two bytes per character.
-    expect(code.match(/[\u0080-\uffff]/g) ?? [], 'non-ASCII characters').to.deep.equal([]);
-    // Static imports (`import{x}from"node:fs"`, `import vm from"vm"`) and CommonJS requires left to Node.
-    const imports = [
-      ...code.matchAll(/\bimport\s*[\w$\s{},*]*?\bfrom\s*["']([^"']+)["']/g),
-      ...code.matchAll(/\b__require\(\s*["']([^"']+)["']\s*\)/g),
-    ].map((m) => m[1]!);
-    expect(imports).to.include('node:fs');
-    // ws (under client-node) tries its optional native accelerators in a try/catch and falls back to JavaScript.
-    const optional = new Set(['bufferutil', 'utf-8-validate']);
-    expect(imports.filter((name) => !isBuiltin(name) && !optional.has(name)), 'imports of packages').to.deep.equal([]);
+    for (const file of ['main.code.mjs', 'main.undici.mjs', 'main.x509.mjs']) {
+      const code = await readFile(join(outdir, file), 'utf8');
+      // One non-ASCII character would make V8 hold all of it two bytes per character.
+      expect(code.match(/[\u0080-\uffff]/g) ?? [], `non-ASCII characters in ${file}`).to.deep.equal([]);
+      // Static imports (`import{x}from"node:fs"`, `import vm from"vm"`), CommonJS requires and `import()`s left to Node.
+      const imports = [
+        ...code.matchAll(/\bimport\s*[\w$\s{},*]*?\bfrom\s*["']([^"']+)["']/g),
+        ...code.matchAll(/\b__require\(\s*["']([^"']+)["']\s*\)/g),
+        ...code.matchAll(/\bimport\(\s*["']([^"']+)["']\s*\)/g),
+      ].map((m) => m[1]!);
+      expect(imports, file).to.include('node:module');
+      // ws (under client-node) tries its optional native accelerators in a try/catch and falls back to JavaScript.
+      const optional = new Set(['bufferutil', 'utf-8-validate']);
+      // The bundle imports its side modules, both require undici's HTTP/1.1 parsers (on first use), and nothing else of their own.
+      const sides = file === 'main.code.mjs' ? ['./main.undici.mjs', './main.x509.mjs'] : [];
+      const required = file === 'main.x509.mjs' ? [] : parsers.map((parser) => `./${parser}`);
+      expect([...new Set(imports.filter((name) => !isBuiltin(name) && !optional.has(name)))].sort(), `imports of packages in ${file}`).to.deep.equal([...required, ...sides].sort());
+    }
+    // What moved to the side modules is not in the bundle (undici's root with fetch, WebSocket and mocks; x509 with its ASN.1 schemas).
+    const sources = await sourcesOf(join(outdir, 'main.code.mjs.map'));
+    for (const moved of ['/node_modules/undici/index.js', '/node_modules/undici/lib/web/fetch/index.js', '/node_modules/undici/lib/web/websocket/', '/node_modules/undici/lib/mock/', '/node_modules/undici/lib/llhttp/llhttp-wasm.js', '/node_modules/undici/lib/milo/simd.js', '/node_modules/@peculiar/', '/node_modules/asn1js/']) {
+      expect(sources.filter((source) => source.includes(moved)), moved).to.deep.equal([]);
+    }
+  });
+
+  it('loads its side modules when first used: client-node\'s API classes and a fetch over HTTP/1.1 (its parser from beside the bundle) go through undici\'s root, a certificate is made with @peculiar/x509', async () => {
+    const fixture = dist('test/cli/fixtures/side-modules-main.js');
+    const dir = join(outdir, 'side-modules');
+    await run(process.execPath, [dist('lib/cli/main.js'), 'bundle', fixture, '--outdir', dir]);
+    expect((await readdir(dir)).filter((file) => file.endsWith('.mjs')).sort()).to.deep.equal(['side-modules-main.code.mjs', 'side-modules-main.mjs', 'side-modules-main.undici.mjs', 'side-modules-main.x509.mjs']);
+    const { stdout: out, stderr } = await run(process.execPath, [...OPERATOR_NODE_FLAGS, join(dir, 'side-modules-main.mjs')], {
+      cwd: dir, env: { ...process.env, KUBECONFIG: plane.kubeconfigPath, NODE_DEBUG_NATIVE: 'COMPILE_CACHE' },
+    });
+    const version = (await run(process.execPath, [fixture], { env: { ...process.env, KUBECONFIG: plane.kubeconfigPath } })).stdout;
+    const report = JSON.parse(out) as Record<string, unknown>;
+    expect(report).to.deep.include({ undiciRootAtStart: false, undiciRoot: true, gitVersion: (JSON.parse(version) as { gitVersion: string }).gitVersion, http1: 'over HTTP/1.1' });
+    expect(report['gitVersion']).to.match(/^v1\.\d+\.\d+/);
+    expect(String(report['altNames'])).to.contain('DNS:side.example');
+    // For the HTTP/1.1 server undici required one of its parsers (llhttp, or milo where it is on) from its file beside the bundle.
+    const parsers = report['parsers'] as string[];
+    expect(parsers).to.have.length.above(0);
+    expect(parsers.every((file) => file.startsWith('side-modules-main.undici-')), parsers.join()).to.equal(true);
+    // `bundle` compiled the side modules too.
+    for (const file of ['side-modules-main.undici.mjs', 'side-modules-main.x509.mjs']) expect(stderr, file).to.match(new RegExp(`V8 code cache for ESM file:\\S+${file.replace(/\./g, '\\.')} was accepted`));
+    // A package the user leaves external stays theirs, loaded from node_modules.
+    const external = join(outdir, 'side-modules-external');
+    await run(process.execPath, [dist('lib/cli/main.js'), 'bundle', fixture, '--outdir', external, '--external', '@peculiar/x509']);
+    expect((await readdir(external)).filter((file) => file.endsWith('.mjs')).sort()).to.deep.equal(['side-modules-main.code.mjs', 'side-modules-main.mjs', 'side-modules-main.undici.mjs']);
+    expect(await readFile(join(external, 'side-modules-main.code.mjs'), 'utf8')).to.contain('import("@peculiar/x509")');
   });
 
   it("leaves out client-node's generated API classes and keeps its models", async () => {
