@@ -13,7 +13,8 @@
  * @module
  */
 import { execFile } from 'node:child_process';
-import { chmod, copyFile, mkdir, mkdtemp, readdir, rm, stat, writeFile } from 'node:fs/promises';
+import { realpathSync } from 'node:fs';
+import { chmod, mkdir, mkdtemp, readFile, readdir, rm, stat, writeFile } from 'node:fs/promises';
 import { createRequire, isBuiltin } from 'node:module';
 import { tmpdir } from 'node:os';
 import { basename, dirname, extname, join, relative, resolve, sep } from 'node:path';
@@ -30,9 +31,10 @@ Bundles the operator's compiled entry module (e.g. dist/src/main.js, the file th
 createOperator) and everything it imports into one ES module, <dir>/<entry>.code.mjs
 (default --outdir: dist/bundle), with its source map, and prepares V8's compiled code of it
 for the operator's flags (Node's compile cache, <dir>/compile-cache). <dir>/<entry>.mjs
-starts it with that cache. What Maestro loads only when first needed (undici's fetch,
-@peculiar/x509, undici's HTTP/1.1 parsers) is written beside it, <dir>/<entry>.<name>.mjs
-and .cjs, and loaded from there. Run it with the operator's flags:
+starts it with that cache. What Maestro loads only when first needed is written beside it
+and loaded from there: <dir>/<entry>.undici.mjs (undici's fetch), <dir>/<entry>.x509.mjs
+(@peculiar/x509) and <dir>/<entry>.undici-*.cjs (undici's HTTP/1.1 parsers). Run it with
+the operator's flags:
   node ${OPERATOR_NODE_FLAGS.join(' ')} dist/bundle/main.mjs
 The bundle needs no node_modules (a container image copies all of <dir>). Compared with
 running dist/ from node_modules it starts with a fraction of the CPU and holds tens of MiB
@@ -86,7 +88,7 @@ export interface BundleResult {
    * never (undici's `fetch`, `@peculiar/x509`), each loaded by the bundle when first needed.
    */
   sideModules: string[];
-  /** Every file written (the starter, the bundle, its side modules and their source maps; not the compile cache). */
+  /** Every file written (the starter, the bundle, its side modules, their source maps and the side files copied beside them; not the compile cache). */
   files: string[];
   /** Bytes of the bundle (without the source map). */
   bytes: number;
@@ -155,38 +157,56 @@ const builtinsThroughRequire: Plugin = {
  * never: undici's package root (its `fetch`, for client-node's generated API classes, which
  * the runtime does not call) and `@peculiar/x509` (generating a certificate). Each is
  * written beside the bundle as a module of its own, `<entry>.<file>.mjs`, which that
- * `import()` loads: the bundle is 0.8 MiB smaller, and Node reads, hashes and V8
- * deserializes that much less at every start (about 20 ms of CPU, bench/README.md). Only
- * these imports, by these importers: an `import()` elsewhere stays in the bundle, as Node
- * would resolve it. `commonjs`: the package's exports are read from it while bundling
- * (an ES module cannot re-export a CommonJS module's names without knowing them).
+ * `import()` loads. With undici's parsers ({@link SIDE_ASSETS}) the bundle is 1.1 MB
+ * smaller (2.84 to 1.76 for the bench's operator), which Node no longer reads, hashes and
+ * deserializes at every start: about 18 ms of CPU (bench/README.md). Only these imports,
+ * by these importers: an `import()` elsewhere stays in the bundle, as Node would resolve
+ * it. `commonjs`: the package's exports are read from it while bundling (an ES module
+ * cannot re-export a CommonJS module's names without knowing them).
  */
 const SIDE_MODULES: ReadonlyArray<{ name: string; importer: string; file: string; format: 'esm' | 'commonjs' }> = [
   { name: 'undici', importer: UNDICI_ADAPTER, file: 'undici', format: 'commonjs' },
   { name: '@peculiar/x509', importer: fileURLToPath(new URL('../server/x509.js', import.meta.url)), file: 'x509', format: 'esm' },
 ];
 
-/** A side module the bundle imports: its entry in {@link SIDE_MODULES} and the file it is written to. */
+/** A side module the bundle imports: its entry in {@link SIDE_MODULES}, the package's file it re-exports and the file it is written to. */
 interface SideModule {
   side: (typeof SIDE_MODULES)[number];
-  /** The module's file name, beside the bundle. */
+  /** The package's module, as esbuild resolves the import (absolute). */
+  resolved: string;
+  /** The side module's file name, beside the bundle. */
   file: string;
+}
+
+/** `path` with its symbolic links resolved, as esbuild names importers; `path` itself when that fails. */
+function realPath(path: string): string {
+  try {
+    return realpathSync(path);
+  } catch {
+    return path;
+  }
 }
 
 /**
  * Leaves the `import()`s of {@link SIDE_MODULES} to Node, as imports of `./<entry>.<file>.mjs`,
- * and records them in `found`; a package the user leaves `external` stays theirs.
+ * and records them in `found`. Not for a package the user leaves `external` (theirs), one in
+ * `inBundle` (found imported by other code too: one instance, in the bundle), nor a CommonJS
+ * package that `require` resolves to another file than the import (the side module's
+ * exports are read through `require`).
  */
-const sideModules = (entryName: string, found: Map<string, SideModule>, external: readonly string[]): Plugin => ({
+const sideModules = (entryName: string, found: Map<string, SideModule>, external: readonly string[], inBundle: ReadonlySet<string>): Plugin => ({
   name: 'maestro-side-modules',
   setup(build) {
-    build.onResolve({ filter: new RegExp(`^(${SIDE_MODULES.map((side) => side.name.replace(/[/.]/g, '\\$&')).join('|')})$`) }, (args) => {
-      const side = args.kind === 'dynamic-import' && !external.includes(args.path)
-        ? SIDE_MODULES.find((entry) => entry.name === args.path && entry.importer === args.importer)
-        : undefined;
+    const importers = new Map(SIDE_MODULES.map((side) => [side.name, realPath(side.importer)]));
+    build.onResolve({ filter: new RegExp(`^(${SIDE_MODULES.map((side) => side.name.replace(/[/.]/g, '\\$&')).join('|')})$`) }, async (args) => {
+      if (args.pluginData === SIDE || args.kind !== 'dynamic-import' || external.includes(args.path) || inBundle.has(args.path)) return undefined;
+      const side = SIDE_MODULES.find((entry) => entry.name === args.path && importers.get(entry.name) === args.importer);
       if (!side) return undefined;
+      const resolved = await build.resolve(args.path, { kind: args.kind, resolveDir: args.resolveDir, importer: args.importer, pluginData: SIDE });
+      if (resolved.errors.length > 0 || resolved.external) return undefined;
+      if (side.format === 'commonjs' && realPath(createRequire(side.importer).resolve(side.name)) !== resolved.path) return undefined;
       const file = `${entryName}.${side.file}.mjs`;
-      found.set(side.name, { side, file });
+      found.set(side.name, { side, resolved: resolved.path, file });
       return { path: `./${file}`, external: true };
     });
   },
@@ -201,7 +221,12 @@ const sideModules = (entryName: string, found: Map<string, SideModule>, external
  */
 const SIDE_ASSETS = /[\\/]undici[\\/]lib[\\/](llhttp|milo)[\\/](llhttp-wasm|llhttp_simd-wasm|simd|no-simd)\.js$/;
 
-/** Leaves the requires of {@link SIDE_ASSETS} to Node, as requires of `./<entry>.undici-<dir>-<name>.cjs`; records the copies to make in `found` (file → source). */
+/**
+ * Leaves the requires of {@link SIDE_ASSETS} to Node, as requires of
+ * `./<entry>.undici-<dir>-<name>.cjs`; records the copies to make in `found` (file → source).
+ * A second copy of undici in the bundle (another version) whose parser would take a name
+ * already taken keeps its parser in the bundle: the WebAssembly's glue is version-specific.
+ */
 const sideAssets = (entryName: string, found: Map<string, string>): Plugin => ({
   name: 'maestro-side-assets',
   setup(build) {
@@ -211,18 +236,32 @@ const sideAssets = (entryName: string, found: Map<string, string>): Plugin => ({
       const match = resolved.errors.length === 0 ? SIDE_ASSETS.exec(resolved.path) : null;
       if (!match) return undefined;
       const file = `${entryName}.undici-${match[1]}-${match[2]}.cjs`;
+      const taken = found.get(file);
+      if (taken !== undefined && taken !== resolved.path) return undefined;
       found.set(file, resolved.path);
       return { path: `./${file}`, external: true };
     });
   },
 });
 
+/** Whether `file` is one of the side files `bundle` writes for the entry `entryName`. */
+function isSideFile(entryName: string, file: string): boolean {
+  if (!file.startsWith(`${entryName}.`)) return false;
+  const rest = file.slice(entryName.length + 1);
+  return SIDE_MODULES.some((side) => rest === `${side.file}.mjs` || rest === `${side.file}.mjs.map`) || /^undici-(llhttp|milo)-[\w-]+\.cjs$/.test(rest);
+}
+
 /** The source of a side module: the package's exports, as `import()` of the package gives them. */
 function sideModuleSource(side: SideModule['side']): string {
   if (side.format === 'esm') return `export * from ${JSON.stringify(side.name)};\n`;
-  const names = Object.keys(createRequire(side.importer)(side.name) as object).filter((name) => /^[A-Za-z_$][\w$]*$/.test(name) && name !== 'default');
+  // `default` is the package's module.exports, as Node's import() of a CommonJS module gives it.
+  const names = Object.keys(createRequire(side.importer)(side.name) as object).filter((name) => /^[A-Za-z_$][\w$]*$/.test(name) && name !== 'default' && !RESERVED.has(name));
   return `import * as m from ${JSON.stringify(side.name)};\nexport const { ${names.join(', ')} } = m;\nexport default m.default;\n`;
 }
+
+/** Reserved words: not exports a side module can declare as constants. */
+const RESERVED = new Set(('break case catch class const continue debugger default delete do else enum export extends false finally for function if import in '
+  + 'instanceof new null return super switch this throw true try typeof var void while with yield let static implements interface package private protected public await').split(' '));
 
 /** A module of client-node's own (not of a package nested in its node_modules). */
 const CLIENT_NODE_MODULE = /[\\/]@kubernetes[\\/]client-node[\\/]dist[\\/](?:(?![\\/]node_modules[\\/]).)*$/;
@@ -379,9 +418,11 @@ const BANNER = "import { createRequire as __maestroCreateRequire } from 'node:mo
  * Bundles an operator's compiled entry module into `outdir` with esbuild.
  *
  * Settings, and why: platform node, one ES module (modules imported on demand are
- * included but, as in Node, evaluated only when imported); packages' ES module builds
- * first, so that what is never imported is left out; class and function names kept
- * (Maestro finds classes by name); ASCII output; linked source maps.
+ * included but, as in Node, evaluated only when imported), but for the packages Maestro
+ * loads only on first use, written beside it ({@link SIDE_MODULES}, {@link SIDE_ASSETS});
+ * packages' ES module builds first, so that what is never imported is left out; class and
+ * function names kept (Maestro finds classes by name); ASCII output; linked source maps.
+ * Side files an earlier bundle of the same entry left in `outdir` are removed.
  *
  * @example
  * ```ts
@@ -396,8 +437,6 @@ export async function bundle(options: BundleOptions): Promise<BundleResult> {
   const name = basename(entry, extname(entry));
   // Imported here: esbuild is needed by this command only.
   const esbuild = await import('esbuild');
-  const sides = new Map<string, SideModule>();
-  const assets = new Map<string, string>();
   const common = {
     bundle: true,
     // Non-ASCII characters in strings and names escaped (asciiOnly below does the rest).
@@ -407,9 +446,11 @@ export async function bundle(options: BundleOptions): Promise<BundleResult> {
     target: 'node22.19',
     // A package's ES module build first: esbuild can then leave out what is never imported
     // (most of class-validator's validators and their libphonenumber-js and validator
-    // tables: 8 MiB less at rest, measured). One instance per package still holds: every
-    // import of a package resolves the same way inside the bundle, and the one deep
-    // CommonJS import (class-transformer's metadata store) is redirected below.
+    // tables: 8 MiB less at rest, measured). One instance per package still holds inside
+    // the bundle: every import of a package resolves the same way, and the one deep
+    // CommonJS import (class-transformer's metadata store) is redirected below. (A side
+    // module carries its own copies of what its package needs, e.g. undici's core: the
+    // bundle hands it only a dispatcher, which undici's fetch uses by its methods.)
     mainFields: ['module', 'main'],
     keepNames: true,
     minifyWhitespace: !options.readable,
@@ -420,17 +461,30 @@ export async function bundle(options: BundleOptions): Promise<BundleResult> {
     write: false,
     logLevel: 'silent',
   } satisfies BuildOptions;
-  const result = await esbuild.build({
+  const build = (sides: Map<string, SideModule>, assets: Map<string, string>, inBundle: ReadonlySet<string>) => esbuild.build({
     ...common,
     entryPoints: { [`${name}.code`]: entry },
     outdir,
     // No code splitting: esbuild gives a CommonJS package imported with `import()` from a
     // chunk only a default export, where Node gives its named exports too (the side modules
-    // above are Maestro's own imports, written with their exports).
+    // are Maestro's own imports, written with their exports).
     splitting: false,
     outExtension: { '.js': '.mjs' },
-    plugins: [sideModules(name, sides, options.external ?? []), sideAssets(name, assets), sameClassTransformerStore, clientNodeUndici, clientNodeModulesOnUse, packagesOnDemand, builtinsThroughRequire],
+    metafile: true,
+    plugins: [sideModules(name, sides, options.external ?? [], inBundle), sideAssets(name, assets), sameClassTransformerStore, clientNodeUndici, clientNodeModulesOnUse, packagesOnDemand, builtinsThroughRequire],
   });
+  let sides = new Map<string, SideModule>();
+  let assets = new Map<string, string>();
+  let result = await build(sides, assets, new Set());
+  // A side module's package that other code in the bundle imports too stays in the bundle:
+  // one instance of it, as Node would load (its state, its classes).
+  const inputs = new Set(Object.keys(result.metafile.inputs).map((input) => resolve(input)));
+  const inBundle = new Set([...sides.values()].filter(({ resolved }) => inputs.has(resolved)).map(({ side }) => side.name));
+  if (inBundle.size > 0) {
+    sides = new Map();
+    assets = new Map();
+    result = await build(sides, assets, inBundle);
+  }
   const outputs = [...result.outputFiles];
   const warnings = await esbuild.formatMessages(result.warnings, { kind: 'warning', color: false });
   const sideFiles: string[] = [];
@@ -446,6 +500,11 @@ export async function bundle(options: BundleOptions): Promise<BundleResult> {
     sideFiles.push(join(outdir, file));
   }
   await mkdir(outdir, { recursive: true });
+  // An earlier bundle's side files that this one does not write (e.g. a package now --external).
+  const written = new Set([...outputs.map((file) => basename(file.path)), ...assets.keys()]);
+  for (const file of await readdir(outdir)) {
+    if (isSideFile(name, file) && !written.has(file)) await rm(join(outdir, file), { force: true });
+  }
   let bytes = 0;
   for (const file of outputs) {
     // ASCII: one other character makes V8 hold the whole source two bytes per character.
@@ -453,7 +512,8 @@ export async function bundle(options: BundleOptions): Promise<BundleResult> {
     if (file.path === join(outdir, `${name}.code.mjs`)) bytes += Buffer.byteLength(text);
     await writeFile(file.path, text);
   }
-  for (const [file, source] of assets) await copyFile(source, join(outdir, file));
+  // Written, not copied: a copy would keep the mode of a read-only node_modules.
+  for (const [file, source] of assets) await writeFile(join(outdir, file), await readFile(source));
   const code = join(outdir, `${name}.code.mjs`);
   const start = join(outdir, `${name}.mjs`);
   await writeFile(start, starter(basename(code)));

@@ -107,7 +107,7 @@ npm run generate:crd   # deploy/crd.yaml from the StaticSite classes (v1 and v1a
 npm run generate:rbac  # deploy/rbac.yaml, least privilege: the verbs the runtime calls on what the decorators declare
 npm run generate:webhooks  # deploy/webhooks.yaml: the validating and mutating webhook configurations, their Service, RBAC for the CA
 npm start           # runs the operator against the cluster of KUBECONFIG
-npm run bundle      # dist/bundle/: the operator in one file and its compile cache, for its image (run main.mjs)
+npm run bundle      # dist/bundle/: the operator in one file (what it loads on first use beside it) and its compile cache, for its image (run main.mjs)
 \`\`\`
 
 For a container image, bundle the operator and copy only \`dist/bundle\` into the image

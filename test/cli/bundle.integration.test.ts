@@ -85,7 +85,7 @@ describe('maestro-operator bundle: the static-site operator as its image runs it
     });
     const version = (await run(process.execPath, [fixture], { env: { ...process.env, KUBECONFIG: plane.kubeconfigPath } })).stdout;
     const report = JSON.parse(out) as Record<string, unknown>;
-    expect(report).to.deep.include({ undiciRootAtStart: false, undiciRoot: true, gitVersion: (JSON.parse(version) as { gitVersion: string }).gitVersion, http1: 'over HTTP/1.1' });
+    expect(report).to.deep.include({ undiciRootAtStart: false, undiciRoot: true, gitVersion: (JSON.parse(version) as { gitVersion: string }).gitVersion, http1: ['over HTTP/1.1', 'over HTTP/1.1'] });
     expect(report['gitVersion']).to.match(/^v1\.\d+\.\d+/);
     expect(String(report['altNames'])).to.contain('DNS:side.example');
     // For the HTTP/1.1 server undici required one of its parsers (llhttp, or milo where it is on) from its file beside the bundle.
@@ -94,11 +94,13 @@ describe('maestro-operator bundle: the static-site operator as its image runs it
     expect(parsers.every((file) => file.startsWith('side-modules-main.undici-')), parsers.join()).to.equal(true);
     // `bundle` compiled the side modules too.
     for (const file of ['side-modules-main.undici.mjs', 'side-modules-main.x509.mjs']) expect(stderr, file).to.match(new RegExp(`V8 code cache for ESM file:\\S+${file.replace(/\./g, '\\.')} was accepted`));
-    // A package the user leaves external stays theirs, loaded from node_modules.
-    const external = join(outdir, 'side-modules-external');
-    await run(process.execPath, [dist('lib/cli/main.js'), 'bundle', fixture, '--outdir', external, '--external', '@peculiar/x509']);
-    expect((await readdir(external)).filter((file) => file.endsWith('.mjs')).sort()).to.deep.equal(['side-modules-main.code.mjs', 'side-modules-main.mjs', 'side-modules-main.undici.mjs']);
-    expect(await readFile(join(external, 'side-modules-main.code.mjs'), 'utf8')).to.contain('import("@peculiar/x509")');
+    // A package the user leaves external stays theirs, loaded from node_modules; bundled again
+    // into the same folder, the side module the first bundle wrote for it is gone.
+    await run(process.execPath, [dist('lib/cli/main.js'), 'bundle', fixture, '--outdir', dir, '--external', '@peculiar/x509']);
+    expect((await readdir(dir)).filter((file) => file.includes('.mjs')).sort()).to.deep.equal([
+      'side-modules-main.code.mjs', 'side-modules-main.code.mjs.map', 'side-modules-main.mjs', 'side-modules-main.undici.mjs', 'side-modules-main.undici.mjs.map',
+    ]);
+    expect(await readFile(join(dir, 'side-modules-main.code.mjs'), 'utf8')).to.contain('import("@peculiar/x509")');
   });
 
   it("leaves out client-node's generated API classes and keeps its models", async () => {
@@ -164,6 +166,14 @@ describe('maestro-operator bundle: the static-site operator as its image runs it
       expect(clientNodeModule(sources, 'exec'), 'exec').to.have.length(1);
       expect(sources.some((source) => source.includes('/node_modules/ws/')), 'ws').to.equal(true);
     });
+  });
+
+  it('keeps a package in the bundle when other code imports it too: one @peculiar/x509, whose certificate the user\'s import reads', async () => {
+    const fixture = dist('test/cli/fixtures/x509-main.js');
+    const dir = join(outdir, 'x509');
+    await run(process.execPath, [dist('lib/cli/main.js'), 'bundle', fixture, '--outdir', dir]);
+    expect((await readdir(dir)).filter((file) => file.endsWith('.mjs')).sort()).to.deep.equal(['x509-main.code.mjs', 'x509-main.mjs']);
+    expect((await run(process.execPath, [join(dir, 'x509-main.mjs')], { cwd: dir })).stdout).to.equal('{"subject":true,"sameClass":true}\n');
   });
 
   it("keeps one class-transformer store: the adapter reads the user's @Type", async () => {
