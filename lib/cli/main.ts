@@ -15,7 +15,7 @@ Usage:
   maestro-operator generate crd <module...>    write CRD YAML for the @Resource classes of compiled modules
   maestro-operator generate rbac <module...>   write least-privilege RBAC YAML for the decorated components
   maestro-operator generate webhooks <module...>  write admission webhook configurations, their Service and RBAC
-  maestro-operator bundle <entry.js>            bundle the compiled operator into one ES module (dist/bundle), for its image
+  maestro-operator bundle <entry.js>            bundle the compiled operator into one ES module and its side files (dist/bundle), for its image
   maestro-operator envtest [--print]           find or build kube-apiserver, etcd, ... and print their folder (KUBEBUILDER_ASSETS)
 
 Run 'maestro-operator <command> --help' for a command's options.

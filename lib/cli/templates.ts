@@ -33,7 +33,7 @@ export function packageJson(t: ProjectTemplate): string {
       test: 'tsc -p . && mocha',
       prestart: NODE_CHECK,
       start: `node ${OPERATOR_NODE_FLAGS.join(' ')} dist/src/main.js`,
-      // For the image: one ES module, no node_modules needed (run it with the same flags).
+      // For the image: one ES module and its side files, no node_modules needed (run it with the same flags).
       bundle: 'tsc -p . && maestro-operator bundle dist/src/main.js --outdir dist/bundle',
       // The conversion webhook calls the Service that generate:webhooks writes and src/main.ts serves.
       'generate:crd': `tsc -p . && maestro-operator generate crd dist/src/site.js --webhook-service ${t.operatorName}/${t.operatorName}-webhook --out deploy/crd.yaml`,
@@ -107,12 +107,14 @@ npm run generate:crd   # deploy/crd.yaml from the StaticSite classes (v1 and v1a
 npm run generate:rbac  # deploy/rbac.yaml, least privilege: the verbs the runtime calls on what the decorators declare
 npm run generate:webhooks  # deploy/webhooks.yaml: the validating and mutating webhook configurations, their Service, RBAC for the CA
 npm start           # runs the operator against the cluster of KUBECONFIG
-npm run bundle      # dist/bundle/: the operator in one file (what it loads on first use beside it) and its compile cache, for its image (run main.mjs)
+npm run bundle      # dist/bundle/: the operator in one file (what Maestro loads only on first use in files beside it) and its compile cache, for its image (run main.mjs)
 \`\`\`
 
 For a container image, bundle the operator and copy only \`dist/bundle\` into the image
 (no \`node_modules\`); run it as \`npm start\` does:
-\`node ${OPERATOR_NODE_FLAGS.join(' ')} dist/bundle/main.mjs\`. The bundle leaves out the
+\`node ${OPERATOR_NODE_FLAGS.join(' ')} dist/bundle/main.mjs\`. If the image runs as another
+user than the one bundling, say which (\`npm run bundle -- --cache-uid 1000\` for
+\`USER 1000\`): Node keeps the compile cache per user. The bundle leaves out the
 parts of \`@kubernetes/client-node\` an operator never calls: measured with Maestro's
 benchmark operator it starts with about a quarter of the CPU and holds about 50 MiB less at
 rest than the same code run from \`node_modules\` (Maestro's

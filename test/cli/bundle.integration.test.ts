@@ -3,7 +3,7 @@
 // real API server, and leaves out the client-node code an operator never calls.
 import { expect } from 'chai';
 import { execFile } from 'node:child_process';
-import { cp, mkdtemp, readFile, readdir, rm, stat } from 'node:fs/promises';
+import { chmod, cp, mkdtemp, readFile, readdir, rm, stat } from 'node:fs/promises';
 import { isBuiltin } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -43,13 +43,13 @@ describe('maestro-operator bundle: the static-site operator as its image runs it
   });
 
   it('writes one ASCII ES module, its source map, its starter, its side modules and its compile cache, importing nothing but Node built-ins', async () => {
-    expect(stdout).to.match(/^wrote .*main\.code\.mjs \(\d+\.\d MiB\) and 2 side modules, their source maps and compile cache; run .*main\.mjs$/m);
+    expect(stdout).to.match(/^wrote .*main\.code\.mjs \(\d+\.\d MiB\) and 6 side files, the source maps and compile cache; run .*main\.mjs$/m);
     const parsers = ['main.undici-llhttp-llhttp-wasm.cjs', 'main.undici-llhttp-llhttp_simd-wasm.cjs', 'main.undici-milo-no-simd.cjs', 'main.undici-milo-simd.cjs'];
     expect((await readdir(outdir)).sort()).to.deep.equal([
       'compile-cache', 'main.code.mjs', 'main.code.mjs.map', 'main.mjs', ...parsers, 'main.undici.mjs', 'main.undici.mjs.map', 'main.x509.mjs', 'main.x509.mjs.map',
     ]);
     const starter = await readFile(join(outdir, 'main.mjs'), 'utf8');
-    expect([...starter.matchAll(/\bimport\b[^'"]*['"]([^'"]+)['"]/g)].map((m) => m[1])).to.deep.equal(['node:module', 'node:url', './main.code.mjs']);
+    expect([...starter.matchAll(/\bimport\b[^'"]*['"]([^'"]+)['"]/g)].map((m) => m[1])).to.deep.equal(['node:fs', 'node:module', 'node:url', './main.code.mjs']);
     for (const file of ['main.code.mjs', 'main.undici.mjs', 'main.x509.mjs']) {
       const code = await readFile(join(outdir, file), 'utf8');
       // One non-ASCII character would make V8 hold all of it two bytes per character.
@@ -217,6 +217,26 @@ describe('maestro-operator bundle: the static-site operator as its image runs it
       expect(JSON.parse(out)).to.deep.equal({ undiciRoot: false });
       expect(JSON.parse((await run(process.execPath, [fixture])).stdout), 'unbundled, client-node loads it').to.deep.equal({ undiciRoot: true });
       dir = elsewhere;
+    });
+
+    it('makes the compile cache for the user the operator runs as (--cache-uid): that user takes it, another is warned and starts without it', async function () {
+      // Running as other users needs root (as in CI and an image build); elsewhere there is nothing to run.
+      if (process.getuid?.() !== 0) this.skip();
+      const forUser = join(outdir, 'for-user-1000');
+      await run(process.execPath, [dist('lib/cli/main.js'), 'bundle', fixture, '--outdir', forUser, '--cache-uid', '1000']);
+      // mkdtemp made the folder for its owner only: the other users must reach the bundle.
+      await chmod(outdir, 0o755);
+      const start = (uid: number) => run(process.execPath, [...OPERATOR_NODE_FLAGS, join(forUser, 'exit-at-once-main.mjs')], {
+        cwd: forUser, uid, gid: uid, env: { ...process.env, NODE_DEBUG_NATIVE: 'COMPILE_CACHE' },
+      });
+      const accepted = /V8 code cache for ESM file:\S+exit-at-once-main\.code\.mjs was accepted/;
+      const asUser = await start(1000);
+      expect(asUser.stderr, 'user 1000').to.match(accepted);
+      expect(JSON.parse(asUser.stdout)).to.deep.equal({ undiciRoot: false });
+      const other = await start(1001);
+      expect(other.stderr, 'user 1001').not.to.match(accepted);
+      expect(other.stderr).to.contain('was made for user 1000, this process runs as user 1001: it starts without it (bundle with --cache-uid 1001)');
+      expect(JSON.parse(other.stdout), 'it runs all the same').to.deep.equal({ undiciRoot: false });
     });
 
     it('makes the compile cache for the Node flags it is given (--node-flags): V8 takes it under those, not under others', async () => {

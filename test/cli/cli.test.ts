@@ -44,6 +44,9 @@ describe('the maestro-operator CLI', function () {
     const noEntry = await runCli(['bundle', 'dist/no-such-main.js']);
     expect(noEntry.code).to.equal(2);
     expect(noEntry.stderr).to.contain('no such file: dist/no-such-main.js');
+    const badUid = await runCli(['bundle', dist('samples/static-site/main.js'), '--cache-uid', 'operator']);
+    expect(badUid.code).to.equal(2);
+    expect(badUid.stderr).to.contain('--cache-uid takes a user id (a number), not operator');
   });
 
   it('writes the CRD and RBAC of compiled modules, exactly as the library generates them', async () => {

@@ -57,6 +57,8 @@ describe('samples/static-site: the deploy bundle under Pod Security "restricted"
     const dockerfile = await readFile(sampleFile('Dockerfile'), 'utf8');
     const users = [...dockerfile.matchAll(/^USER\s+(\S+)\s*$/gm)].map((m) => m[1]);
     expect(users).to.deep.equal(['1000:1000']);
+    // Node keeps the compile cache per user: the bundle makes it for the user the image runs as.
+    expect(/\bbundle\b.*--cache-uid (\d+)/.exec(dockerfile)?.[1], 'bundle --cache-uid').to.equal('1000');
     const pod = deployment.spec!.template.spec!.securityContext!;
     expect([pod.runAsNonRoot, pod.runAsUser, pod.runAsGroup]).to.deep.equal([true, 1000, 1000]);
     // Every stage comes from the same argument: one place to pin the digest.
