@@ -3,7 +3,7 @@
 // real API server, and leaves out the client-node code an operator never calls.
 import { expect } from 'chai';
 import { execFile } from 'node:child_process';
-import { chmod, cp, mkdtemp, readFile, readdir, rm, stat } from 'node:fs/promises';
+import { chmod, copyFile, cp, link, mkdtemp, readFile, readdir, rm, stat } from 'node:fs/promises';
 import { isBuiltin } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -224,9 +224,13 @@ describe('maestro-operator bundle: the static-site operator as its image runs it
       if (process.getuid?.() !== 0) this.skip();
       const forUser = join(outdir, 'for-user-1000');
       await run(process.execPath, [dist('lib/cli/main.js'), 'bundle', fixture, '--outdir', forUser, '--cache-uid', '1000']);
-      // mkdtemp made the folder for its owner only: the other users must reach the bundle.
+      // mkdtemp made the folder for its owner only: the other users must reach the bundle, and
+      // Node's binary, which may sit where only its owner reaches it (a checkout in a private
+      // temporary folder, as in CI): a link to it (or a copy) beside the bundle.
       await chmod(outdir, 0o755);
-      const start = (uid: number) => run(process.execPath, [...OPERATOR_NODE_FLAGS, join(forUser, 'exit-at-once-main.mjs')], {
+      const node = join(outdir, 'node');
+      await link(process.execPath, node).catch(() => copyFile(process.execPath, node));
+      const start = (uid: number) => run(node, [...OPERATOR_NODE_FLAGS, join(forUser, 'exit-at-once-main.mjs')], {
         cwd: forUser, uid, gid: uid, env: { ...process.env, NODE_DEBUG_NATIVE: 'COMPILE_CACHE' },
       });
       const accepted = /V8 code cache for ESM file:\S+exit-at-once-main\.code\.mjs was accepted/;
