@@ -44,8 +44,9 @@ export interface WebhookOptions {
   tls?: { certDir: string } | { certFile: string; keyFile: string };
   /**
    * The webhook Service (default: `<operator name>-webhook` in `POD_NAMESPACE`, else the
-   * kubeconfig's namespace): the serving certificate is issued for its DNS names, and only
-   * webhooks that call it get the CA bundle.
+   * kubeconfig's namespace, else `default`): the serving certificate is issued for its DNS
+   * names, and only webhooks that call it get the CA bundle; a configuration that calls
+   * another Service is logged once as a warning naming both.
    */
   service?: { name?: string; namespace?: string };
   /**
@@ -98,6 +99,8 @@ export class WebhookRuntime {
   #certificates: WebhookCertificates | undefined;
   #timer: NodeJS.Timeout | undefined;
   #refreshing: Promise<void> | undefined;
+  /** Configurations already said to call another Service (said once each, not every refresh). */
+  readonly #misdirected = new Set<string>();
 
   constructor(specs: readonly WebhookSpec[], options: WebhookOptions, deps: WebhookRuntimeDeps) {
     this.#specs = specs;
@@ -235,14 +238,20 @@ export class WebhookRuntime {
       try {
         const current = await client.get(type as typeof V1CustomResourceDefinition, { name }) as V1CustomResourceDefinition | V1ValidatingWebhookConfiguration;
         const ops: JsonPatchOperation[] = [];
+        const others = new Set<string>();
+        const consider = (config: { service?: { name?: string; namespace?: string }; caBundle?: string } | undefined, path: string) => {
+          if (calls(config)) {
+            if (config?.caBundle !== bundle) ops.push({ op: 'add', path, value: bundle });
+          } else if (config?.service) {
+            others.add(`${config.service.namespace ?? ''}/${config.service.name ?? ''}`);
+          }
+        };
         if (current.kind === 'CustomResourceDefinition') {
-          const config = (current as V1CustomResourceDefinition).spec.conversion?.webhook?.clientConfig;
-          if (calls(config) && config?.caBundle !== bundle) ops.push({ op: 'add', path: '/spec/conversion/webhook/clientConfig/caBundle', value: bundle });
+          consider((current as V1CustomResourceDefinition).spec.conversion?.webhook?.clientConfig, '/spec/conversion/webhook/clientConfig/caBundle');
         } else {
-          ((current as V1ValidatingWebhookConfiguration).webhooks ?? []).forEach((webhook, i) => {
-            if (calls(webhook.clientConfig) && webhook.clientConfig.caBundle !== bundle) ops.push({ op: 'add', path: `/webhooks/${i}/clientConfig/caBundle`, value: bundle });
-          });
+          ((current as V1ValidatingWebhookConfiguration).webhooks ?? []).forEach((webhook, i) => consider(webhook.clientConfig, `/webhooks/${i}/clientConfig/caBundle`));
         }
+        this.#sayMisdirected(current.kind ?? type.name.replace(/^V1/, ''), name, others);
         if (ops.length === 0) return;
         // The positions above are those of this resourceVersion: the test fails if it changed meanwhile.
         await client.patch(current, [{ op: 'test', path: '/metadata/resourceVersion', value: current.metadata?.resourceVersion }, ...ops], { type: 'json' });
@@ -259,6 +268,25 @@ export class WebhookRuntime {
         }
       }
     }
+  }
+
+  /**
+   * Says, once per configuration, that it calls a Service other than the one this operator
+   * serves: the API server then cannot trust it (no CA bundle is injected there). Out of
+   * the cluster without `POD_NAMESPACE`, the operator takes the kubeconfig's namespace, and
+   * this is how that shows, rather than as the API server's "service not found" later.
+   */
+  #sayMisdirected(kind: string, name: string, services: ReadonlySet<string>): void {
+    if (services.size === 0) return;
+    const key = `${kind}/${name}`;
+    if (this.#misdirected.has(key)) return;
+    this.#misdirected.add(key);
+    const serves = `${this.#service.namespace}/${this.#service.name}`;
+    this.#deps.logger.warn(
+      { kind, name, calls: [...services].join(', '), serves },
+      `${kind} ${name} calls the webhook Service ${[...services].join(', ')}, not ${serves} that this operator serves: its CA bundle is not injected there. `
+      + 'Set POD_NAMESPACE (or webhooks.service) to the namespace and name the configuration calls',
+    );
   }
 }
 

@@ -4,6 +4,7 @@
 import { expect } from 'chai';
 import { X509Certificate } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
+import { pino } from 'pino';
 import {
   AdmissionregistrationV1Api, ApiextensionsV1Api, CoreV1Api, KubernetesObjectApi, PatchStrategy, setHeaderOptions, type KubernetesObject,
 } from '@kubernetes/client-node';
@@ -223,5 +224,39 @@ describe('webhooks: the API server calls the operator (static-site v1 + v1alpha1
     expect(again.data!['ca.crt']).to.equal(bundle);
     expect(again.metadata?.resourceVersion, 'not rewritten').to.equal(secret.metadata?.resourceVersion);
     expect(await injected()).to.deep.equal([bundle, bundle, bundle]);
+  });
+
+  it('out of the cluster without POD_NAMESPACE: says which Service the configurations call and which it serves, and leaves their CA bundles alone', async () => {
+    await stopOperators();
+    const extensions = plane.kubeConfig.makeApiClient(ApiextensionsV1Api);
+    const admission = plane.kubeConfig.makeApiClient(AdmissionregistrationV1Api);
+    const bundles = async () => [
+      (await admission.readValidatingWebhookConfiguration({ name: 'static-site-operator-validating' })).webhooks?.[0]?.clientConfig.caBundle,
+      (await admission.readMutatingWebhookConfiguration({ name: 'static-site-operator-mutating' })).webhooks?.[0]?.clientConfig.caBundle,
+      (await extensions.readCustomResourceDefinition({ name: `staticsites.${GROUP}` })).spec.conversion?.webhook?.clientConfig?.caBundle,
+    ];
+    const before = await bundles();
+    expect(before.every((b) => typeof b === 'string' && b.length > 0), 'the CA bundles of the test before').to.equal(true);
+    // The deploy bundle's configurations call static-site-system/static-site-operator-webhook; run as a
+    // developer does, with an admin kubeconfig whose context names no namespace.
+    expect(process.env['POD_NAMESPACE']).to.equal(undefined);
+    const lines: Array<Record<string, unknown>> = [];
+    const logger = pino({ level: 'info' }, { write: (line: string) => { lines.push(JSON.parse(line) as Record<string, unknown>); } });
+    await startOperator(plane.kubeConfig, {
+      name: 'static-site-operator', reconcilers: staticSiteComponents, logger, webhooks: { port: 0, host: '127.0.0.1' },
+    });
+    const said = lines.filter((l) => typeof l['calls'] === 'string');
+    expect(said.map((l) => `${String(l['kind'])} ${String(l['name'])}`).sort()).to.deep.equal([
+      `CustomResourceDefinition staticsites.${GROUP}`,
+      'MutatingWebhookConfiguration static-site-operator-mutating',
+      'ValidatingWebhookConfiguration static-site-operator-validating',
+    ]);
+    for (const line of said) {
+      expect(line['level'], 'warn').to.equal(40);
+      expect(line['calls']).to.equal('static-site-system/static-site-operator-webhook');
+      expect(line['serves']).to.equal('default/static-site-operator-webhook');
+      expect(String(line['msg'])).to.include('POD_NAMESPACE');
+    }
+    expect(await bundles(), 'not overwritten with the CA of this process').to.deep.equal(before);
   });
 });
