@@ -45,8 +45,8 @@ export interface WebhookOptions {
   /**
    * The webhook Service (default: `<operator name>-webhook` in `POD_NAMESPACE`, else the
    * kubeconfig's namespace, else `default`): the serving certificate is issued for its DNS
-   * names, and only webhooks that call it get the CA bundle; a configuration that calls
-   * another Service is logged once as a warning naming both.
+   * names, and only webhooks that call it get the CA bundle; when the operator injects it
+   * (no `tls`), a configuration that calls another Service is logged as a warning naming both.
    */
   service?: { name?: string; namespace?: string };
   /**
@@ -68,6 +68,17 @@ export interface WebhookOptions {
   /** Called after each webhook request (metrics). */
   onRequest?: (record: WebhookRequestRecord) => void;
 }
+
+/** What Maestro reads of a webhook's `clientConfig` (admission configurations and CRD conversion alike). */
+type ClientConfig = { service?: { name?: string; namespace?: string }; caBundle?: string };
+
+/** How the warning about a configuration calling another Service says where the namespace came from. */
+const NAMESPACE_FROM = {
+  'webhooks.service': 'from webhooks.service',
+  POD_NAMESPACE: 'from POD_NAMESPACE',
+  kubeconfig: "the kubeconfig context's namespace (POD_NAMESPACE is unset)",
+  default: 'the default (POD_NAMESPACE is unset, the kubeconfig context names none)',
+} as const;
 
 /** Secret keys of the operator's own CA (besides `tls.crt` and `tls.key`). */
 const CA_CERT_KEY = 'ca.crt';
@@ -95,12 +106,14 @@ export class WebhookRuntime {
   readonly #options: WebhookOptions;
   readonly #deps: WebhookRuntimeDeps;
   readonly #service: { name: string; namespace: string };
+  /** Where the Service's namespace came from, for the hint when a configuration calls another. */
+  readonly #namespaceFrom: 'webhooks.service' | 'POD_NAMESPACE' | 'kubeconfig' | 'default';
   readonly #selfManaged: boolean;
   #certificates: WebhookCertificates | undefined;
   #timer: NodeJS.Timeout | undefined;
   #refreshing: Promise<void> | undefined;
-  /** Configurations already said to call another Service (said once each, not every refresh). */
-  readonly #misdirected = new Set<string>();
+  /** Configurations said to call another Service, with the Services: said again only when that changes, not at every refresh. */
+  readonly #misdirected = new Map<string, string>();
 
   constructor(specs: readonly WebhookSpec[], options: WebhookOptions, deps: WebhookRuntimeDeps) {
     this.#specs = specs;
@@ -112,6 +125,8 @@ export class WebhookRuntime {
       name: options.service?.name ?? `${deps.name}-webhook`,
       namespace: options.service?.namespace ?? process.env.POD_NAMESPACE ?? context?.namespace ?? 'default',
     };
+    this.#namespaceFrom = options.service?.namespace ? 'webhooks.service'
+      : process.env.POD_NAMESPACE ? 'POD_NAMESPACE' : context?.namespace ? 'kubeconfig' : 'default';
     this.handlers = new WebhookHandlers(specs);
     this.server = new WebhookServer({
       handler: this.handlers,
@@ -218,7 +233,7 @@ export class WebhookRuntime {
     if (!caBundle) return;
     const bundle = b64(caBundle);
     const { name } = this.#deps;
-    const calls = (config: { service?: { name?: string; namespace?: string } } | undefined) =>
+    const calls = (config: ClientConfig | undefined) =>
       config?.service?.name === this.#service.name && config.service.namespace === this.#service.namespace;
     const targets: Array<{ type: typeof V1ValidatingWebhookConfiguration | typeof V1MutatingWebhookConfiguration | typeof V1CustomResourceDefinition; name: string }> = [];
     if (this.#specs.some((s) => s.validating)) targets.push({ type: V1ValidatingWebhookConfiguration, name: this.#options.configurationNames?.validating ?? `${name}-validating` });
@@ -231,7 +246,7 @@ export class WebhookRuntime {
     type: typeof V1ValidatingWebhookConfiguration | typeof V1MutatingWebhookConfiguration | typeof V1CustomResourceDefinition,
     name: string,
     bundle: string,
-    calls: (config: { service?: { name?: string; namespace?: string } } | undefined) => boolean,
+    calls: (config: ClientConfig | undefined) => boolean,
   ): Promise<void> {
     const { client, logger } = this.#deps;
     for (let attempt = 1; ; attempt++) {
@@ -239,7 +254,7 @@ export class WebhookRuntime {
         const current = await client.get(type as typeof V1CustomResourceDefinition, { name }) as V1CustomResourceDefinition | V1ValidatingWebhookConfiguration;
         const ops: JsonPatchOperation[] = [];
         const others = new Set<string>();
-        const consider = (config: { service?: { name?: string; namespace?: string }; caBundle?: string } | undefined, path: string) => {
+        const consider = (config: ClientConfig | undefined, path: string) => {
           if (calls(config)) {
             if (config?.caBundle !== bundle) ops.push({ op: 'add', path, value: bundle });
           } else if (config?.service) {
@@ -271,21 +286,28 @@ export class WebhookRuntime {
   }
 
   /**
-   * Says, once per configuration, that it calls a Service other than the one this operator
-   * serves: the API server then cannot trust it (no CA bundle is injected there). Out of
-   * the cluster without `POD_NAMESPACE`, the operator takes the kubeconfig's namespace, and
-   * this is how that shows, rather than as the API server's "service not found" later.
+   * Says that a configuration calls a Service other than the one this operator serves, so
+   * that its webhooks cannot trust this operator's certificate: out of the cluster without
+   * `POD_NAMESPACE` the operator takes the kubeconfig's namespace, and this shows it at
+   * start rather than as a failed webhook call later. Said again only when that changes.
    */
   #sayMisdirected(kind: string, name: string, services: ReadonlySet<string>): void {
-    if (services.size === 0) return;
     const key = `${kind}/${name}`;
-    if (this.#misdirected.has(key)) return;
-    this.#misdirected.add(key);
+    const called = [...services].join(', ');
+    if (services.size === 0) {
+      this.#misdirected.delete(key);
+      return;
+    }
+    if (this.#misdirected.get(key) === called) return;
+    this.#misdirected.set(key, called);
     const serves = `${this.#service.namespace}/${this.#service.name}`;
+    const [namespace = '', serviceName = ''] = [...services][0]!.split('/');
+    const hint = serviceName === this.#service.name && this.#namespaceFrom !== 'webhooks.service'
+      ? `${this.#service.namespace} is ${NAMESPACE_FROM[this.#namespaceFrom]}: set POD_NAMESPACE=${namespace}`
+      : `set webhooks.service to { namespace: '${namespace}', name: '${serviceName}' }`;
     this.#deps.logger.warn(
-      { kind, name, calls: [...services].join(', '), serves },
-      `${kind} ${name} calls the webhook Service ${[...services].join(', ')}, not ${serves} that this operator serves: its CA bundle is not injected there. `
-      + 'Set POD_NAMESPACE (or webhooks.service) to the namespace and name the configuration calls',
+      { kind, name, calls: called, serves, namespaceFrom: this.#namespaceFrom },
+      `not injecting the webhook CA bundle into ${kind} ${name}: it calls the Service ${called}, this operator serves ${serves} (${hint})`,
     );
   }
 }
