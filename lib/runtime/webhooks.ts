@@ -72,12 +72,14 @@ export interface WebhookOptions {
 /** What Maestro reads of a webhook's `clientConfig` (admission configurations and CRD conversion alike). */
 type ClientConfig = { service?: { name?: string; namespace?: string }; caBundle?: string };
 
-/** How the warning about a configuration calling another Service says where the namespace came from. */
+/** The context client-node's `loadFromCluster` makes (the operator runs in a Pod, with its service account). */
+const IN_CLUSTER_CONTEXT = 'inClusterContext';
+
+/** Where the served namespace came from, as the warning about a configuration calling another Service says it. */
 const NAMESPACE_FROM = {
-  'webhooks.service': 'from webhooks.service',
   POD_NAMESPACE: 'from POD_NAMESPACE',
-  kubeconfig: "the kubeconfig context's namespace (POD_NAMESPACE is unset)",
-  default: 'the default (POD_NAMESPACE is unset, the kubeconfig context names none)',
+  kubeconfig: "no POD_NAMESPACE; the kubeconfig context's namespace",
+  default: 'no POD_NAMESPACE and no namespace in the kubeconfig context',
 } as const;
 
 /** Secret keys of the operator's own CA (besides `tls.crt` and `tls.key`). */
@@ -121,12 +123,11 @@ export class WebhookRuntime {
     this.#deps = deps;
     this.#selfManaged = !options.tls;
     const context = deps.kubeConfig.getContextObject(deps.kubeConfig.getCurrentContext());
-    this.#service = {
-      name: options.service?.name ?? `${deps.name}-webhook`,
-      namespace: options.service?.namespace ?? process.env.POD_NAMESPACE ?? context?.namespace ?? 'default',
-    };
-    this.#namespaceFrom = options.service?.namespace ? 'webhooks.service'
-      : process.env.POD_NAMESPACE ? 'POD_NAMESPACE' : context?.namespace ? 'kubeconfig' : 'default';
+    const [namespace, from] = options.service?.namespace !== undefined ? [options.service.namespace, 'webhooks.service' as const]
+      : process.env.POD_NAMESPACE !== undefined ? [process.env.POD_NAMESPACE, 'POD_NAMESPACE' as const]
+        : context?.namespace !== undefined ? [context.namespace, 'kubeconfig' as const] : ['default', 'default' as const];
+    this.#service = { name: options.service?.name ?? `${deps.name}-webhook`, namespace };
+    this.#namespaceFrom = from;
     this.handlers = new WebhookHandlers(specs);
     this.server = new WebhookServer({
       handler: this.handlers,
@@ -253,12 +254,13 @@ export class WebhookRuntime {
       try {
         const current = await client.get(type as typeof V1CustomResourceDefinition, { name }) as V1CustomResourceDefinition | V1ValidatingWebhookConfiguration;
         const ops: JsonPatchOperation[] = [];
-        const others = new Set<string>();
+        const others = new Map<string, { namespace: string; name: string }>();
         const consider = (config: ClientConfig | undefined, path: string) => {
           if (calls(config)) {
             if (config?.caBundle !== bundle) ops.push({ op: 'add', path, value: bundle });
           } else if (config?.service) {
-            others.add(`${config.service.namespace ?? ''}/${config.service.name ?? ''}`);
+            const { namespace = '', name: serviceName = '' } = config.service;
+            others.set(`${namespace}/${serviceName}`, { namespace, name: serviceName });
           }
         };
         if (current.kind === 'CustomResourceDefinition') {
@@ -274,6 +276,7 @@ export class WebhookRuntime {
         return;
       } catch (err) {
         if (isNotFound(err)) {
+          this.#sayMisdirected(type.name.replace(/^V1/, ''), name, new Map());
           logger.warn({ kind: type.name.replace(/^V1/, ''), name }, 'cannot inject the webhook CA bundle: not found (apply the generated webhook configurations and CRDs)');
           return;
         }
@@ -286,30 +289,38 @@ export class WebhookRuntime {
   }
 
   /**
-   * Says that a configuration calls a Service other than the one this operator serves, so
-   * that its webhooks cannot trust this operator's certificate: out of the cluster without
-   * `POD_NAMESPACE` the operator takes the kubeconfig's namespace, and this shows it at
-   * start rather than as a failed webhook call later. Said again only when that changes.
+   * Says that a configuration calls a Service other than the one this operator serves,
+   * whose webhooks therefore will not trust this operator's certificate: out of the cluster
+   * without `POD_NAMESPACE` the operator takes the kubeconfig's namespace or `default`, and
+   * this shows it at start rather than as a failed webhook call later. Said again only when
+   * the Services called change.
    */
-  #sayMisdirected(kind: string, name: string, services: ReadonlySet<string>): void {
+  #sayMisdirected(kind: string, name: string, services: ReadonlyMap<string, { namespace: string; name: string }>): void {
     const key = `${kind}/${name}`;
-    const called = [...services].join(', ');
     if (services.size === 0) {
       this.#misdirected.delete(key);
       return;
     }
+    const called = [...services.keys()].sort().join(', ');
     if (this.#misdirected.get(key) === called) return;
     this.#misdirected.set(key, called);
     const serves = `${this.#service.namespace}/${this.#service.name}`;
-    const [namespace = '', serviceName = ''] = [...services][0]!.split('/');
-    const hint = serviceName === this.#service.name && this.#namespaceFrom !== 'webhooks.service'
-      ? `${this.#service.namespace} is ${NAMESPACE_FROM[this.#namespaceFrom]}: set POD_NAMESPACE=${namespace}`
-      : `set webhooks.service to { namespace: '${namespace}', name: '${serviceName}' }`;
+    const [other] = services.values();
+    let hint: string;
+    if (services.size > 1 || this.#deps.kubeConfig.getCurrentContext() === IN_CLUSTER_CONTEXT) {
+      // In a Pod another namespace's Service cannot select it: the configuration must change.
+      hint = `point its webhooks at ${serves}`;
+    } else if (other!.name === this.#service.name && this.#namespaceFrom !== 'webhooks.service') {
+      hint = `${NAMESPACE_FROM[this.#namespaceFrom]}; set POD_NAMESPACE=${other!.namespace}`;
+    } else {
+      hint = `set webhooks.service to { namespace: '${other!.namespace}', name: '${other!.name}' }`;
+    }
     this.#deps.logger.warn(
       { kind, name, calls: called, serves, namespaceFrom: this.#namespaceFrom },
-      `not injecting the webhook CA bundle into ${kind} ${name}: it calls the Service ${called}, this operator serves ${serves} (${hint})`,
+      `cannot inject the webhook CA bundle into ${kind} ${name}: it calls ${called}, not ${serves} (${hint})`,
     );
   }
+
 }
 
 function certificatesOf(secret: V1Secret): WebhookCertificates | undefined {

@@ -231,8 +231,9 @@ describe('webhooks: the API server calls the operator (static-site v1 + v1alpha1
 
   it('out of the cluster without POD_NAMESPACE: says which Service the configurations call and which it serves, once, and leaves their CA bundles alone', async () => {
     await stopOperators();
-    // The deploy bundle's configurations and CRD, which call static-site-system/static-site-operator-webhook
-    // (the url-based ones of this file's other tests removed first: a clientConfig takes a url or a service).
+    // The deploy bundle's configurations and CRD, which call static-site-system/static-site-operator-webhook,
+    // without a CA bundle: whatever configurations of those names the tests before left (url-based ones
+    // from installWebhooks, the deploy bundle's with a CA) are removed, and the CRD's conversion reset.
     await installed.uninstall();
     await plane.kubeConfig.makeApiClient(CoreV1Api).createNamespace({ body: { metadata: { name: 'static-site-system' } } }).catch(() => undefined);
     for (const file of ['crd.yaml', 'webhooks.yaml']) {
@@ -246,7 +247,7 @@ describe('webhooks: the API server calls the operator (static-site v1 + v1alpha1
       (await admission.readMutatingWebhookConfiguration({ name: 'static-site-operator-mutating' })).webhooks?.[0]?.clientConfig.caBundle,
       (await extensions.readCustomResourceDefinition({ name: `staticsites.${GROUP}` })).spec.conversion?.webhook?.clientConfig?.caBundle,
     ];
-    const before = await bundles();
+    expect(await bundles(), 'no CA bundle yet').to.deep.equal([undefined, undefined, undefined]);
     // Run as a developer does: an admin kubeconfig, no POD_NAMESPACE.
     expect(process.env['POD_NAMESPACE']).to.equal(undefined);
     const lines: Array<Record<string, unknown>> = [];
@@ -266,9 +267,21 @@ describe('webhooks: the API server calls the operator (static-site v1 + v1alpha1
       expect(line['serves']).to.equal('default/static-site-operator-webhook');
       expect(String(line['msg'])).to.include('set POD_NAMESPACE=static-site-system');
     }
+    const webhooks = operator.manager.webhooks;
+    if (!webhooks) throw new Error('the operator serves no webhooks');
     // The periodic check finds the same: nothing new to say.
-    await operator.manager.webhooks!.refresh();
+    await webhooks.refresh();
     expect(said()).to.have.length(3);
-    expect(await bundles(), 'not overwritten with the CA of this process').to.deep.equal(before);
+    // A configuration pointed at yet another Service is said again.
+    await admission.patchValidatingWebhookConfiguration({
+      name: 'static-site-operator-validating',
+      body: [{ op: 'replace', path: '/webhooks/0/clientConfig/service/name', value: 'other-webhook' }],
+    }, setHeaderOptions('Content-Type', PatchStrategy.JsonPatch));
+    await webhooks.refresh();
+    expect(said()).to.have.length(4);
+    expect(said()[3]!['calls']).to.equal('static-site-system/other-webhook');
+    expect(String(said()[3]!['msg'])).to.include(`set webhooks.service to { namespace: 'static-site-system', name: 'other-webhook' }`);
+    expect(lines.filter((l) => String(l['msg']).startsWith('checking the webhook certificate and CA bundles failed')), 'every check ran').to.deep.equal([]);
+    expect(await bundles(), 'not injected with the CA of this process').to.deep.equal([undefined, undefined, undefined]);
   });
 });
