@@ -250,6 +250,7 @@ export class WebhookRuntime {
     calls: (config: ClientConfig | undefined) => boolean,
   ): Promise<void> {
     const { client, logger } = this.#deps;
+    const kind = type.name.replace(/^V1/, '');
     for (let attempt = 1; ; attempt++) {
       try {
         const current = await client.get(type as typeof V1CustomResourceDefinition, { name }) as V1CustomResourceDefinition | V1ValidatingWebhookConfiguration;
@@ -268,7 +269,7 @@ export class WebhookRuntime {
         } else {
           ((current as V1ValidatingWebhookConfiguration).webhooks ?? []).forEach((webhook, i) => consider(webhook.clientConfig, `/webhooks/${i}/clientConfig/caBundle`));
         }
-        this.#sayMisdirected(current.kind ?? type.name.replace(/^V1/, ''), name, others);
+        this.#sayMisdirected(kind, name, others);
         if (ops.length === 0) return;
         // The positions above are those of this resourceVersion: the test fails if it changed meanwhile.
         await client.patch(current, [{ op: 'test', path: '/metadata/resourceVersion', value: current.metadata?.resourceVersion }, ...ops], { type: 'json' });
@@ -276,8 +277,8 @@ export class WebhookRuntime {
         return;
       } catch (err) {
         if (isNotFound(err)) {
-          this.#sayMisdirected(type.name.replace(/^V1/, ''), name, new Map());
-          logger.warn({ kind: type.name.replace(/^V1/, ''), name }, 'cannot inject the webhook CA bundle: not found (apply the generated webhook configurations and CRDs)');
+          this.#sayMisdirected(kind, name, new Map());
+          logger.warn({ kind, name }, 'cannot inject the webhook CA bundle: not found (apply the generated webhook configurations and CRDs)');
           return;
         }
         if (attempt >= 3) {
