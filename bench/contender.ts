@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { setFlagsFromString, writeHeapSnapshot } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import type { ProcSample } from './proc.js';
-import { countingActive, lastRequestMs, snapshotRequests, type RequestCounters } from './requests.js';
+import { countingActive, lastRequestMs, snapshotRequests, type RequestCounters } from './requests.cjs';
 
 /** What a contender process reports about itself. CPU and RSS are not among it: the harness reads them from /proc. */
 export interface SelfReport {
@@ -110,7 +110,7 @@ export async function serve(make: (env: ContenderEnv) => Operator | Promise<Oper
     process.stderr.write('contenders run under bench/run.js (they need its IPC channel)\n');
     process.exit(2);
   }
-  if (!countingActive()) process.stderr.write('warning: the request counter is not preloaded (node --import ./dist/bench/count-requests.js)\n');
+  if (!countingActive()) process.stderr.write('warning: the request counter is not preloaded (node --require ./dist/bench/count-requests.cjs)\n');
   // The harness went away: nothing to report to.
   process.on('disconnect', () => process.exit(0));
   let operator: Operator | undefined;

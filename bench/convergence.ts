@@ -242,7 +242,7 @@ function startContender(contender: ContenderName, namespace: string, options: Co
     if (!options.controllerRuntimeBinary) throw new Error('the controller-runtime contender needs its binary (controllerRuntimeBinary)');
     return new ContenderProcess(spawnBinary({ path: options.controllerRuntimeBinary, label, env }), label, startTimeoutMs);
   }
-  const execArgv = ['--import', join(options.benchDir, 'count-requests.js'), ...contenderNodeFlags(contender)];
+  const execArgv = ['--require', join(options.benchDir, 'count-requests.cjs'), ...contenderNodeFlags(contender)];
   const extra: Record<string, string> = {};
   if (options.heapSnapshotDir && contender === 'maestro') {
     extra['BENCH_HEAP_SNAPSHOT_DIR'] = options.heapSnapshotDir;

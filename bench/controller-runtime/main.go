@@ -18,7 +18,7 @@
 // {"cmd":"snapshot"} with its counters, and on {"cmd":"stop"} stops the manager, reports
 // "final" and waits for {"cmd":"exit"} (so the harness can read /proc before it exits).
 // Requests are counted by a RoundTripper wrapped around client-go's transport and
-// connections by the dialer, classified as bench/count-requests.ts does.
+// connections by the dialer, classified as bench/count-requests.cts does.
 package main
 
 import (
@@ -185,7 +185,7 @@ func (r *SiteReconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.
 	return ctrl.Result{}, r.Status().Patch(ctx, &site, client.MergeFrom(before))
 }
 
-// ---- counters (the same classification as bench/count-requests.ts) ----
+// ---- counters (the same classification as bench/requests.cts) ----
 
 type counters struct {
 	mu             sync.Mutex

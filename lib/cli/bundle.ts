@@ -364,6 +364,82 @@ const packagesOnDemand: Plugin = {
   },
 };
 
+/** A module of client-node's models folder: a model (`V1ConfigMap.js`), its serializer or its index. */
+const CLIENT_NODE_MODEL = /[\\/]@kubernetes[\\/]client-node[\\/]dist[\\/]gen[\\/]models[\\/]\w+\.js$/;
+
+/**
+ * A client-node model module as generated (client-node 2.x, all 912 of them): comments, a
+ * class with `getAttributeTypeMap()`, no discriminator, no mapping, its attributes as an
+ * array literal that is JSON, and its source map's comment. Anything else is bundled as
+ * written.
+ */
+const GENERATED_MODEL = /^(?:\s*\/\*[\s\S]*?\*\/)*\s*export class (\w+) \{\n {4}static getAttributeTypeMap\(\) \{\n {8}return \1\.attributeTypeMap;\n {4}\}\n {4}constructor\(\) \{\n {4}\}\n\}\n\1\.discriminator = undefined;\n\1\.mapping = undefined;\n\1\.attributeTypeMap = (\[[\s\S]*\]);\s*(?:\/\/# sourceMappingURL=\S*\s*)?$/;
+
+/** The module the models made by {@link clientNodeModels} import their factory from. */
+const MODEL_FACTORY = 'maestro:client-node-model';
+
+/**
+ * The factory of {@link clientNodeModels}: the same class as the generated module declares
+ * (its name, static `getAttributeTypeMap()`, `discriminator` and `mapping` undefined, a
+ * writable `attributeTypeMap`), whose attributes are parsed from JSON when first read.
+ */
+const MODEL_FACTORY_SOURCE = `export function model(name, attributes) {
+  const Model = class {
+    static getAttributeTypeMap() {
+      return Model.attributeTypeMap;
+    }
+  };
+  Object.defineProperty(Model, 'name', { value: name, configurable: true });
+  Model.discriminator = undefined;
+  Model.mapping = undefined;
+  const define = (value) => Object.defineProperty(Model, 'attributeTypeMap', { value, writable: true, enumerable: true, configurable: true });
+  Object.defineProperty(Model, 'attributeTypeMap', { enumerable: true, configurable: true, get: () => define(JSON.parse(attributes)).attributeTypeMap, set: define });
+  return Model;
+}
+`;
+
+/**
+ * What {@link clientNodeModels} bundles for the client-node model module `file` (`V1ConfigMap.js`)
+ * of source `source`: one call of the factory, with the attributes as JSON; `undefined` when
+ * the module is not as generated (bundled as written then).
+ */
+export function modelModule(source: string, file: string): string | undefined {
+  const match = GENERATED_MODEL.exec(source);
+  if (!match || `${match[1]}.js` !== file) return undefined;
+  let attributes: unknown;
+  try {
+    attributes = JSON.parse(match[2]!);
+  } catch {
+    return undefined;
+  }
+  if (!Array.isArray(attributes)) return undefined;
+  return `import { model } from ${JSON.stringify(MODEL_FACTORY)};\nexport const ${match[1]} = /* @__PURE__ */ model(${JSON.stringify(match[1])}, ${JSON.stringify(JSON.stringify(attributes))});\n`;
+}
+
+/**
+ * client-node's 912 model classes are evaluated at every start (its serializer's type map
+ * names them all), and their code was 60 % of the bundle's cached code (0.82 of 1.41 MiB;
+ * about 28 ms of CPU at each start to read, compile and run, bench/README.md). Each
+ * generated model module becomes one call of a shared factory with its attributes as a JSON
+ * string, parsed when a serializer first asks for them: the same classes, to their names,
+ * statics and prototypes (test/cli/bundle.integration.test.ts compares every one with the
+ * package's). A model module written otherwise (another client-node) is bundled as is and
+ * named in `notGenerated`, from which `bundle` warns.
+ */
+const clientNodeModels = (notGenerated: string[]): Plugin => ({
+  name: 'maestro-client-node-models',
+  setup(build) {
+    build.onResolve({ filter: new RegExp(`^${MODEL_FACTORY}$`) }, () => ({ path: MODEL_FACTORY, namespace: MODEL_FACTORY }));
+    build.onLoad({ filter: /.*/, namespace: MODEL_FACTORY }, () => ({ contents: MODEL_FACTORY_SOURCE, loader: 'js' }));
+    build.onLoad({ filter: CLIENT_NODE_MODEL }, async (args) => {
+      if (/[\\/](ObjectSerializer|all)\.js$/.test(args.path)) return undefined;
+      const contents = modelModule(await readFile(args.path, 'utf8'), basename(args.path));
+      if (contents === undefined) notGenerated.push(args.path);
+      return contents === undefined ? undefined : { contents, loader: 'js' };
+    });
+  },
+});
+
 /**
  * `<entry>.mjs`, the file users run: it turns on Node's compile cache in `compile-cache`
  * beside it (unless `NODE_COMPILE_CACHE` names another folder), portable so that the folder
@@ -501,6 +577,7 @@ export async function bundle(options: BundleOptions): Promise<BundleResult> {
     write: false,
     logLevel: 'silent',
   } satisfies BuildOptions;
+  let notGenerated: string[] = [];
   const build = (sides: Map<string, SideModule>, assets: Map<string, string>, inBundle: ReadonlySet<string>) => esbuild.build({
     ...common,
     entryPoints: { [`${name}.code`]: entry },
@@ -511,7 +588,7 @@ export async function bundle(options: BundleOptions): Promise<BundleResult> {
     splitting: false,
     outExtension: { '.js': '.mjs' },
     metafile: true,
-    plugins: [sideModules(name, sides, options.external ?? [], inBundle), sideAssets(name, assets), sameClassTransformerStore, clientNodeUndici, clientNodeModulesOnUse, packagesOnDemand, builtinsThroughRequire],
+    plugins: [sideModules(name, sides, options.external ?? [], inBundle), sideAssets(name, assets), sameClassTransformerStore, clientNodeUndici, clientNodeModulesOnUse, clientNodeModels(notGenerated), packagesOnDemand, builtinsThroughRequire],
   });
   let sides = new Map<string, SideModule>();
   let assets = new Map<string, string>();
@@ -523,10 +600,14 @@ export async function bundle(options: BundleOptions): Promise<BundleResult> {
   if (inBundle.size > 0) {
     sides = new Map();
     assets = new Map();
+    notGenerated = [];
     result = await build(sides, assets, inBundle);
   }
   const outputs = [...result.outputFiles];
   const warnings = await esbuild.formatMessages(result.warnings, { kind: 'warning', color: false });
+  if (notGenerated.length > 0) {
+    warnings.push(`${notGenerated.length} of client-node's model modules are not as the bundle command knows them (e.g. ${notGenerated[0]}): bundled as written, they cost the operator more CPU at every start\n`);
+  }
   const sideFiles: string[] = [];
   for (const { side, file } of sides.values()) {
     const built = await esbuild.build({

@@ -1,7 +1,7 @@
 import { expect } from 'chai';
 import type { ContenderStats } from '../../bench/contender.js';
 import type { ContenderName, RunResult } from '../../bench/convergence.js';
-import type { RequestCounters } from '../../bench/requests.js';
+import type { RequestCounters } from '../../bench/requests.cjs';
 import type { CacheMemoryResult } from '../../bench/cache-memory.js';
 import type { CacheMode } from '../../bench/cache-modes.js';
 import { cell, fmt, growth, markdown, mergeRuns, ratio, spread, summarizeCache, summarizeContender, summarizeRuns, targets, type Summary } from '../../bench/report.js';

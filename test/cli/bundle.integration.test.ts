@@ -159,6 +159,17 @@ describe('maestro-operator bundle: the static-site operator as its image runs it
       ]);
     });
 
+    it("makes every client-node model class with one factory, the same as the package's: names, statics, attributes, instances, its serializer both ways", async () => {
+      const to = join(outdir, 'models');
+      const { stdout: said } = await run(process.execPath, [dist('lib/cli/main.js'), 'bundle', dist('test/cli/fixtures/models-main.js'), '--outdir', to]);
+      expect(said + stdout, 'warnings of bundle').not.to.contain('model modules');
+      const plain = JSON.parse((await run(process.execPath, [dist('test/cli/fixtures/models-main.js')])).stdout) as { count: number };
+      expect(plain.count, 'model classes client-node exports').to.be.above(700);
+      expect(await runIt(join(to, 'models-main.mjs'))).to.deep.equal(plain);
+      // One class declaration left in the bundle: the factory's.
+      expect((await readFile(join(to, 'models-main.code.mjs'), 'utf8')).match(/static getAttributeTypeMap\(/g), 'model classes declared').to.have.length(1);
+    });
+
     it('keeps the client-node modules an operator uses: Exec, with ws', async () => {
       const execDir = await bundleIt(dist('test/cli/fixtures/exec-main.js'), 'exec');
       expect(await runIt(join(execDir, 'exec-main.mjs'))).to.deep.equal({ exec: 'function' });

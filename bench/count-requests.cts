@@ -1,18 +1,22 @@
-// Preloaded into every contender process (`node --import ./dist/bench/count-requests.js`):
+// Preloaded into every contender process (`node --require ./dist/bench/count-requests.cjs`):
 // counts the HTTP requests the process sends, at the client, whatever library sends them.
 // Node's own http client publishes `http.client.request.start` (client-node 0.20's
 // `request`, gaxios/node-fetch), undici (npm or Node's built-in fetch, used by client-node
 // 2.x) publishes `undici:request:create`; no library uses both for one request, so the
 // two channels never count a request twice.
+// CommonJS, required, and reading the clock only when tracing: the instrument's own share of
+// a contender's start-up CPU is then about 1 ms, against about 12 as an ES module preloaded
+// with `--import` (the loader and the built-ins' ES module facades), which controller-runtime's
+// compiled-in counter does not pay (bench/README.md).
 import { subscribe } from 'node:diagnostics_channel';
 import { appendFileSync } from 'node:fs';
-import { classify, counters, markRequest } from './requests.js';
+import { classify, counters, markRequest } from './requests.cjs';
 
 (globalThis as Record<symbol, unknown>)[Symbol.for('maestro.bench.counting')] = true;
 
 // BENCH_TRACE_REQUESTS=<prefix>: also append one line per request to <prefix>.<module>.<pid> (for diagnosis).
 const trace = process.env['BENCH_TRACE_REQUESTS'] ? `${process.env['BENCH_TRACE_REQUESTS']}.${process.argv[1]?.split('/').pop()}.${process.pid}` : undefined;
-const started = performance.now();
+const started = trace ? performance.now() : 0;
 
 function count(method: string, target: string): void {
   const kind = classify(method, target);

@@ -1,5 +1,5 @@
 // The request counters of a contender process, shared between the preload that fills them
-// (count-requests.ts) and the contender runtime that reports them (contender.ts).
+// (count-requests.cts) and the contender runtime that reports them (contender.ts).
 
 /** What a request was, from its method and target. */
 export type RequestKind = 'watch' | 'list' | 'get' | 'patch' | 'patchStatus' | 'post' | 'put' | 'delete' | 'other';
