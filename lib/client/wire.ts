@@ -11,7 +11,6 @@
  *
  * @module
  */
-import * as models from '@kubernetes/client-node/dist/gen/models/all.js';
 import { ObjectSerializer, defaultSerializer } from '@kubernetes/client-node/dist/serializer.js';
 import type { KubernetesObject } from '@kubernetes/client-node';
 import { isBuiltInGroup } from '../resources/index.js';
@@ -143,9 +142,23 @@ interface ModelClassWithTypes {
   getAttributeTypeMap(): Attribute[];
 }
 
+/**
+ * client-node's model class of a type string (`V1ConfigMap`), or undefined for other types:
+ * the class of what its serializer makes of `{}` for that type. Not a namespace import of
+ * its 912 models, which a bundle turns into 912 getter functions to compile and define at
+ * every start (about 4 ms, bench/README.md).
+ */
+function modelClass(type: string): ModelClassWithTypes | undefined {
+  // Model names are identifiers; an array or map type string is not one (and `{}` is no array).
+  if (!/^\w+$/.test(type)) return undefined;
+  const made: unknown = ObjectSerializer.deserialize({}, type);
+  const Model = typeof made === 'object' && made !== null ? (Object.getPrototypeOf(made) as { constructor?: unknown } | null)?.constructor : undefined;
+  return typeof Model === 'function' && typeof (Model as Partial<ModelClassWithTypes>).getAttributeTypeMap === 'function' ? Model as ModelClassWithTypes : undefined;
+}
+
 function modelConverter(type: string): Converter | null {
-  const Model = (models as unknown as Record<string, ModelClassWithTypes | undefined>)[type];
-  if (typeof Model !== 'function' || typeof Model.getAttributeTypeMap !== 'function') return null;
+  const Model = modelClass(type);
+  if (Model === undefined) return null;
   if (Model.discriminator != null) return (wire) => ObjectSerializer.deserialize(wire, type) as unknown;
   const fields = Model.getAttributeTypeMap().map((a) => ({ name: a.name, wireName: a.baseName, type: a.type, convert: undefined as Converter | null | undefined }));
   return (wire) => {
@@ -190,10 +203,6 @@ interface Attribute {
   format: string;
 }
 
-interface ModelClass {
-  getAttributeTypeMap(): Attribute[];
-}
-
 /** Per model: its attributes by model name and by wire name. */
 interface ModelFields {
   byName: Map<string, Attribute>;
@@ -218,9 +227,9 @@ const untypedSchemaFields: Record<string, Record<string, string>> = {
 
 function fieldsOf(type: string): ModelFields | undefined {
   if (modelFields.has(type)) return modelFields.get(type);
-  const model = (models as unknown as Record<string, Partial<ModelClass> | undefined>)[type];
+  const model = modelClass(type);
   let fields: ModelFields | undefined;
-  if (model && typeof model.getAttributeTypeMap === 'function') {
+  if (model) {
     const overrides = untypedSchemaFields[type] ?? {};
     const attributes = model.getAttributeTypeMap().map((a) => (overrides[a.name] ? { ...a, type: overrides[a.name]! } : a));
     fields = {

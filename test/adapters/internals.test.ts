@@ -6,7 +6,7 @@ import { expect } from 'chai';
 import { createRequire } from 'node:module';
 import { Type } from 'class-transformer';
 import { inject, injectable } from 'tsyringe';
-import type { V1ConfigMap, V1CustomResourceDefinition } from '@kubernetes/client-node';
+import { V1ConfigMap as V1ConfigMapClass, type V1ConfigMap, type V1CustomResourceDefinition } from '@kubernetes/client-node';
 import { ObjectSerializer } from '@kubernetes/client-node/dist/serializer.js';
 import { fromWire, modelFromWire, modelName, modelToWire, toWire } from '../../lib/client/wire.js';
 import { typeHintOf } from '../../lib/declare/type-hints.js';
@@ -24,6 +24,15 @@ describe('Adapters to library internals (fail loudly on upgrade)', () => {
     it('finds the serializer registered for an object\u2019s kind through ObjectSerializer\u2019s private getSerializerForObject', () => {
       const lookup = (ObjectSerializer as unknown as { getSerializerForObject?: unknown }).getSerializerForObject;
       expect(lookup, 'client-node moved it: re-check modelFromWire in lib/client/wire.ts').to.be.a('function');
+    });
+
+    it('makes a model class\u2019s instance from `{}` and its type name (how the adapter finds a model class), and no instance for other types', () => {
+      const made = ObjectSerializer.deserialize({}, 'V1ConfigMap') as object;
+      expect(made, 'client-node changed: re-check modelClass in lib/client/wire.ts').to.be.instanceOf(V1ConfigMapClass);
+      for (const type of ['string', 'Date', 'Array', 'NoSuchModel']) {
+        const other: unknown = ObjectSerializer.deserialize({}, type);
+        expect(typeof (Object.getPrototypeOf(other ?? {}) as { constructor?: { getAttributeTypeMap?: unknown } }).constructor?.getAttributeTypeMap, type).to.equal('undefined');
+      }
     });
 
     it('turns wire JSON into model shape (Dates) and back, for built-in kinds', () => {
