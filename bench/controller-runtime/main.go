@@ -18,7 +18,7 @@
 // {"cmd":"snapshot"} with its counters, and on {"cmd":"stop"} stops the manager, reports
 // "final" and waits for {"cmd":"exit"} (so the harness can read /proc before it exits).
 // Requests are counted by a RoundTripper wrapped around client-go's transport and
-// connections by the dialer, classified as bench/count-requests.cts does.
+// connections by the dialer, classified as bench/requests.cts does.
 package main
 
 import (

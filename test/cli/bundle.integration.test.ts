@@ -44,6 +44,7 @@ describe('maestro-operator bundle: the static-site operator as its image runs it
 
   it('writes one ASCII ES module, its source map, its starter, its side modules and its compile cache, importing nothing but Node built-ins', async () => {
     expect(stdout).to.match(/^wrote .*main\.code\.mjs \(\d+\.\d MiB\) and 6 side files, the source maps and compile cache; run .*main\.mjs$/m);
+    expect(stdout, 'warned of client-node model modules it does not know').not.to.contain('model modules');
     const parsers = ['main.undici-llhttp-llhttp-wasm.cjs', 'main.undici-llhttp-llhttp_simd-wasm.cjs', 'main.undici-milo-no-simd.cjs', 'main.undici-milo-simd.cjs'];
     expect((await readdir(outdir)).sort()).to.deep.equal([
       'compile-cache', 'main.code.mjs', 'main.code.mjs.map', 'main.mjs', ...parsers, 'main.undici.mjs', 'main.undici.mjs.map', 'main.x509.mjs', 'main.x509.mjs.map',
@@ -157,17 +158,6 @@ describe('maestro-operator bundle: the static-site operator as its image runs it
         'maestro-on-demand:node_modules/socks-proxy-agent/dist/index.js.on-demand.cjs',
         'maestro-on-demand:node_modules/socks/build/index.js.on-demand.cjs',
       ]);
-    });
-
-    it("makes every client-node model class with one factory, the same as the package's: names, statics, attributes, instances, its serializer both ways", async () => {
-      const to = join(outdir, 'models');
-      const { stdout: said } = await run(process.execPath, [dist('lib/cli/main.js'), 'bundle', dist('test/cli/fixtures/models-main.js'), '--outdir', to]);
-      expect(said + stdout, 'warnings of bundle').not.to.contain('model modules');
-      const plain = JSON.parse((await run(process.execPath, [dist('test/cli/fixtures/models-main.js')])).stdout) as { count: number };
-      expect(plain.count, 'model classes client-node exports').to.be.above(700);
-      expect(await runIt(join(to, 'models-main.mjs'))).to.deep.equal(plain);
-      // One class declaration left in the bundle: the factory's.
-      expect((await readFile(join(to, 'models-main.code.mjs'), 'utf8')).match(/static getAttributeTypeMap\(/g), 'model classes declared').to.have.length(1);
     });
 
     it('keeps the client-node modules an operator uses: Exec, with ws', async () => {
@@ -306,5 +296,47 @@ describe('maestro-operator bundle: the static-site operator as its image runs it
     operator = undefined;
     expect(exit.code, 'a clean exit on SIGTERM').to.equal(0);
     expect(busy, 'the process ended on its own, without process.exit').to.deep.equal([]);
+  });
+});
+
+describe("maestro-operator bundle: prom-client's exports an operator does not use at start", function () {
+  this.timeout(120_000);
+  let dir: string;
+  before(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'maestro-bundle-prom-'));
+  });
+  after(async () => {
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  it('loads the push gateway (and node:zlib), the default metrics and the cluster aggregation when first used, and they work', async () => {
+    const fixture = dist('test/cli/fixtures/prom-client-main.js');
+    const { stdout } = await run(process.execPath, [dist('lib/cli/main.js'), 'bundle', fixture, '--outdir', dir]);
+    expect(stdout, 'warned of a prom-client it does not know').not.to.contain("prom-client's root module");
+    const works = { defaultMetrics: true, pushgateway: true, aggregatorRegistry: true, zlibAfter: true };
+    expect(JSON.parse((await run(process.execPath, [fixture])).stdout), 'unbundled: loaded at once').to.deep.equal({ zlibBefore: true, ...works });
+    expect(JSON.parse((await run(process.execPath, [join(dir, 'prom-client-main.mjs')], { cwd: dir })).stdout), 'bundled').to.deep.equal({ zlibBefore: false, ...works });
+  });
+});
+
+describe("maestro-operator bundle: client-node's model classes", function () {
+  this.timeout(120_000);
+  let dir: string;
+  before(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'maestro-bundle-models-'));
+  });
+  after(async () => {
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  it("makes every one with one factory, the same as the package's: names, statics, attributes, instances, its serializer both ways", async () => {
+    const fixture = dist('test/cli/fixtures/models-main.js');
+    const { stdout } = await run(process.execPath, [dist('lib/cli/main.js'), 'bundle', fixture, '--outdir', dir]);
+    expect(stdout, 'warned of client-node model modules it does not know').not.to.contain('model modules');
+    const plain = JSON.parse((await run(process.execPath, [fixture])).stdout) as { count: number };
+    expect(plain.count, 'model classes client-node exports').to.be.above(700);
+    expect(JSON.parse((await run(process.execPath, [join(dir, 'models-main.mjs')], { cwd: dir })).stdout)).to.deep.equal(plain);
+    // One class declaration left in the bundle: the factory's.
+    expect((await readFile(join(dir, 'models-main.code.mjs'), 'utf8')).match(/static getAttributeTypeMap\(/g), 'model classes declared').to.have.length(1);
   });
 });

@@ -7,7 +7,7 @@ import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { runInThisContext } from 'node:vm';
-import { asciiOnly, modelModule } from '../../lib/cli/bundle.js';
+import { MODEL_FACTORY_SOURCE, asciiOnly, modelModule, promClientIndex } from '../../lib/cli/bundle.js';
 
 /** Evaluates `code` (statements ending in a `return`) as a function body. */
 const evaluate = (code: string): unknown => runInThisContext(`(() => { ${code} })()`);
@@ -54,13 +54,96 @@ describe('maestro-operator bundle: client-node models through one factory (model
     }
   });
 
-  it('leaves a module written otherwise as it is: a discriminator, another body, attributes that are not JSON, another name', () => {
+  it('leaves a module written otherwise as it is: a discriminator, another body, attributes that are not JSON, another name, code between comments', () => {
     const generated = source('V1ConfigMap.js');
     expect(modelModule(generated, 'V1ConfigMap.js')).to.be.a('string');
+    expect(modelModule(generated.replace(/\n/g, '\r\n'), 'V1ConfigMap.js'), 'CRLF line ends').to.equal(modelModule(generated, 'V1ConfigMap.js'));
+    expect(modelModule(`/* a */ globalThis.sideEffect = 1; /* b */\n${generated}`, 'V1ConfigMap.js'), 'code between comments').to.equal(undefined);
     expect(modelModule(generated.replace('V1ConfigMap.discriminator = undefined;', 'V1ConfigMap.discriminator = "kind";'), 'V1ConfigMap.js'), 'discriminator').to.equal(undefined);
     expect(modelModule(generated.replace('    constructor() {\n    }\n', '    constructor() {\n        this.kind = "ConfigMap";\n    }\n'), 'V1ConfigMap.js'), 'constructor').to.equal(undefined);
     expect(modelModule(generated.replace('"format": "byte"', "format: 'byte'"), 'V1ConfigMap.js'), 'not JSON').to.equal(undefined);
     expect(modelModule(`${generated}\nexport const extra = 1;\n`, 'V1ConfigMap.js'), 'more code').to.equal(undefined);
     expect(modelModule(generated, 'V1Secret.js'), 'file of another name').to.equal(undefined);
+  });
+});
+
+describe('maestro-operator bundle: the model factory (MODEL_FACTORY_SOURCE)', () => {
+  type Model = (new () => object) & { attributeTypeMap: unknown; getAttributeTypeMap(): unknown };
+  const generated = createRequire(import.meta.url).resolve('@kubernetes/client-node/dist/gen/models/V1ConfigMap.js');
+  let Generated: Model;
+  let make: () => Model;
+  before(async () => {
+    ({ V1ConfigMap: Generated } = await import(pathToFileURL(generated).href) as { V1ConfigMap: Model });
+    const { model } = await import(`data:text/javascript,${encodeURIComponent(MODEL_FACTORY_SOURCE)}`) as { model(name: string, attributes: string): Model };
+    make = () => model('V1ConfigMap', JSON.stringify(Generated.attributeTypeMap));
+  });
+  /** Own properties with their attributes (values compared where they are data, not functions). */
+  const shape = (target: object) => Object.getOwnPropertyNames(target).map((key) => {
+    const { value, get, set, ...flags } = Object.getOwnPropertyDescriptor(target, key)!;
+    return { key, ...flags, accessor: get !== undefined || set !== undefined, value: typeof value === 'function' || key === 'prototype' ? typeof value : value };
+  });
+
+  it('makes a class shaped as the generated one once its attributes are read: name, statics, their attributes, prototype, instances', () => {
+    const Made = make();
+    expect(Made.getAttributeTypeMap()).to.deep.equal(Generated.getAttributeTypeMap());
+    expect(shape(Made)).to.deep.equal(shape(Generated));
+    expect(shape(Made.prototype)).to.deep.equal(shape(Generated.prototype));
+    expect(Object.keys(new Made())).to.deep.equal(Object.keys(new Generated()));
+    expect(new Made()).to.be.instanceOf(Made);
+  });
+
+  it('takes an assignment before the first read, on the class assigned to, as a data property would (a subclass gets its own)', () => {
+    const replaced = [{ name: 'a', baseName: 'a', type: 'string', format: '' }];
+    const Made = make();
+    Made.attributeTypeMap = replaced;
+    expect(Made.getAttributeTypeMap()).to.equal(replaced);
+    for (const Parent of [make(), Generated]) {
+      const Sub = class extends Parent {} as unknown as Model;
+      Sub.attributeTypeMap = replaced;
+      expect(Sub.getAttributeTypeMap(), Parent === Generated ? 'generated' : 'made').to.equal(Parent.attributeTypeMap);
+      expect(Sub.attributeTypeMap).to.equal(replaced);
+      expect(Parent.attributeTypeMap).to.deep.equal(Generated.attributeTypeMap);
+    }
+  });
+
+  it('reads its attributes from a class frozen before the first read', () => {
+    const Made = Object.freeze(make());
+    expect(Made.getAttributeTypeMap()).to.deep.equal(Generated.attributeTypeMap);
+    expect(Made.getAttributeTypeMap()).to.equal(Made.getAttributeTypeMap());
+  });
+});
+
+describe('maestro-operator bundle: prom-client on first use (promClientIndex)', () => {
+  const index = createRequire(import.meta.url).resolve('prom-client');
+  const source = readFileSync(index, 'utf8');
+
+  it("makes the installed prom-client's push gateway, default metrics and cluster aggregation getters that require them when first read", () => {
+    const out = promClientIndex(source)!;
+    for (const name of ['Pushgateway', 'collectDefaultMetrics', 'aggregators', 'AggregatorRegistry']) {
+      expect(out, name).not.to.match(new RegExp(`^exports\\.${name} =`, 'm'));
+      expect(out, name).to.contain(`Object.defineProperty(exports, '${name}', { enumerable: true, configurable: true, get() { const value = require(`);
+    }
+    // What an operator uses stays as it is.
+    for (const line of ["exports.Registry = require('./lib/registry');", "exports.Counter = require('./lib/counter');", "exports.Histogram = require('./lib/histogram');"]) expect(out).to.contain(line);
+  });
+
+  it('gives exports that read as before, and take an assignment', () => {
+    const exports: Record<string, unknown> = {};
+    const required: string[] = [];
+    const require = (path: string) => (required.push(path), { aggregators: { sum: 'sum' }, path });
+    new Function('exports', 'require', promClientIndex(source)!)(exports, require);
+    const atOnce = [...required];
+    expect(atOnce).not.to.include('./lib/pushgateway');
+    expect((exports['Pushgateway'] as { path: string }).path).to.equal('./lib/pushgateway');
+    expect(exports['aggregators']).to.deep.equal({ sum: 'sum' });
+    expect(Object.getOwnPropertyDescriptor(exports, 'Pushgateway')).to.include({ writable: true, enumerable: true, configurable: true });
+    exports['collectDefaultMetrics'] = 'replaced';
+    expect(exports['collectDefaultMetrics']).to.equal('replaced');
+    expect(required.filter((path) => path === './lib/defaultMetrics'), 'required after the assignment').to.deep.equal([]);
+  });
+
+  it('leaves a root module written otherwise as it is', () => {
+    expect(promClientIndex(source.replace("exports.Pushgateway = require('./lib/pushgateway');", "exports.Pushgateway = lazy('./lib/pushgateway');"))).to.equal(undefined);
+    expect(promClientIndex(source.replace(/^exports\.collectDefaultMetrics = .*$/m, ''))).to.equal(undefined);
   });
 });

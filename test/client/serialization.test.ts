@@ -90,6 +90,13 @@ describe('client: the wire form of objects (toWire)', () => {
     expect(dig(wire, 'spec', 'ingress')).to.deep.equal([{ from: [{ ipBlock: { cidr: '192.168.0.0/16' } }] }]);
   });
 
+  it('keeps a field whose value names its constructor like an Object method (constructor, toString) as it is', () => {
+    for (const name of ['constructor', 'toString', 'hasOwnProperty', '__proto__']) {
+      const obj = { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'c' }, extra: { constructor: { name }, x: 1 } } as KubernetesObject;
+      expect(json(toWire(obj)), name).to.deep.equal(json(obj));
+    }
+  });
+
   it('writes Dates as RFC 3339 and leaves custom resources untouched', () => {
     const created = new Date('2026-01-02T03:04:05.678Z');
     const wire = toWire({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'c', creationTimestamp: created } });
