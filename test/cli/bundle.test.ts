@@ -74,20 +74,24 @@ describe('maestro-operator bundle: the model factory (MODEL_FACTORY_SOURCE)', ()
   let make: () => Model;
   before(async () => {
     ({ V1ConfigMap: Generated } = await import(pathToFileURL(generated).href) as { V1ConfigMap: Model });
-    const { model } = await import(`data:text/javascript,${encodeURIComponent(MODEL_FACTORY_SOURCE)}`) as { model(name: string, attributes: string): Model };
+    const { model } = await import(`data:text/javascript,${encodeURIComponent(MODEL_FACTORY_SOURCE)}`) as { model: (name: string, attributes: string) => Model };
     make = () => model('V1ConfigMap', JSON.stringify(Generated.attributeTypeMap));
   });
   /** Own properties with their attributes (values compared where they are data, not functions). */
   const shape = (target: object) => Object.getOwnPropertyNames(target).map((key) => {
-    const { value, get, set, ...flags } = Object.getOwnPropertyDescriptor(target, key)!;
-    return { key, ...flags, accessor: get !== undefined || set !== undefined, value: typeof value === 'function' || key === 'prototype' ? typeof value : value };
+    const descriptor = Object.getOwnPropertyDescriptor(target, key)!;
+    const value: unknown = descriptor.value;
+    return {
+      key, writable: descriptor.writable, enumerable: descriptor.enumerable, configurable: descriptor.configurable,
+      accessor: 'get' in descriptor, value: typeof value === 'function' || key === 'prototype' ? typeof value : value,
+    };
   });
 
   it('makes a class shaped as the generated one once its attributes are read: name, statics, their attributes, prototype, instances', () => {
     const Made = make();
     expect(Made.getAttributeTypeMap()).to.deep.equal(Generated.getAttributeTypeMap());
     expect(shape(Made)).to.deep.equal(shape(Generated));
-    expect(shape(Made.prototype)).to.deep.equal(shape(Generated.prototype));
+    expect(shape(Made.prototype as object)).to.deep.equal(shape(Generated.prototype as object));
     expect(Object.keys(new Made())).to.deep.equal(Object.keys(new Generated()));
     expect(new Made()).to.be.instanceOf(Made);
   });
@@ -131,7 +135,7 @@ describe('maestro-operator bundle: prom-client on first use (promClientIndex)', 
     const exports: Record<string, unknown> = {};
     const required: string[] = [];
     const require = (path: string) => (required.push(path), { aggregators: { sum: 'sum' }, path });
-    new Function('exports', 'require', promClientIndex(source)!)(exports, require);
+    (runInThisContext(`(function (exports, require) {\n${promClientIndex(source)!}\n})`) as (exports: object, require: (path: string) => unknown) => void)(exports, require);
     const atOnce = [...required];
     expect(atOnce).not.to.include('./lib/pushgateway');
     expect((exports['Pushgateway'] as { path: string }).path).to.equal('./lib/pushgateway');
