@@ -477,7 +477,7 @@ export function modelModule(source: string, file: string): string | undefined {
 
 /**
  * client-node's 757 model classes are evaluated at every start (its serializer's type map
- * names them all), and their code was 60 % of the bundle's cached code (0.82 of 1.41 MiB;
+ * names them all), and their code was 58 % of the bundle's cached code (0.82 of 1.41 MB;
  * about 28 ms of CPU at each start to read and compile it, bench/README.md). Each
  * generated model module becomes one call of a shared factory with its attributes as a JSON
  * string, parsed when a serializer first asks for them: the same classes, to their names,

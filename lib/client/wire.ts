@@ -146,7 +146,7 @@ interface ModelClassWithTypes {
  * client-node's model class of a type string (`V1ConfigMap`), or undefined for other types:
  * the class of what its serializer makes of `{}` for that type. Not a namespace import of
  * its 757 models, which a bundle turns into 757 getter functions to compile and define at
- * every start (0.1 MiB of cached code; bench/README.md).
+ * every start (0.1 MB of cached code; bench/README.md).
  */
 function modelClass(type: string): ModelClassWithTypes | undefined {
   // Model names start with a capital: not an array or map type string (`{}` is no array),
