@@ -5,9 +5,10 @@
 // 2.x) publishes `undici:request:create`; no library uses both for one request, so the
 // two channels never count a request twice.
 // CommonJS, required, and reading the clock only when tracing: the instrument's own share of
-// a contender's start-up CPU is then about 4 ms, against about 12 as an ES module preloaded
-// with `--import` (the loader, the ES module facades of `node:fs` and `node:diagnostics_channel`), which controller-runtime's
-// compiled-in counter does not pay (bench/README.md).
+// a contender's start-up CPU is then 4 to 6 ms, against about 12 as an ES module preloaded
+// with `--import` (the loader, the ES module facades of `node:fs` and
+// `node:diagnostics_channel`); controller-runtime's compiled-in counter costs nothing
+// (bench/README.md).
 import { subscribe } from 'node:diagnostics_channel';
 import { appendFileSync } from 'node:fs';
 import { classify, counters, markRequest } from './requests.cjs';

@@ -394,7 +394,7 @@ export function promClientIndex(source: string): string | undefined {
 }
 
 /**
- * prom-client's root module through {@link promClientIndex}: about 8 ms less CPU at every
+ * prom-client's root module through {@link promClientIndex}: about 4 ms less CPU at every
  * start (bench/README.md). Left as it is, with a warning in `notOnUse`, when it is written
  * otherwise.
  */
