@@ -83,6 +83,13 @@ export interface RunResult {
   progressMs?: number[];
   /** Counters when the contender reported ready (caches synced, before any Site existed). */
   atStart: ContenderStats;
+  /**
+   * While the contender started (from before its spawn to its ready): kube-apiserver's and
+   * etcd's CPU (s) and the machine's busy share (0–1, every process on it), to tell a slow
+   * start from a busy machine. `operatorCpuS` is the contender's CPU to start, as in
+   * `atStart`. Absent in older results.
+   */
+  whileStarting?: { operatorCpuS: number; apiServerCpuS?: number; etcdCpuS?: number; machineBusy?: number };
   /** After convergence and a quiet second. */
   converged: ContenderStats;
   /**
@@ -222,6 +229,33 @@ async function quiet(contender: ContenderProcess, maxMs: number, stableMs = 1000
   return { stats: previous, settled: false };
 }
 
+/**
+ * Waits until kube-apiserver and etcd are idle: together at most `maxShare` of one core
+ * over `windowMs`, at most `maxMs`. The API server has work of its own that comes late
+ * (after a run deleted thousands of objects, the release of their Services' cluster IPs,
+ * its Go runtime's collections); a contender started into it would be measured on a
+ * busier machine (0.46 s of kube-apiserver CPU during one 0.38 s start was seen). Every
+ * contender waits the same way before each start. Returns how long it waited, ms, and
+ * whether the plane went idle; without the plane's process ids it returns at once.
+ */
+export async function planeIdle(
+  pids: ConvergenceOptions['controlPlane'],
+  { windowMs = 500, maxShare = 0.1, maxMs = 30_000 }: { windowMs?: number; maxShare?: number; maxMs?: number } = {},
+): Promise<{ waitedMs: number; idle: boolean }> {
+  const began = performance.now();
+  let before = controlPlaneCpu(pids);
+  if (!before) return { waitedMs: 0, idle: true };
+  while (performance.now() - began < maxMs) {
+    await sleep(windowMs);
+    const now = controlPlaneCpu(pids);
+    if (!now) return { waitedMs: performance.now() - began, idle: true };
+    const used = now.apiServer - before.apiServer + now.etcd - before.etcd;
+    if (used <= maxShare * windowMs / 1000) return { waitedMs: performance.now() - began, idle: true };
+    before = now;
+  }
+  return { waitedMs: performance.now() - began, idle: false };
+}
+
 /** Node flags of a contender beyond the harness's own: Maestro runs as it is deployed, with the flags of its image and scaffold; the other Node contenders ship none. */
 export function contenderNodeFlags(contender: ContenderName): string[] {
   return contender === 'maestro' ? [...OPERATOR_NODE_FLAGS] : [];
@@ -272,14 +306,14 @@ interface CpuReading {
   machine: MachineTimes | undefined;
 }
 
-function cpuReading(proc: ContenderProcess, pids: ConvergenceOptions['controlPlane']): CpuReading {
+function cpuReading(proc: ContenderProcess | undefined, pids: ConvergenceOptions['controlPlane']): CpuReading {
   let machine: MachineTimes | undefined;
   try {
     machine = readMachine();
   } catch {
     // No /proc/stat: no share of the machine.
   }
-  return { operatorS: proc.sample()?.cpuS, plane: controlPlaneCpu(pids), machine };
+  return { operatorS: proc?.sample()?.cpuS, plane: controlPlaneCpu(pids), machine };
 }
 
 /**
@@ -294,6 +328,13 @@ export function cpuBetween(from: CpuReading, to: CpuReading): RunResult['untilRe
     ...(from.plane && to.plane ? { apiServerCpuS: to.plane.apiServer - from.plane.apiServer, etcdCpuS: to.plane.etcd - from.plane.etcd } : {}),
     ...(from.machine && to.machine && total > 0 ? { machineBusy: (to.machine.busyTicks - from.machine.busyTicks) / total } : {}),
   };
+}
+
+/** {@link planeIdle} before a contender's start; says when the plane stayed busy. Returns how long it waited, ms. */
+async function idleBeforeStart(options: ConvergenceOptions, label: string): Promise<number> {
+  const { waitedMs, idle } = await planeIdle(options.controlPlane);
+  if (!idle) options.log(`${label} round ${options.round}: WARNING: the control plane was still busy after ${(waitedMs / 1000).toFixed(0)} s; starting anyway`);
+  return waitedMs;
 }
 
 /** Runs the scenarios for one contender (one round). */
@@ -311,8 +352,16 @@ export async function runConvergence(contender: ContenderName, options: Converge
   const quietMaxMs = Math.max(60_000, n * 20);
   let proc: ContenderProcess | undefined;
   try {
+    const waitedMs = await idleBeforeStart(options, contender);
+    const beforeSpawn = { ...cpuReading(undefined, options.controlPlane), operatorS: 0 };
     proc = startContender(contender, namespace, options, contender);
     result.atStart = await proc.ready;
+    const started = cpuBetween(beforeSpawn, { ...cpuReading(undefined, options.controlPlane), operatorS: result.atStart.proc.cpuS });
+    if (started) result.whileStarting = started;
+    log(`${contender} round ${options.round}: ready in ${((proc.readyAt! - proc.spawnedAt) / 1000).toFixed(2)} s, CPU ${result.atStart.proc.cpuS.toFixed(2)} s`
+      + (started?.apiServerCpuS === undefined ? '' : `; meanwhile kube-apiserver ${started.apiServerCpuS.toFixed(2)} s, etcd ${started.etcdCpuS!.toFixed(2)} s`)
+      + (started?.machineBusy === undefined ? '' : `, the machine ${(started.machineBusy * 100).toFixed(0)} % busy`)
+      + ` (waited ${(waitedMs / 1000).toFixed(1)} s for an idle control plane)`);
     const planeAtStart = controlPlaneCpu(options.controlPlane);
 
     // 1. Convergence.
@@ -368,6 +417,7 @@ export async function runConvergence(contender: ContenderName, options: Converge
 
     // 3. Startup: a new process over the N converged Sites (and their children).
     if (options.startup !== false) {
+      await idleBeforeStart(options, `${contender} startup`);
       proc = startContender(contender, namespace, options, `${contender} startup`);
       const ready = await proc.ready;
       const readyMs = proc.readyAt! - proc.spawnedAt;

@@ -3,7 +3,7 @@ import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { eventually } from '../../lib/testing/index.js';
 import { findProcess, parseMachineStat, parseStat, parseStatus, readMachine, readProc } from '../../bench/proc.js';
-import { cpuBetween } from '../../bench/convergence.js';
+import { cpuBetween, planeIdle } from '../../bench/convergence.js';
 
 describe('bench /proc readings', () => {
   it('takes utime and stime from /proc/<pid>/stat, counting fields after the command name', () => {
@@ -89,6 +89,35 @@ describe('bench /proc readings', () => {
     } finally {
       a.kill('SIGKILL');
       b.kill('SIGKILL');
+    }
+  });
+
+  it('waits for an idle control plane: not while one of its processes computes, at once when both are idle, and gives up at the deadline', async () => {
+    // Stand-ins for kube-apiserver and etcd: one computes until told to stop, one sleeps.
+    const busy = spawn(process.execPath, ['-e', `
+      let stop = false; process.stdin.on('data', () => { stop = true; });
+      (function spin() { const t = Date.now(); while (!stop && Date.now() - t < 50); if (!stop) setImmediate(spin); })();
+      process.stdout.write('spinning\\n'); setInterval(() => {}, 1000);`], { stdio: ['pipe', 'pipe', 'inherit'] });
+    const idle = spawn(process.execPath, ['-e', 'setInterval(() => {}, 1000)'], { stdio: 'ignore' });
+    try {
+      await new Promise<void>((resolve) => busy.stdout!.once('data', () => resolve()));
+      const pids = { apiServerPid: busy.pid!, etcdPid: idle.pid! };
+      expect(await planeIdle(pids, { windowMs: 200, maxMs: 1000 }), 'busy until the deadline').to.include({ idle: false });
+      const waiting = planeIdle(pids, { windowMs: 200, maxMs: 20_000 });
+      let done = false;
+      void waiting.then(() => { done = true; });
+      await new Promise((resolve) => setTimeout(resolve, 600));
+      expect(done, 'still waiting while the process computes').to.equal(false);
+      const stoppedAt = performance.now();
+      busy.stdin!.write('stop\n');
+      const result = await waiting;
+      expect(result.idle).to.equal(true);
+      expect(performance.now() - stoppedAt, 'idle soon after it stopped').to.be.below(5000);
+      expect(await planeIdle(pids, { windowMs: 200 }), 'both idle: one window').to.include({ idle: true });
+      expect(await planeIdle(undefined), 'no process ids: at once').to.deep.equal({ waitedMs: 0, idle: true });
+    } finally {
+      busy.kill('SIGKILL');
+      idle.kill('SIGKILL');
     }
   });
 
