@@ -14,17 +14,29 @@ interface Guard {
 
 const guards = new Set<Guard>();
 
+/** Set by the first `exit` listener: the process is ending (`process.exit()` or an empty event loop). */
+let exiting = false;
+
 function caught(type: UnhandledErrorType, error: unknown): void {
   const stack = error instanceof Error ? error.stack : undefined;
   for (const guard of guards) {
     guard.metrics.caught(type);
     guard.logger.error({ err: describeError(error), stack, type },
-      `${type === 'unhandled_rejection' ? 'unhandled promise rejection' : 'uncaught exception'}; the operator keeps running (a bug: please report it)`);
+      `${type === 'unhandled_rejection' ? 'unhandled promise rejection' : 'uncaught exception'}; ${exiting ? 'the process exits as it was ending' : 'the operator keeps running'} (a bug: please report it)`);
   }
 }
 
+const onExit = (): void => {
+  exiting = true;
+};
 const onRejection = (reason: unknown): void => caught('unhandled_rejection', reason);
-const onException = (error: unknown): void => caught('uncaught_exception', error);
+const onException = (error: unknown): void => {
+  caught('uncaught_exception', error);
+  // An `exit` listener threw: swallowing it would cut `process.exit()` short and leave the
+  // process running after it was told to end. Node ends it here (with the code it was
+  // exiting with); so does the guard.
+  if (exiting) process.exit();
+};
 
 /**
  * Installs the process guard for one operator until the returned function is called: an
@@ -36,7 +48,8 @@ const onException = (error: unknown): void => caught('uncaught_exception', error
  * nobody foresaw (a library's stray promise, a user callback run on a timer), so that a
  * single bad event does not take every controller of the process down. It listens for the
  * whole process, so it also catches errors of code around the operator: alert on the
- * counter. One pair of listeners serves every guarded operator of the process.
+ * counter. One set of listeners serves every guarded operator of the process. An exception
+ * thrown by an `exit` listener is logged and counted, and the process still ends.
  *
  * @example
  * ```ts
@@ -50,11 +63,14 @@ export function guardProcess(logger: Logger, metrics: UnhandledErrorMetrics): ()
   if (guards.size === 0) {
     process.on('unhandledRejection', onRejection);
     process.on('uncaughtException', onException);
+    // First, before any listener that may throw.
+    process.prependListener('exit', onExit);
   }
   guards.add(guard);
   return () => {
     if (!guards.delete(guard) || guards.size > 0) return;
     process.off('unhandledRejection', onRejection);
     process.off('uncaughtException', onException);
+    process.off('exit', onExit);
   };
 }
