@@ -100,7 +100,7 @@ describe('bench /proc readings', () => {
       process.stdout.write('spinning\\n'); setInterval(() => {}, 1000);`], { stdio: ['pipe', 'pipe', 'inherit'] });
     const idle = spawn(process.execPath, ['-e', 'setInterval(() => {}, 1000)'], { stdio: 'ignore' });
     try {
-      await new Promise<void>((resolve) => busy.stdout!.once('data', () => resolve()));
+      await new Promise<void>((resolve) => busy.stdout.once('data', () => resolve()));
       const pids = { apiServerPid: busy.pid!, etcdPid: idle.pid! };
       expect(await planeIdle(pids, { windowMs: 200, maxMs: 1000 }), 'busy until the deadline').to.include({ idle: false });
       const waiting = planeIdle(pids, { windowMs: 200, maxMs: 20_000 });
@@ -109,7 +109,7 @@ describe('bench /proc readings', () => {
       await new Promise((resolve) => setTimeout(resolve, 600));
       expect(done, 'still waiting while the process computes').to.equal(false);
       const stoppedAt = performance.now();
-      busy.stdin!.write('stop\n');
+      busy.stdin.write('stop\n');
       const result = await waiting;
       expect(result.idle).to.equal(true);
       expect(performance.now() - stoppedAt, 'idle soon after it stopped').to.be.below(5000);
