@@ -152,20 +152,52 @@ const clientNodeUndici: Plugin = {
  * module import of a built-in makes Node build its ES module facade, which reads every
  * export, and so runs every lazy getter: `import http from 'node:http'` loads Node's
  * internal copy of undici (for `http.WebSocket`), about 40 ms of CPU at each start that
- * `require('node:http')` does not spend. Through `require`, esbuild's interop reads an
- * export only where the code uses it; the values are the same objects.
+ * `require('node:http')` does not spend.
+ *
+ * A static import gets an ES module of the built-in: its default export is the module, and
+ * each of its other exports (their names read from the built-in in the bundling process)
+ * is read from it once, at import, as Node's own ES module imports of built-ins are
+ * (later changes to the built-in's object are not seen, as in Node). esbuild keeps only
+ * the exports that are imported: a built-in's other exports, getters included, are never
+ * read. (As a CommonJS module, each importer got esbuild's interop copy of it, with a
+ * getter for every export of the built-in: about 70 copies, 4 ms of CPU at every start.)
+ * `import()` gets the CommonJS form, read when imported.
  */
 const builtinsThroughRequire: Plugin = {
   name: 'maestro-builtins-through-require',
   setup(build) {
     build.onResolve({ filter: /^[a-z_:/]+$/ }, (args) =>
       (args.kind === 'import-statement' || args.kind === 'dynamic-import') && isBuiltin(args.path)
-        ? { path: args.path, namespace: 'maestro-builtin' }
+        ? { path: args.path, namespace: args.kind === 'import-statement' ? BUILTIN_ESM : BUILTIN_CJS }
         : undefined);
-    build.onLoad({ filter: /.*/, namespace: 'maestro-builtin' }, (args) =>
+    build.onLoad({ filter: /.*/, namespace: BUILTIN_CJS }, (args) =>
       ({ contents: `module.exports = require(${JSON.stringify(args.path)});`, loader: 'js' }));
+    build.onLoad({ filter: /.*/, namespace: BUILTIN_ESM }, (args) => ({ contents: builtinModule(args.path), loader: 'js' }));
   },
 };
+
+const BUILTIN_ESM = 'maestro-builtin';
+const BUILTIN_CJS = 'maestro-builtin-cjs';
+
+/**
+ * The ES module {@link builtinsThroughRequire} gives a static import of the built-in
+ * `name`: the module as its default export, and every other export read from it at import
+ * (pure: esbuild leaves out those not imported).
+ */
+export function builtinModule(name: string): string {
+  // Only its names are read: a deprecated module (e.g. `punycode`) must not warn here.
+  const quiet = process.noDeprecation;
+  process.noDeprecation = true;
+  let builtin: object;
+  try {
+    builtin = createRequire(import.meta.url)(name) as object;
+  } finally {
+    process.noDeprecation = quiet;
+  }
+  const names = Object.keys(builtin).filter((key) => /^[A-Za-z_$][\w$]*$/.test(key) && key !== 'default' && !RESERVED.has(key));
+  return `const builtin = require(${JSON.stringify(name)});\nexport default builtin;\n`
+    + names.map((key) => `export const ${key} = /* @__PURE__ */ (() => builtin.${key})();\n`).join('');
+}
 
 /**
  * Packages Maestro's own modules import with `import()`, on a path an operator takes late or
@@ -585,9 +617,41 @@ async function cacheForUser(directory: string, uid: number | undefined): Promise
   return undefined;
 }
 
+/**
+ * What the bundle's `__name` calls ({@link cheaperNames}): defines `name` as esbuild's
+ * helper does, unless it already is that value.
+ */
+export const NAME_SETTER = "(target, value) => Object.getOwnPropertyDescriptor(target, 'name')?.value === value ? target : Object.defineProperty(target, 'name', { value, configurable: true })";
+
 // CommonJS modules inside an ES module bundle call `require` for Node's built-ins.
 const BANNER = "import { createRequire as __maestroCreateRequire } from 'node:module';\n"
-  + 'const require = __maestroCreateRequire(import.meta.url);';
+  + 'const require = __maestroCreateRequire(import.meta.url);\n'
+  + `const __maestroName = ${NAME_SETTER};`;
+
+/** The body of esbuild's `__name` helper (`keepNames`), minified or not. */
+const NAME_HELPER_BODY = /__defProp\(target, ?"name", ?\{ ?value, ?configurable: ?(?:true|!0) ?\}\)/g;
+
+/**
+ * `code` (esbuild's output, with {@link BANNER}) with its `__name` helper calling
+ * `__maestroName`, which defines a function's or class's `name` only when it is not that
+ * already; `undefined` when the helper is not there exactly once as esbuild 0.28 writes it.
+ *
+ * `keepNames` makes esbuild call `__name(fn, "fn")` for every function and class it might
+ * rename (Maestro and its users find classes by name): 2,000 calls in the bench's
+ * operator, most at start, 1,170 of them for a name the function already has. Each is an
+ * `Object.defineProperty`; a comparison instead saves about 5 ms of CPU at every start
+ * (bench/README.md), and nested functions made per call (e.g. pino's redaction) no longer
+ * redefine their name each time. The result is the same: a name that differs, or is an
+ * accessor, is defined as esbuild would (and a frozen function that has its name, on which
+ * esbuild's helper would throw, is left as it is, as unbundled). The new body is padded
+ * with spaces to the old one's length, so that the source map's columns on that line
+ * still hold.
+ */
+export function cheaperNames(code: string): string | undefined {
+  const found = code.match(NAME_HELPER_BODY);
+  if (found?.length !== 1) return undefined;
+  return code.replace(NAME_HELPER_BODY, (body) => '__maestroName(target,value)'.padEnd(body.length, ' '));
+}
 
 /**
  * Bundles an operator's compiled entry module into `outdir` with esbuild.
@@ -693,7 +757,12 @@ export async function bundle(options: BundleOptions): Promise<BundleResult> {
   let bytes = 0;
   for (const file of outputs) {
     // ASCII: one other character makes V8 hold the whole source two bytes per character.
-    const text = file.path.endsWith('.mjs') ? asciiOnly(file.text) : file.text;
+    let text = file.path.endsWith('.mjs') ? asciiOnly(file.text) : file.text;
+    if (file.path.endsWith('.mjs') && text.includes('__name(')) {
+      const named = cheaperNames(text);
+      if (named === undefined) warnings.push(`esbuild's __name helper in ${basename(file.path)} is not as the bundle command knows it: left as it is, it costs the operator more CPU at every start\n`);
+      text = named ?? text;
+    }
     if (file.path === join(outdir, `${name}.code.mjs`)) bytes += Buffer.byteLength(text);
     await writeFile(file.path, text);
   }

@@ -4,12 +4,16 @@
  * when they change (controller-runtime's certwatcher: a file watch plus a periodic re-read,
  * so that cert-manager's or the kubelet's Secret updates are picked up without a restart).
  */
-import { webcrypto } from 'node:crypto';
-import { watch, type FSWatcher } from 'node:fs';
-import { readFile } from 'node:fs/promises';
+// The module, not its `webcrypto`: that is a getter which loads Node's Web Crypto, read
+// when a certificate is made, not at every start.
+import nodeCrypto, { type webcrypto } from 'node:crypto';
+// fs's callback form: `node:fs/promises` would load Node's promise file API (and readline)
+// at every start, for a server most operators never give a certificate file.
+import { readFile as readFileCallback, watch, type FSWatcher } from 'node:fs';
 import { hostname } from 'node:os';
 import { dirname, join } from 'node:path';
 import { createSecureContext } from 'node:tls';
+import { promisify } from 'node:util';
 import type { JsonGeneralName } from '@peculiar/x509';
 import { describeError } from '../errors/index.js';
 import type { Logger } from '../log/index.js';
@@ -36,7 +40,7 @@ const keyAlgorithm: webcrypto.EcKeyGenParams & webcrypto.EcdsaParams = { name: '
  * ```
  */
 export async function selfSignedCertificate(extraNames: readonly string[] = []): Promise<CertificateKeyPair> {
-  const crypto = webcrypto;
+  const crypto = nodeCrypto.webcrypto;
   const x509 = await loadX509();
   const keys = (await crypto.subtle.generateKey(keyAlgorithm, true, ['sign', 'verify']));
   const names = new Set(['localhost', hostname(), '127.0.0.1', '::1', ...extraNames].filter(Boolean));
@@ -69,6 +73,8 @@ export interface CertificateFiles {
   certFile: string;
   keyFile: string;
 }
+
+const readFile = promisify(readFileCallback);
 
 /** Reads a certificate and key and checks that they form a usable pair. */
 export async function readCertificateFiles(files: CertificateFiles): Promise<CertificateKeyPair> {

@@ -5,7 +5,9 @@
  * configurations and CRDs (what cert-manager's CA injector does, for operators installed
  * without cert-manager).
  */
-import { webcrypto } from 'node:crypto';
+// The module, not its `webcrypto`: that is a getter which loads Node's Web Crypto, read
+// when a certificate is made, not at every start.
+import nodeCrypto, { type webcrypto } from 'node:crypto';
 import { createSecureContext } from 'node:tls';
 import type { CertificateKeyPair } from './certificates.js';
 import { x509 as loadX509 } from './x509.js';
@@ -28,14 +30,14 @@ const SERVING_DAYS = 365;
 const RENEW_BEFORE_DAYS = 30;
 
 function serial(): string {
-  const bytes = webcrypto.getRandomValues(new Uint8Array(16));
+  const bytes = nodeCrypto.webcrypto.getRandomValues(new Uint8Array(16));
   bytes[0] = (bytes[0]! & 0x7f) | 0x01; // a positive INTEGER
   return Buffer.from(bytes).toString('hex');
 }
 
 async function privatePem(key: webcrypto.CryptoKey): Promise<string> {
   const x509 = await loadX509();
-  return x509.PemConverter.encode(await webcrypto.subtle.exportKey('pkcs8', key), 'PRIVATE KEY');
+  return x509.PemConverter.encode(await nodeCrypto.webcrypto.subtle.exportKey('pkcs8', key), 'PRIVATE KEY');
 }
 
 /**
@@ -49,7 +51,7 @@ async function privatePem(key: webcrypto.CryptoKey): Promise<string> {
  */
 export async function createWebhookCertificates(commonName: string, dnsNames: readonly string[]): Promise<WebhookCertificates> {
   const x509 = await loadX509();
-  const keys = await webcrypto.subtle.generateKey(algorithm, true, ['sign', 'verify']);
+  const keys = await nodeCrypto.webcrypto.subtle.generateKey(algorithm, true, ['sign', 'verify']);
   const ca = await x509.X509CertificateGenerator.createSelfSigned({
     serialNumber: serial(),
     name: [{ CN: [`${commonName}-webhook-ca@${Math.floor(Date.now() / 1000)}`] }],
@@ -60,9 +62,9 @@ export async function createWebhookCertificates(commonName: string, dnsNames: re
     extensions: [
       new x509.BasicConstraintsExtension(true, 0, true),
       new x509.KeyUsagesExtension(x509.KeyUsageFlags.keyCertSign | x509.KeyUsageFlags.cRLSign | x509.KeyUsageFlags.digitalSignature, true),
-      await x509.SubjectKeyIdentifierExtension.create(keys.publicKey, false, webcrypto),
+      await x509.SubjectKeyIdentifierExtension.create(keys.publicKey, false, nodeCrypto.webcrypto),
     ],
-  }, webcrypto);
+  }, nodeCrypto.webcrypto);
   const caPem = ca.toString('pem');
   const caKeyPem = await privatePem(keys.privateKey);
   return { caPem, caKeyPem, serving: await issueServingCertificate(caPem, caKeyPem, dnsNames) };
@@ -72,8 +74,8 @@ export async function createWebhookCertificates(commonName: string, dnsNames: re
 export async function issueServingCertificate(caPem: string, caKeyPem: string, dnsNames: readonly string[]): Promise<CertificateKeyPair> {
   const x509 = await loadX509();
   const ca = new x509.X509Certificate(caPem);
-  const caKey = await webcrypto.subtle.importKey('pkcs8', x509.PemConverter.decode(caKeyPem)[0]!, algorithm, false, ['sign']);
-  const keys = await webcrypto.subtle.generateKey(algorithm, true, ['sign', 'verify']);
+  const caKey = await nodeCrypto.webcrypto.subtle.importKey('pkcs8', x509.PemConverter.decode(caKeyPem)[0]!, algorithm, false, ['sign']);
+  const keys = await nodeCrypto.webcrypto.subtle.generateKey(algorithm, true, ['sign', 'verify']);
   const isIp = (name: string) => /^[\d.]+$/.test(name) || name.includes(':');
   const cert = await x509.X509CertificateGenerator.create({
     serialNumber: serial(),
@@ -88,10 +90,10 @@ export async function issueServingCertificate(caPem: string, caKeyPem: string, d
       new x509.BasicConstraintsExtension(false, undefined, true),
       new x509.KeyUsagesExtension(x509.KeyUsageFlags.digitalSignature | x509.KeyUsageFlags.keyEncipherment, true),
       new x509.ExtendedKeyUsageExtension([x509.ExtendedKeyUsage.serverAuth], false),
-      await x509.AuthorityKeyIdentifierExtension.create(ca, false, webcrypto),
+      await x509.AuthorityKeyIdentifierExtension.create(ca, false, nodeCrypto.webcrypto),
       new x509.SubjectAlternativeNameExtension(dnsNames.map((value) => ({ type: isIp(value) ? 'ip' as const : 'dns' as const, value })), false),
     ],
-  }, webcrypto);
+  }, nodeCrypto.webcrypto);
   return { certPem: cert.toString('pem'), keyPem: await privatePem(keys.privateKey) };
 }
 
@@ -105,7 +107,7 @@ export async function webhookCertificatesUsable(certs: WebhookCertificates, dnsN
     createSecureContext({ cert: certs.serving.certPem, key: certs.serving.keyPem });
     const ca = new x509.X509Certificate(certs.caPem);
     const serving = new x509.X509Certificate(certs.serving.certPem);
-    if (!(await serving.verify({ publicKey: ca.publicKey, signatureOnly: true }, webcrypto))) return false;
+    if (!(await serving.verify({ publicKey: ca.publicKey, signatureOnly: true }, nodeCrypto.webcrypto))) return false;
     const horizon = now + RENEW_BEFORE_DAYS * DAY;
     if (serving.notAfter.getTime() < horizon || ca.notAfter.getTime() < horizon) return false;
     const san = serving.getExtension(x509.SubjectAlternativeNameExtension);

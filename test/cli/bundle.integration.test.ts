@@ -214,9 +214,12 @@ describe('maestro-operator bundle: the static-site operator as its image runs it
       });
       expect(stderr).to.match(/V8 code cache for ESM file:\S+exit-at-once-main\.code\.mjs was accepted/);
       expect(await readFile(mark, 'utf8'), 'it ran').to.match(/^\d+\n$/);
-      // client-node's imports of undici's root go to Maestro's adapter: the root (fetch, WebSocket, caches) is not loaded.
-      expect(JSON.parse(out)).to.deep.equal({ undiciRoot: false });
-      expect(JSON.parse((await run(process.execPath, [fixture])).stdout), 'unbundled, client-node loads it').to.deep.equal({ undiciRoot: true });
+      // client-node's imports of undici's root go to Maestro's adapter: the root (fetch, WebSocket, caches) is not loaded;
+      // nor are Node's modules for features it does not use at start (imports of Node's built-ins read only what they name).
+      expect(JSON.parse(out)).to.deep.equal({ undiciRoot: false, loaded: [] });
+      const unbundled = JSON.parse((await run(process.execPath, [fixture])).stdout) as { undiciRoot: boolean; loaded: string[] };
+      expect(unbundled.undiciRoot, 'unbundled, client-node loads it').to.equal(true);
+      expect(unbundled.loaded, 'unbundled, Node reads every export of node:http').to.include('internal/deps/undici/undici');
       dir = elsewhere;
     });
 
@@ -323,6 +326,22 @@ describe('maestro-operator bundle: the packages it rewrites for a cheaper start'
     const works = { defaultMetrics: true, pushgateway: true, aggregatorRegistry: true, zlibAfter: true };
     expect(plain, 'unbundled: loaded at once').to.deep.equal({ zlibBefore: true, ...works });
     expect(bundled, 'bundled').to.deep.equal({ zlibBefore: false, ...works });
+  });
+
+  it("Node's built-ins and esbuild's names: imports read only what they name (node:http's WebSocket getter unread), the same objects; every name as unbundled, with one helper call per name", async () => {
+    const { out, stdout, plain, bundled } = await bundleAndRun('builtins-names-main');
+    expect(stdout, 'warned of a __name helper it does not know').not.to.contain('__name helper');
+    const same = { sameExports: true, statusCode: 'Not Found', hash: '2d711642', dynamicImport: true };
+    expect(plain, 'unbundled: Node reads every export of node:http').to.deep.include({ undiciLoaded: true, ...same });
+    expect(bundled, 'bundled').to.deep.include({ undiciLoaded: false, ...same });
+    expect(bundled['names']).to.deep.equal(['Widget', 'Widget', 'helper', 'helper', 'a', 'b', 'onEvent', 'makeHandler']);
+    expect(bundled['names']).to.deep.equal(plain['names']);
+    expect(bundled['descriptors']).to.deep.equal(plain['descriptors']);
+    const code = await readFile(join(out, 'builtins-names-main.code.mjs'), 'utf8');
+    // esbuild renamed one helper (and one Widget), and names it through the rewritten helper.
+    expect(code).to.contain('__name(helper2,"helper")');
+    expect(code).to.contain('__name=(target,value)=>__maestroName(target,value)');
+    expect(code.match(/__toESM\(require_node_\w+\(\)/g), "esbuild's interop copy of a built-in: for the import() only").to.deep.equal(['__toESM(require_node_os()']);
   });
 
   it("client-node: makes every model class with one factory, the same as the package's: names, statics, attributes, instances, its serializer both ways", async () => {

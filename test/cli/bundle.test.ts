@@ -1,13 +1,14 @@
 // The pure parts of `maestro-operator bundle`: asciiOnly, the escape pass it runs over
-// esbuild's output, which leaves non-ASCII characters in regular expression literals; and
-// modelModule, what it bundles for a client-node model module.
+// esbuild's output, which leaves non-ASCII characters in regular expression literals;
+// modelModule, what it bundles for a client-node model module; promClientIndex;
+// cheaperNames, its pass over esbuild's `__name` helper; builtinModule.
 import { expect } from 'chai';
 import { readFileSync, readdirSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { runInThisContext } from 'node:vm';
-import { MODEL_FACTORY_SOURCE, asciiOnly, modelModule, promClientIndex } from '../../lib/cli/bundle.js';
+import { MODEL_FACTORY_SOURCE, NAME_SETTER, asciiOnly, builtinModule, cheaperNames, modelModule, promClientIndex } from '../../lib/cli/bundle.js';
 
 /** Evaluates `code` (statements ending in a `return`) as a function body. */
 const evaluate = (code: string): unknown => runInThisContext(`(() => { ${code} })()`);
@@ -149,5 +150,72 @@ describe('maestro-operator bundle: prom-client on first use (promClientIndex)', 
   it('leaves a root module written otherwise as it is', () => {
     expect(promClientIndex(source.replace("exports.Pushgateway = require('./lib/pushgateway');", "exports.Pushgateway = lazy('./lib/pushgateway');"))).to.equal(undefined);
     expect(promClientIndex(source.replace(/^exports\.collectDefaultMetrics = .*$/m, ''))).to.equal(undefined);
+  });
+});
+
+describe("maestro-operator bundle: esbuild's __name helper made cheaper (cheaperNames)", () => {
+  /** esbuild's output for a module with a function and a class, with keepNames. */
+  const built = async (minify: boolean) => {
+    const esbuild = await import('esbuild');
+    const result = await esbuild.build({
+      stdin: { contents: 'export function f() {} export class C {} export const g = [() => 1][0];', loader: 'js' },
+      bundle: true, format: 'esm', keepNames: true, minifyWhitespace: minify, minifySyntax: minify, write: false, logLevel: 'silent',
+    });
+    return result.outputFiles[0]!.text;
+  };
+
+  for (const minify of [true, false]) {
+    it(`calls __maestroName from the helper esbuild writes ${minify ? 'minified' : 'readable'}, keeping every column`, async () => {
+      const code = await built(minify);
+      const cheaper = cheaperNames(code);
+      expect(cheaper).to.be.a('string');
+      expect(cheaper!.length).to.equal(code.length);
+      expect(cheaper!.split('\n').map((line) => line.length)).to.deep.equal(code.split('\n').map((line) => line.length));
+      expect(cheaper).to.contain('__maestroName(target,value)');
+      expect(cheaper).not.to.contain('"name"');
+    });
+  }
+
+  it('leaves code without the helper, or with two, to the caller (undefined)', async () => {
+    const code = await built(true);
+    expect(cheaperNames('const x = 1;')).to.equal(undefined);
+    expect(cheaperNames(code + code)).to.equal(undefined);
+  });
+
+  it("gives every target the name property esbuild's helper gives it, and defines it only where it differs", () => {
+    const esbuildName = (target: object, value: string) => Object.defineProperty(target, 'name', { value, configurable: true });
+    const ours = runInThisContext(NAME_SETTER) as (target: object, value: string) => object;
+    const targets: Array<[string, () => object, string]> = [
+      ['a function with that name', () => function widget() { /* empty */ }, 'widget'],
+      ['a function renamed by esbuild', () => function widget2() { /* empty */ }, 'widget'],
+      ['an anonymous function', () => [() => 1][0]!, 'onEvent'],
+      ['a class with that name', () => class Widget {}, 'Widget'],
+      ['a class with a static name method', () => runInThisContext('(class Widget { static name() { return 1; } })') as object, 'Widget'],
+      ['a class with a static name getter', () => runInThisContext('(class Widget { static get name() { throw new Error("read"); } })') as object, 'Widget'],
+      ['an object with a writable name of that value', () => ({ name: 'x' }), 'x'],
+    ];
+    for (const [what, make, value] of targets) {
+      const [a, b] = [make(), make()];
+      expect(ours(a, value), what).to.equal(a);
+      esbuildName(b, value);
+      expect(Object.getOwnPropertyDescriptor(a, 'name'), what).to.deep.equal(Object.getOwnPropertyDescriptor(b, 'name'));
+    }
+    // Defined only where it differs: a name that is already the value stays the same property.
+    const frozen = Object.freeze(function widget() { /* empty */ });
+    expect(() => ours(frozen, 'widget'), 'a frozen function with that name').not.to.throw();
+    expect(() => esbuildName(frozen, 'widget'), "esbuild's helper on it").to.throw(TypeError);
+  });
+});
+
+describe('maestro-operator bundle: a built-in as an ES module (builtinModule)', () => {
+  it("exports the module as default and each of its other exports, read at import, pure (left out when not imported)", () => {
+    const source = builtinModule('node:http');
+    expect(source).to.match(/^const builtin = require\("node:http"\);\nexport default builtin;\n/);
+    expect(source).to.contain('export const request = /* @__PURE__ */ (() => builtin.request)();\n');
+    // A getter (it loads Node's internal undici) is exported like the others, and read only if imported.
+    expect(source).to.contain('export const WebSocket = /* @__PURE__ */ (() => builtin.WebSocket)();\n');
+    const exported = [...source.matchAll(/^export const (\w+) =/gm)].map((match) => match[1]);
+    const http = createRequire(import.meta.url)('node:http') as object;
+    expect(exported.sort()).to.deep.equal(Object.keys(http).filter((key) => /^[A-Za-z_$][\w$]*$/.test(key)).sort());
   });
 });
