@@ -3,7 +3,8 @@
 // harness exits or is interrupted.
 import { fork, spawn, type ChildProcess } from 'node:child_process';
 import { createInterface } from 'node:readline';
-import type { ContenderMessage, ContenderStats, HarnessMessage, SelfReport } from './contender.js';
+import type { Readable } from 'node:stream';
+import { CHANNEL_FD, type ContenderMessage, type ContenderStats, type HarnessMessage, type SelfReport } from './contender.js';
 import { readProc, type ProcSample } from './proc.js';
 
 const live = new Set<ChildProcess>();
@@ -32,7 +33,37 @@ export interface SpawnOptions {
   env?: Record<string, string>;
 }
 
-/** Forks a node child with an IPC channel; its output goes to our stderr, prefixed. */
+/**
+ * Starts a Node contender that speaks the harness protocol as JSON lines, as the native
+ * contender does (see {@link spawnBinary}), but with its messages on {@link CHANNEL_FD}:
+ * they are emitted as 'message' events on the child; its stdout and stderr are forwarded;
+ * {@link sendTo} writes to its stdin. Not Node's IPC channel: a Node process sets that up
+ * as it starts, loading `child_process` (about 10 ms of CPU, measured), which a deployed
+ * operator does not spend and the native contender did not.
+ */
+export function spawnNodeContender(options: SpawnOptions): ChildProcess {
+  const child = spawn(process.execPath, [...(options.execArgv ?? []), options.module], {
+    env: { ...process.env, ...options.env },
+    stdio: ['pipe', 'pipe', 'pipe', 'pipe'],
+  });
+  live.add(child);
+  child.once('exit', () => live.delete(child));
+  child.stdin.on('error', () => { /* it exited; the exit is reported elsewhere */ });
+  forward(child, options.label);
+  emitMessages(child, child.stdio[CHANNEL_FD] as Readable, options.label);
+  return child;
+}
+
+/** Emits each line of `input` that is a protocol message as a 'message' event on `child`; writes other lines to our stderr, prefixed. */
+function emitMessages(child: ChildProcess, input: Readable, label: string): void {
+  createInterface({ input }).on('line', (line) => {
+    const message = parseMessageLine(line);
+    if (message !== undefined) child.emit('message', message);
+    else process.stderr.write(`  [${label}] ${line}\n`);
+  });
+}
+
+/** Forks a node child with an IPC channel (a measurement process, not a contender); its output goes to our stderr, prefixed. */
 export function spawnChild(options: SpawnOptions): ChildProcess {
   const child = fork(options.module, [], {
     execArgv: options.execArgv ?? [],
@@ -56,11 +87,7 @@ export function spawnBinary(options: { path: string; label: string; env?: Record
   live.add(child);
   child.once('exit', () => live.delete(child));
   child.stdin.on('error', () => { /* it exited; the exit is reported elsewhere */ });
-  createInterface({ input: child.stdout }).on('line', (line) => {
-    const message = parseMessageLine(line);
-    if (message !== undefined) child.emit('message', message);
-    else process.stderr.write(`  [${options.label}] ${line}\n`);
-  });
+  emitMessages(child, child.stdout, options.label);
   createInterface({ input: child.stderr }).on('line', (line) => process.stderr.write(`  [${options.label}] ${line}\n`));
   return child;
 }
@@ -77,7 +104,7 @@ export function parseMessageLine(line: string): ContenderMessage | undefined {
   }
 }
 
-/** Sends a harness message over the IPC channel (Node contenders) or as a JSON line on stdin (native ones). */
+/** Sends a harness message over the IPC channel (a measurement process) or as a JSON line on stdin (a contender). */
 export function sendTo(child: ChildProcess, message: HarnessMessage): void {
   if (child.send !== undefined && child.connected) child.send(message);
   else child.stdin?.write(`${JSON.stringify(message)}\n`);

@@ -1,8 +1,11 @@
-// The side of a Node contender process that talks to the harness over the IPC channel:
-// it starts the operator, reports `ready`, answers `snapshot` requests with its counters,
-// and on `stop` stops the operator, reports its final counters and waits for `exit` (so
-// the harness can read the process's /proc figures after the operator stopped). The
-// controller-runtime contender speaks the same messages as JSON lines on stdin/stdout.
+// The side of a Node contender process that talks to the harness, in JSON lines (the
+// harness's on stdin, its own on fd 3, bench/children.ts): it starts the operator, reports
+// `ready`, answers `snapshot` requests with its counters, and on `stop` stops the operator,
+// reports its final counters and waits for `exit` (so the harness can read the process's
+// /proc figures after the operator stopped). The controller-runtime contender speaks the
+// same messages on stdin and stdout.
+import { fstatSync } from 'node:fs';
+import { Socket } from 'node:net';
 import { join } from 'node:path';
 import { setFlagsFromString, writeHeapSnapshot } from 'node:v8';
 import { runInNewContext } from 'node:vm';
@@ -97,25 +100,60 @@ function stats(operator: Operator | undefined, collect = false): SelfReport {
   };
 }
 
+/**
+ * The file descriptor on which a Node contender writes its messages to the harness (its
+ * stdout carries the operator's log).
+ */
+export const CHANNEL_FD = 3;
+
+/** The harness's end of the channel: {@link CHANNEL_FD} when it is a pipe (bench/children.ts). */
+function channel(): Socket | undefined {
+  try {
+    // Node makes the pipes of a child's stdio as socket pairs.
+    const stat = fstatSync(CHANNEL_FD);
+    if (!stat.isFIFO() && !stat.isSocket()) return undefined;
+  } catch {
+    return undefined;
+  }
+  return new Socket({ fd: CHANNEL_FD, readable: false });
+}
+
+let out: Socket | undefined;
+
 function send(message: ContenderMessage): Promise<void> {
   return new Promise((resolve) => {
-    if (!process.send) return resolve();
-    process.send(message, undefined, {}, () => resolve());
+    if (!out) return resolve();
+    out.write(`${JSON.stringify(message)}\n`, () => resolve());
   });
+}
+
+/** Calls `handle` with each message the harness writes on stdin; `closed` when it closes it (the harness went away). */
+function receive(handle: (message: HarnessMessage) => void, closed: () => void): void {
+  let buffered = '';
+  process.stdin.setEncoding('utf8');
+  process.stdin.on('data', (chunk: string) => {
+    buffered += chunk;
+    let newline: number;
+    while ((newline = buffered.indexOf('\n')) >= 0) {
+      const line = buffered.slice(0, newline).trim();
+      buffered = buffered.slice(newline + 1);
+      if (line) handle(JSON.parse(line) as HarnessMessage);
+    }
+  });
+  process.stdin.on('end', closed);
 }
 
 /** Runs a contender: `make` builds the operator from the environment. */
 export async function serve(make: (env: ContenderEnv) => Operator | Promise<Operator>): Promise<void> {
-  if (!process.send) {
-    process.stderr.write('contenders run under bench/run.js (they need its IPC channel)\n');
+  out = channel();
+  if (!out) {
+    process.stderr.write(`contenders run under bench/run.js (they write to it on fd ${CHANNEL_FD})\n`);
     process.exit(2);
   }
   if (!countingActive()) process.stderr.write('warning: the request counter is not preloaded (node --require ./dist/bench/count-requests.cjs)\n');
-  // The harness went away: nothing to report to.
-  process.on('disconnect', () => process.exit(0));
   let operator: Operator | undefined;
   let stopping = false;
-  process.on('message', (message: HarnessMessage) => {
+  receive((message) => {
     if (message.cmd === 'snapshot') {
       void send({ type: 'snapshot', id: message.id, stats: stats(operator, message.gc) });
     } else if (message.cmd === 'stop' && !stopping) {
@@ -130,7 +168,7 @@ export async function serve(make: (env: ContenderEnv) => Operator | Promise<Oper
     } else if (message.cmd === 'exit') {
       process.exit(0);
     }
-  });
+  }, () => process.exit(0)); // the harness went away: nothing to report to
   try {
     operator = await make(contenderEnv());
     await operator.start();

@@ -7,7 +7,7 @@
 import { performance } from 'node:perf_hooks';
 import { join } from 'node:path';
 import type { ContenderStats } from './contender.js';
-import { ContenderProcess, spawnBinary, spawnChild } from './children.js';
+import { ContenderProcess, spawnBinary, spawnNodeContender } from './children.js';
 import { Api } from './kube.js';
 import { writeRequests } from './report.js';
 import { readMachine, readProc, type MachineTimes } from './proc.js';
@@ -286,7 +286,7 @@ function startContender(contender: ContenderName, namespace: string, options: Co
     execArgv.push('--cpu-prof', `--cpu-prof-dir=${options.profileDir}`, `--cpu-prof-name=maestro-n${options.n}-round${options.round}-${label.includes('startup') ? 'startup' : 'convergence'}.cpuprofile`);
   }
   const module = contender === 'maestro' && options.maestroModule ? options.maestroModule : join(options.benchDir, 'contenders', `${contender}.js`);
-  return new ContenderProcess(spawnChild({ module, label, execArgv, env: { ...env, ...extra } }), label, startTimeoutMs);
+  return new ContenderProcess(spawnNodeContender({ module, label, execArgv, env: { ...env, ...extra } }), label, startTimeoutMs);
 }
 
 /** CPU seconds of the control plane's processes so far; undefined when they cannot be read. */
