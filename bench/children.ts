@@ -126,16 +126,17 @@ export function nextMessage<M, R>(child: ChildProcess, what: string, timeoutMs: 
       const value = accept(message);
       if (value !== undefined) finish(undefined, value);
     };
+    // 'close', not 'exit': the child's last messages (a `failed` before it exits) may still be in its pipes at 'exit'.
     const onExit = (code: number | null, signal: string | null) => finish(new Error(`${what}: the process exited (${code ?? signal})`));
     function finish(err: Error | undefined, value?: R) {
       clearTimeout(timer);
       child.off('message', onMessage);
-      child.off('exit', onExit);
+      child.off('close', onExit);
       if (err) reject(err);
       else resolve(value as R);
     }
     child.on('message', onMessage);
-    child.once('exit', onExit);
+    child.once('close', onExit);
   });
 }
 

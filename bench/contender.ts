@@ -115,7 +115,10 @@ function channel(): Socket | undefined {
   } catch {
     return undefined;
   }
-  return new Socket({ fd: CHANNEL_FD, readable: false });
+  const socket = new Socket({ fd: CHANNEL_FD, readable: false });
+  // The harness went away (EPIPE): stdin's end says so and ends the process.
+  socket.on('error', () => undefined);
+  return socket;
 }
 
 let out: Socket | undefined;
@@ -137,7 +140,13 @@ function receive(handle: (message: HarnessMessage) => void, closed: () => void):
     while ((newline = buffered.indexOf('\n')) >= 0) {
       const line = buffered.slice(0, newline).trim();
       buffered = buffered.slice(newline + 1);
-      if (line) handle(JSON.parse(line) as HarnessMessage);
+      let message: HarnessMessage | undefined;
+      try {
+        message = line ? JSON.parse(line) as HarnessMessage : undefined;
+      } catch {
+        process.stderr.write(`not a harness message: ${line}\n`);
+      }
+      if (message) handle(message);
     }
   });
   process.stdin.on('end', closed);

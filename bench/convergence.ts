@@ -236,7 +236,8 @@ async function quiet(contender: ContenderProcess, maxMs: number, stableMs = 1000
  * its Go runtime's collections); a contender started into it would be measured on a
  * busier machine (0.46 s of kube-apiserver CPU during one 0.38 s start was seen). Every
  * contender waits the same way before each start. Returns how long it waited, ms, and
- * whether the plane went idle; without the plane's process ids it returns at once.
+ * whether the plane went idle; without the plane's process ids it returns at once, and a
+ * plane whose processes are gone counts as idle (the run then fails on its own).
  */
 export async function planeIdle(
   pids: ConvergenceOptions['controlPlane'],

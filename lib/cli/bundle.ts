@@ -155,18 +155,21 @@ const clientNodeUndici: Plugin = {
  * `require('node:http')` does not spend.
  *
  * A static import gets an ES module of the built-in: its default export is the module, and
- * each of its other exports (their names read from the built-in in the bundling process)
- * is read from it once, at import, as Node's own ES module imports of built-ins are
- * (later changes to the built-in's object are not seen, as in Node). esbuild keeps only
- * the exports that are imported: a built-in's other exports, getters included, are never
- * read. (As a CommonJS module, each importer got esbuild's interop copy of it, with a
- * getter for every export of the built-in: about 70 copies, 4 ms of CPU at every start.)
- * `import()` gets the CommonJS form, read when imported.
+ * each of its other exports (their names read from the built-in by the Node that bundles,
+ * which must be the operator's, as for the compile cache) is read from it once, when that
+ * module is evaluated, as Node's own ES module imports of built-ins read them (a later
+ * change to the built-in's object, e.g. an instrumentation's patch, is not seen; nor does
+ * `module.syncBuiltinESMExports()` apply). esbuild keeps only the exports that are
+ * imported, so a built-in's other exports, getters included, are never read; a namespace
+ * import used as a value (`f(http)`) keeps them all, and then reads every one, as Node
+ * does. (As a CommonJS module, each importer got esbuild's interop copy of it, with a
+ * getter for every export of the built-in: about 70 copies, 4 ms of CPU at every start,
+ * bench/README.md.) `import()` gets the CommonJS form, read when imported.
  */
 const builtinsThroughRequire: Plugin = {
   name: 'maestro-builtins-through-require',
   setup(build) {
-    build.onResolve({ filter: /^[a-z_:/]+$/ }, (args) =>
+    build.onResolve({ filter: /^[a-z0-9_:/]+$/ }, (args) =>
       (args.kind === 'import-statement' || args.kind === 'dynamic-import') && isBuiltin(args.path)
         ? { path: args.path, namespace: args.kind === 'import-statement' ? BUILTIN_ESM : BUILTIN_CJS }
         : undefined);
@@ -195,8 +198,8 @@ export function builtinModule(name: string): string {
     process.noDeprecation = quiet;
   }
   const names = Object.keys(builtin).filter((key) => /^[A-Za-z_$][\w$]*$/.test(key) && key !== 'default' && !RESERVED.has(key));
-  return `const builtin = require(${JSON.stringify(name)});\nexport default builtin;\n`
-    + names.map((key) => `export const ${key} = /* @__PURE__ */ (() => builtin.${key})();\n`).join('');
+  return `const __maestroBuiltin = require(${JSON.stringify(name)});\nexport default __maestroBuiltin;\n`
+    + names.map((key) => `export const ${key} = /* @__PURE__ */ (() => __maestroBuiltin.${key})();\n`).join('');
 }
 
 /**
@@ -307,8 +310,8 @@ function sideModuleSource(side: SideModule['side']): string {
   return `import * as m from ${JSON.stringify(side.name)};\nexport const { ${names.join(', ')} } = m;\nexport default m.default;\n`;
 }
 
-/** Reserved words: not exports a side module can declare as constants. */
-const RESERVED = new Set(('break case catch class const continue debugger default delete do else enum export extends false finally for function if import in '
+/** Reserved words, `eval` and `arguments`: names a module cannot declare as constants (a side module's or a built-in's exports). */
+const RESERVED = new Set(('arguments eval break case catch class const continue debugger default delete do else enum export extends false finally for function if import in '
   + 'instanceof new null return super switch this throw true try typeof var void while with yield let static implements interface package private protected public await').split(' '));
 
 /** A module of client-node's own (not of a package nested in its node_modules). */

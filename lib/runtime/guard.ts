@@ -24,19 +24,17 @@ function caught(type: UnhandledErrorType, error: unknown): void {
     guard.logger.error({ err: describeError(error), stack, type },
       `${type === 'unhandled_rejection' ? 'unhandled promise rejection' : 'uncaught exception'}; ${exiting ? 'the process exits as it was ending' : 'the operator keeps running'} (a bug: please report it)`);
   }
+  // An `exit` listener threw (in an async function, `process.exit()` then rejects):
+  // swallowing it would cut `process.exit()` short and leave the process running after it
+  // was told to end. Node ends it, with the exit code set or else 1; so does the guard.
+  if (exiting) process.exit(process.exitCode ?? 1);
 }
 
 const onExit = (): void => {
   exiting = true;
 };
 const onRejection = (reason: unknown): void => caught('unhandled_rejection', reason);
-const onException = (error: unknown): void => {
-  caught('uncaught_exception', error);
-  // An `exit` listener threw: swallowing it would cut `process.exit()` short and leave the
-  // process running after it was told to end. Node ends it here (with the code it was
-  // exiting with); so does the guard.
-  if (exiting) process.exit();
-};
+const onException = (error: unknown): void => caught('uncaught_exception', error);
 
 /**
  * Installs the process guard for one operator until the returned function is called: an

@@ -4,16 +4,14 @@
  * when they change (controller-runtime's certwatcher: a file watch plus a periodic re-read,
  * so that cert-manager's or the kubelet's Secret updates are picked up without a restart).
  */
-// The module, not its `webcrypto`: that is a getter which loads Node's Web Crypto, read
-// when a certificate is made, not at every start.
+// The module, not its `webcrypto`: in a bundle, where only what is imported is read, that
+// getter (it loads Node's Web Crypto) is then read when a certificate is made, not at start.
 import nodeCrypto, { type webcrypto } from 'node:crypto';
-// fs's callback form: `node:fs/promises` would load Node's promise file API (and readline)
-// at every start, for a server most operators never give a certificate file.
-import { readFile as readFileCallback, watch, type FSWatcher } from 'node:fs';
+import { watch, type FSWatcher } from 'node:fs';
+import { readFile } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { dirname, join } from 'node:path';
 import { createSecureContext } from 'node:tls';
-import { promisify } from 'node:util';
 import type { JsonGeneralName } from '@peculiar/x509';
 import { describeError } from '../errors/index.js';
 import type { Logger } from '../log/index.js';
@@ -73,8 +71,6 @@ export interface CertificateFiles {
   certFile: string;
   keyFile: string;
 }
-
-const readFile = promisify(readFileCallback);
 
 /** Reads a certificate and key and checks that they form a usable pair. */
 export async function readCertificateFiles(files: CertificateFiles): Promise<CertificateKeyPair> {

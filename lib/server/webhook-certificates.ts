@@ -5,8 +5,8 @@
  * configurations and CRDs (what cert-manager's CA injector does, for operators installed
  * without cert-manager).
  */
-// The module, not its `webcrypto`: that is a getter which loads Node's Web Crypto, read
-// when a certificate is made, not at every start.
+// The module, not its `webcrypto`: in a bundle, where only what is imported is read, that
+// getter (it loads Node's Web Crypto) is then read when a certificate is made, not at start.
 import nodeCrypto, { type webcrypto } from 'node:crypto';
 import { createSecureContext } from 'node:tls';
 import type { CertificateKeyPair } from './certificates.js';

@@ -210,10 +210,10 @@ describe("maestro-operator bundle: esbuild's __name helper made cheaper (cheaper
 describe('maestro-operator bundle: a built-in as an ES module (builtinModule)', () => {
   it("exports the module as default and each of its other exports, read at import, pure (left out when not imported)", () => {
     const source = builtinModule('node:http');
-    expect(source).to.match(/^const builtin = require\("node:http"\);\nexport default builtin;\n/);
-    expect(source).to.contain('export const request = /* @__PURE__ */ (() => builtin.request)();\n');
+    expect(source).to.match(/^const __maestroBuiltin = require\("node:http"\);\nexport default __maestroBuiltin;\n/);
+    expect(source).to.contain('export const request = /* @__PURE__ */ (() => __maestroBuiltin.request)();\n');
     // A getter (it loads Node's internal undici) is exported like the others, and read only if imported.
-    expect(source).to.contain('export const WebSocket = /* @__PURE__ */ (() => builtin.WebSocket)();\n');
+    expect(source).to.contain('export const WebSocket = /* @__PURE__ */ (() => __maestroBuiltin.WebSocket)();\n');
     const exported = [...source.matchAll(/^export const (\w+) =/gm)].map((match) => match[1]);
     const http = createRequire(import.meta.url)('node:http') as object;
     expect(exported.sort()).to.deep.equal(Object.keys(http).filter((key) => /^[A-Za-z_$][\w$]*$/.test(key)).sort());

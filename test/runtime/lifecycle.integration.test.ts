@@ -103,16 +103,18 @@ describe('an operator\u2019s process: start errors, staying alive, the guard', f
     expect(logged).to.deep.equal(['a promise nobody awaited', 'a throwing timer']);
   });
 
-  it('still ends the process when an exit listener throws under the guard, with the code it was exiting with, and logs the error', async () => {
-    const proc = await startOperatorProcess({ module: main, env: { LIFECYCLE_CASE: 'guard-exit' } });
-    const exit = await proc.waitForExit(10_000);
-    expect(exit.code, proc.tail()).to.equal(4);
-    expect(proc.logs((l) => l['outcome'] === 'still running'), 'no timer ran after process.exit()').to.deep.equal([]);
-    const logged = proc.logs((l) => l['level'] === 50);
-    expect(logged.map((l) => [String(l['err']), String(l['msg'])])).to.deep.equal([
-      ['a throwing exit listener', 'uncaught exception; the process exits as it was ending (a bug: please report it)'],
-    ]);
-  });
+  for (const [how, env, kind] of [['', {}, 'uncaught exception'], [' (process.exit() in an async function: a rejection)', { LIFECYCLE_ASYNC: '1' }, 'unhandled promise rejection']] as const) {
+    it(`still ends the process when an exit listener throws under the guard, with the code it was exiting with, and logs the error${how}`, async () => {
+      const proc = await startOperatorProcess({ module: main, env: { LIFECYCLE_CASE: 'guard-exit', ...env } });
+      const exit = await proc.waitForExit(10_000);
+      expect(exit.code, proc.tail()).to.equal(4);
+      expect(proc.logs((l) => l['outcome'] === 'still running'), 'no timer ran after process.exit()').to.deep.equal([]);
+      const logged = proc.logs((l) => l['level'] === 50);
+      expect(logged.map((l) => [String(l['err']), String(l['msg'])])).to.deep.equal([
+        ['a throwing exit listener', `${kind}; the process exits as it was ending (a bug: please report it)`],
+      ]);
+    });
+  }
 
   it('bounds V8\u2019s heap growth to a quarter of the live data when it starts (start({ optimizeForSize }), default on), not before, and only while the live heap is below the bound', async () => {
     // How far V8 lets the old generation grow (times the live data) after each of the case's 4

@@ -4,8 +4,9 @@
 //                               prints {"outcome":"start-error",...} when start() fails
 //   LIFECYCLE_CASE=guard        a started guard, then an unhandled rejection and an uncaught
 //                               exception; prints the counter and exits 0 if it survived both
-//   LIFECYCLE_CASE=guard-exit   a started guard, then process.exit(4) with an exit listener that
-//                               throws; prints {"outcome":"still running"} every 100 ms until it ends
+//   LIFECYCLE_CASE=guard-exit   a started guard, then process.exit(4) (in an async function with
+//                               LIFECYCLE_ASYNC set) with an exit listener that throws; prints
+//                               {"outcome":"still running"} every 100 ms until it ends
 //   LIFECYCLE_CASE=memory       the widget operator against the kubeconfig's API server, started
 //                               with optimizeForSize from LIFECYCLE_OPTIMIZE (unset: the default;
 //                               'true', 'false' or JSON options), after --heap-growing-percent=300
@@ -57,12 +58,15 @@ switch (process.env['LIFECYCLE_CASE']) {
     break;
   }
   case 'guard-exit': {
-    // process.exit(4) with an `exit` listener that throws, a timer keeping the loop alive.
+    // process.exit(4) (from an async function with LIFECYCLE_ASYNC set, where the throw
+    // becomes a rejection) with an `exit` listener that throws, a timer keeping the loop alive.
     const metrics = new Metrics();
     guardProcess(pino({ level: 'error' }), metrics.unhandledErrors());
     process.on('exit', () => { throw new Error('a throwing exit listener'); });
     setInterval(() => emit({ outcome: 'still running' }), 100);
-    setTimeout(() => process.exit(4), 10);
+    const exitLater = async () => { await Promise.resolve(); process.exit(4); };
+    if (process.env['LIFECYCLE_ASYNC']) setTimeout(() => void exitLater(), 10);
+    else setTimeout(() => process.exit(4), 10);
     break;
   }
   case 'memory': {
