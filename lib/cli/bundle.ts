@@ -197,7 +197,7 @@ export function builtinModule(name: string): string {
   } finally {
     process.noDeprecation = quiet;
   }
-  const names = Object.keys(builtin).filter((key) => /^[A-Za-z_$][\w$]*$/.test(key) && key !== 'default' && !RESERVED.has(key));
+  const names = declarableNames(builtin);
   return `const __maestroBuiltin = require(${JSON.stringify(name)});\nexport default __maestroBuiltin;\n`
     + names.map((key) => `export const ${key} = /* @__PURE__ */ (() => __maestroBuiltin.${key})();\n`).join('');
 }
@@ -306,8 +306,13 @@ function isSideFile(entryName: string, file: string): boolean {
 function sideModuleSource(side: SideModule['side']): string {
   if (side.format === 'esm') return `export * from ${JSON.stringify(side.name)};\n`;
   // `default` is the package's module.exports, as Node's import() of a CommonJS module gives it.
-  const names = Object.keys(createRequire(side.importer)(side.name) as object).filter((name) => /^[A-Za-z_$][\w$]*$/.test(name) && name !== 'default' && !RESERVED.has(name));
+  const names = declarableNames(createRequire(side.importer)(side.name) as object);
   return `import * as m from ${JSON.stringify(side.name)};\nexport const { ${names.join(', ')} } = m;\nexport default m.default;\n`;
+}
+
+/** The names of a module's exports that an ES module can declare as constants of its own (`default` aside). */
+function declarableNames(exports: object): string[] {
+  return Object.keys(exports).filter((name) => /^[A-Za-z_$][\w$]*$/.test(name) && name !== 'default' && !RESERVED.has(name));
 }
 
 /** Reserved words, `eval` and `arguments`: names a module cannot declare as constants (a side module's or a built-in's exports). */

@@ -106,7 +106,9 @@ describe('bench /proc readings', () => {
       const waiting = planeIdle(pids, { windowMs: 200, maxMs: 20_000 });
       let done = false;
       void waiting.then(() => { done = true; });
-      await new Promise((resolve) => setTimeout(resolve, 600));
+      // Three windows' worth of the busy process's CPU.
+      const spent = readProc(busy.pid!).cpuS;
+      await eventually(() => readProc(busy.pid!).cpuS >= spent + 0.6, { message: 'the busy process computed 0.6 s' });
       expect(done, 'still waiting while the process computes').to.equal(false);
       const stoppedAt = performance.now();
       busy.stdin.write('stop\n');
